@@ -1,0 +1,140 @@
+//! Cap'n Proto message framing with the protocol's decode limits.
+//!
+//! A request or response is one message in Cap'n Proto's standard stream
+//! framing (segment table, then segments). Decoding always sets an explicit
+//! traversal and nesting limit, and refuses input over the size limit before
+//! parsing.
+
+use capnp::message::{Builder, HeapAllocator, Reader, ReaderOptions};
+use capnp::serialize::OwnedSegments;
+
+use crate::error::{ErrorCode, ProtocolError};
+use crate::limits::{DECODE_NESTING_LIMIT, DECODE_TRAVERSAL_LIMIT_WORDS, MAX_MESSAGE_SEGMENTS};
+
+/// Serializes a message to bytes.
+pub fn encode(message: &Builder<HeapAllocator>) -> Vec<u8> {
+    capnp::serialize::write_message_to_words(message)
+}
+
+/// The reader options every decode uses.
+pub fn reader_options() -> ReaderOptions {
+    let mut o = ReaderOptions::new();
+    o.traversal_limit_in_words(Some(DECODE_TRAVERSAL_LIMIT_WORDS))
+        .nesting_limit(DECODE_NESTING_LIMIT);
+    o
+}
+
+/// Parses one whole message of at most `max_bytes`.
+///
+/// # Errors
+/// `RequestTooLarge` over `max_bytes`; `InvalidRequest` for malformed or
+/// truncated framing, or bytes after the message.
+pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Reader<OwnedSegments>, ProtocolError> {
+    if bytes.len() > max_bytes {
+        return Err(ProtocolError::new(
+            ErrorCode::RequestTooLarge,
+            format!("message of {} bytes exceeds the limit of {max_bytes}", bytes.len()),
+        ));
+    }
+    check_segment_count(bytes)?;
+    let mut slice = bytes;
+    let reader = capnp::serialize::read_message(&mut slice, reader_options())
+        .map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, format!("malformed message: {e}")))?;
+    if !slice.is_empty() {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            format!("{} bytes after the end of the message", slice.len()),
+        ));
+    }
+    Ok(reader)
+}
+
+fn check_segment_count(bytes: &[u8]) -> Result<(), ProtocolError> {
+    let Some(head) = bytes.get(..4) else {
+        return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message truncated in its segment table"));
+    };
+    let segments = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize + 1;
+    if segments > MAX_MESSAGE_SEGMENTS {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            format!("message has {segments} segments; MAX_MESSAGE_SEGMENTS is {MAX_MESSAGE_SEGMENTS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Maps a Cap'n Proto read error (a field of the wrong kind, bad pointer) to
+/// `InvalidRequest`.
+pub fn malformed(e: capnp::Error) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidRequest, format!("malformed message: {e}"))
+}
+
+/// Reads a text field as `&str`, refusing invalid UTF-8 and over-long text.
+///
+/// # Errors
+/// `InvalidRequest` naming the field.
+pub fn text<'a>(r: capnp::Result<capnp::text::Reader<'a>>, field: &str) -> Result<&'a str, ProtocolError> {
+    let t = r.map_err(malformed)?;
+    if t.as_bytes().len() > crate::limits::MAX_TEXT_BYTES {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            format!("field {field} exceeds MAX_TEXT_BYTES ({})", crate::limits::MAX_TEXT_BYTES),
+        ));
+    }
+    t.to_str()
+        .map_err(|_| ProtocolError::new(ErrorCode::InvalidRequest, format!("field {field} is not UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyralog_capnp::request;
+
+    fn err(bytes: &[u8], max: usize) -> ProtocolError {
+        match decode(bytes, max) {
+            Ok(_) => panic!("decoded"),
+            Err(e) => e,
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut m = Builder::new_default();
+        let r = m.init_root::<request::Builder>();
+        r.init_describe_log().set_name("events");
+        encode(&m)
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = sample();
+        let msg = decode(&bytes, 1 << 20).unwrap();
+        let req = msg.get_root::<request::Reader>().unwrap();
+        match req.which().unwrap() {
+            request::DescribeLog(d) => assert_eq!(text(d.unwrap().get_name(), "name").unwrap(), "events"),
+            _ => panic!("wrong variant"),
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_a_typed_error() {
+        let bytes = sample();
+        for n in 0..bytes.len() {
+            let e = err(&bytes[..n], 1 << 20);
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "at {n}");
+        }
+    }
+
+    #[test]
+    fn oversized_and_trailing_bytes_are_refused() {
+        let mut bytes = sample();
+        assert_eq!(err(&bytes, 8).code, ErrorCode::RequestTooLarge);
+        bytes.extend_from_slice(&[0; 8]);
+        assert_eq!(err(&bytes, 1 << 20).code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn huge_segment_table_is_refused() {
+        let bytes = [0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0];
+        assert_eq!(err(&bytes, 1 << 20).code, ErrorCode::InvalidRequest);
+    }
+}

@@ -1,0 +1,39 @@
+//! Every bound of the protocol, defined once. Servers and clients enforce
+//! these; a violation answers a typed error naming the constant.
+
+/// Longest log name, in bytes (the Kafka topic limit).
+pub const MAX_LOG_ID_BYTES: usize = 249;
+/// Most partitions a log may have.
+pub const MAX_PARTITIONS_PER_LOG: u32 = 4096;
+/// Most logs one server holds.
+pub const MAX_LOGS: usize = 10_000;
+/// Largest single record (key + value + headers, encoded), in bytes.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Largest record batch, in bytes, header included.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Most records one batch may hold.
+pub const MAX_BATCH_RECORDS: u32 = 1 << 20;
+/// Most headers one record may carry.
+pub const MAX_HEADERS_PER_RECORD: usize = 1024;
+/// Longest header key, in bytes.
+pub const MAX_HEADER_KEY_BYTES: usize = 1024;
+/// Largest request message, in bytes (one batch plus framing).
+pub const MAX_REQUEST_BYTES: usize = MAX_BATCH_BYTES + 64 * 1024;
+/// Largest response message a client accepts, in bytes.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes one fetch response carries over all partitions.
+pub const MAX_FETCH_BYTES: u32 = 32 * 1024 * 1024;
+/// Most partitions named in one fetch request.
+pub const MAX_FETCH_PARTITIONS: usize = 4096;
+/// Longest long-poll a fetch may ask for, in milliseconds.
+pub const MAX_FETCH_WAIT_MS: u32 = 30_000;
+/// Longest a produce may wait for durability, in milliseconds.
+pub const MAX_PRODUCE_TIMEOUT_MS: u32 = 60_000;
+/// Cap'n Proto traversal limit for decoding, in 8-byte words.
+pub const DECODE_TRAVERSAL_LIMIT_WORDS: usize = MAX_RESPONSE_BYTES / 8 * 2;
+/// Cap'n Proto nesting limit for decoding.
+pub const DECODE_NESTING_LIMIT: i32 = 16;
+/// Most segments (Cap'n Proto framing) one message may have.
+pub const MAX_MESSAGE_SEGMENTS: usize = 512;
+/// Longest a message string field (names, error messages) may be, in bytes.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
