@@ -1,1 +1,75 @@
-fn main() {}
+//! `pyralog`: log administration, produce and consume from the shell, and
+//! benchmarks (kcat and the kafka-*-perf-test tools in one).
+
+mod bench;
+mod io;
+mod logs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pyralog::{Client, ClientConfig};
+
+/// Default server address.
+const DEFAULT_SERVER: &str = "127.0.0.1:9092";
+/// Default CA file: the one a server started with defaults writes.
+const DEFAULT_CA_FILE: &str = "./pyralog-data/tls/ca.pem";
+
+#[derive(Parser)]
+#[command(name = "pyralog", version, about = "Pyralog command-line client")]
+struct Cli {
+    /// Server address.
+    #[arg(long, global = true, env = "PYRALOG_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// CA certificate (PEM) that signed the server's certificate.
+    #[arg(long, global = true, env = "PYRALOG_CA_FILE", default_value = DEFAULT_CA_FILE)]
+    ca_file: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, list, describe, change and delete logs.
+    #[command(subcommand)]
+    Logs(logs::LogsCommand),
+    /// Produce one record per line of standard input.
+    Produce(io::ProduceArgs),
+    /// Print records, one value per line.
+    Consume(io::ConsumeArgs),
+    /// Measure produce and consume throughput and latency.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+async fn connect(cli: &Cli) -> anyhow::Result<Client> {
+    Ok(Client::connect(&cli.server, ClientConfig::with_ca_file(&cli.ca_file)).await?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let client = connect(&cli).await?;
+    let result = match cli.command {
+        Command::Logs(cmd) => logs::run(&client, cmd).await,
+        Command::Produce(args) => io::produce(&client, args).await,
+        Command::Consume(args) => io::consume(&client, args).await,
+        Command::Bench(cmd) => bench::run(&client, cmd).await,
+    };
+    client.close().await;
+    result
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The Pyralog core client: every piece of client logic, once, for every
+//! language. Connect with [`Client::connect`], administer logs, produce with
+//! [`Client::produce`] or a batching [`Producer`], read with
+//! [`Client::consume`] or a [`Consumer`].
+//!
+//! ```no_run
+//! # async fn demo() -> pyralog::Result<()> {
+//! use pyralog::{Client, ClientConfig, LogOffset, Record};
+//! let client = Client::connect("127.0.0.1:9092", ClientConfig::with_ca_file("pyralog-data/tls/ca.pem")).await?;
+//! client.create_log("user_events", 4).await?;
+//! let md = client.produce("user_events", Record::new("event-1").key("user-1")).await?;
+//! let records = client.consume_from_partition("user_events", md.partition, LogOffset::ZERO, 10).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod config;
+mod consumer;
+mod error;
+pub mod partitioner;
+mod producer;
+mod record;
+mod transport;
+mod wire;
+
+pub use client::{Client, LogSpec};
+pub use config::{ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
+pub use consumer::Consumer;
+pub use error::{Error, ErrorCode, Result};
+pub use partitioner::Partitioner;
+pub use producer::{DeliveryFuture, Producer};
+pub use pyralog_protocol::model::{
+    FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
+    TimestampType,
+};
+pub use record::{ConsumerRecord, LogOffset, LogPartition, Record, RecordMetadata};

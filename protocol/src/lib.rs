@@ -9,6 +9,7 @@ pub mod error;
 pub mod frame;
 pub mod limits;
 pub mod log_id;
+pub mod model;
 
 #[allow(clippy::all, clippy::pedantic, unused, missing_docs)]
 #[rustfmt::skip]

@@ -37,3 +37,14 @@ pub const DECODE_NESTING_LIMIT: i32 = 16;
 pub const MAX_MESSAGE_SEGMENTS: usize = 512;
 /// Longest a message string field (names, error messages) may be, in bytes.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// QUIC per-stream receive window: at least one whole batch plus framing, so a
+/// produce request never stalls on stream flow control.
+pub const STREAM_RECEIVE_WINDOW_BYTES: u32 = 16 * 1024 * 1024;
+/// QUIC per-connection receive window.
+pub const CONNECTION_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024 * 1024;
+/// QUIC per-connection send window.
+pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+/// QUIC idle timeout: a silent peer is dropped after this long.
+pub const IDLE_TIMEOUT_MS: u32 = 30_000;
+/// QUIC keep-alive interval (below the idle timeout).
+pub const KEEP_ALIVE_INTERVAL_MS: u64 = 5_000;

@@ -1,0 +1,192 @@
+//! `pyralog bench produce|consume`: throughput and latency, printed as one
+//! human line and (with `--json`) one JSON line for scripts.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Args, Subcommand};
+use hdrhistogram::Histogram;
+use pyralog::{Client, ConsumerConfig, LogConfig, LogPartition, LogSpec, ProducerConfig, Record};
+use tokio::sync::Mutex;
+
+use crate::logs::FlushArg;
+
+/// One in this many records has its latency measured (all in `--one-in-flight`).
+const LATENCY_SAMPLE_EVERY: u64 = 64;
+/// Poll wait of the consume benchmark.
+const CONSUME_POLL: Duration = Duration::from_secs(2);
+/// A consume benchmark stops after this long without new records.
+const CONSUME_IDLE_LIMIT: Duration = Duration::from_secs(10);
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Produce records as fast as the producer allows.
+    Produce(ProduceBench),
+    /// Read a log's records from the beginning.
+    Consume(ConsumeBench),
+}
+
+#[derive(Args)]
+pub struct ProduceBench {
+    /// Log to write (created with --partitions and --flush if missing).
+    #[arg(long, default_value = "bench")]
+    log: String,
+    /// Value size in bytes.
+    #[arg(long, default_value_t = 100)]
+    record_size: usize,
+    /// Records to send.
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+    /// Stop after this many seconds even if --count is not reached.
+    #[arg(long)]
+    duration: Option<u64>,
+    #[arg(long, default_value_t = 4)]
+    partitions: u32,
+    /// fsync policy of the log, if created.
+    #[arg(long, value_enum, default_value = "default")]
+    flush: FlushArg,
+    /// Producer batch size in bytes.
+    #[arg(long, default_value_t = pyralog::ProducerConfig::default().batch_size)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 5)]
+    linger_ms: u64,
+    /// Wait for each record before sending the next (latency mode).
+    #[arg(long)]
+    one_in_flight: bool,
+    /// Also print a JSON line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ConsumeBench {
+    #[arg(long, default_value = "bench")]
+    log: String,
+    /// Records to read (default: everything up to the end).
+    #[arg(long)]
+    count: Option<u64>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(client: &Client, cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Produce(b) => produce(client, b).await,
+        BenchCommand::Consume(b) => consume(client, b).await,
+    }
+}
+
+async fn ensure_log(client: &Client, b: &ProduceBench) -> anyhow::Result<()> {
+    if !client.log_exists(&b.log).await? {
+        let config = LogConfig { flush_policy: b.flush.into(), ..LogConfig::default() };
+        client.create_log_with_config(&b.log, LogSpec { config, ..LogSpec::new(b.partitions) }).await?;
+    }
+    Ok(())
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
+    ensure_log(client, &b).await?;
+    let md = client.get_log_metadata(&b.log).await?;
+    let cfg = ProducerConfig {
+        batch_size: b.batch_size,
+        linger: Duration::from_millis(if b.one_in_flight { 0 } else { b.linger_ms }),
+        ..ProducerConfig::default()
+    };
+    let producer = client.producer(cfg);
+    let value = Bytes::from(vec![b'x'; b.record_size]);
+    let hist = Arc::new(Mutex::new(new_histogram()));
+    let stop_at = b.duration.map(|s| Instant::now() + Duration::from_secs(s));
+    let mut samplers = Vec::new();
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while sent < b.count && stop_at.is_none_or(|t| Instant::now() < t) {
+        let t0 = Instant::now();
+        let fut = producer.send(&b.log, Record::new(value.clone())).await?;
+        if b.one_in_flight {
+            fut.await?;
+            hist.lock().await.record(t0.elapsed().as_micros() as u64)?;
+        } else if sent % LATENCY_SAMPLE_EVERY == 0 {
+            let hist = Arc::clone(&hist);
+            samplers.push(tokio::spawn(async move {
+                let r = fut.await;
+                let _ = hist.lock().await.record(t0.elapsed().as_micros() as u64);
+                r.map(|_| ())
+            }));
+        } else {
+            drop(fut);
+        }
+        sent += 1;
+    }
+    producer.flush().await?;
+    let elapsed = start.elapsed();
+    for s in samplers {
+        s.await??;
+    }
+    producer.close().await?;
+    let h = hist.lock().await;
+    let rate = sent as f64 / elapsed.as_secs_f64();
+    let mbps = rate * b.record_size as f64 / 1e6;
+    let flush = format!("{:?}", md.config.flush_policy);
+    println!(
+        "produce: {sent} records of {} B, {} partitions, flush {flush}{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
+        b.record_size,
+        md.partition_count,
+        if b.one_in_flight { ", one in flight" } else { "" },
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+    );
+    if b.json {
+        println!(
+            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"flush\":\"{flush}\",\"one_in_flight\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
+            b.record_size,
+            md.partition_count,
+            b.one_in_flight,
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999)
+        );
+    }
+    Ok(())
+}
+
+async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
+    let md = client.get_log_metadata(&b.log).await?;
+    let available: u64 = md.partitions.iter().map(|p| p.high_watermark - p.log_start_offset).sum();
+    let target = b.count.unwrap_or(available).min(available);
+    let mut consumer = client.consumer(ConsumerConfig::default());
+    consumer.assign((0..md.partition_count).map(|p| LogPartition::new(&b.log, p)))?;
+    consumer.seek_to_beginning(&[])?;
+    let start = Instant::now();
+    let (mut n, mut bytes) = (0u64, 0u64);
+    let mut last_progress = Instant::now();
+    while n < target && last_progress.elapsed() < CONSUME_IDLE_LIMIT {
+        let records = consumer.poll(CONSUME_POLL).await?;
+        if !records.is_empty() {
+            last_progress = Instant::now();
+        }
+        n += records.len() as u64;
+        bytes += records.iter().map(|r| r.value.len() as u64).sum::<u64>();
+    }
+    let elapsed = start.elapsed();
+    consumer.close();
+    let rate = n as f64 / elapsed.as_secs_f64();
+    let mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    println!(
+        "consume: {n} records ({} B avg), {} partitions: {rate:.0} msgs/s, {mbps:.1} MB/s",
+        bytes.checked_div(n).unwrap_or(0),
+        md.partition_count
+    );
+    if b.json {
+        println!("{{\"bench\":\"consume\",\"records\":{n},\"partitions\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1}}}", md.partition_count);
+    }
+    if n < target {
+        anyhow::bail!("read {n} of {target} records before going idle for {CONSUME_IDLE_LIMIT:?}");
+    }
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! The client: connection, metadata cache, admin operations, and the
+//! convenience `produce` / `consume` calls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use pyralog_protocol::log_id::validate_log_id;
+use pyralog_protocol::model::{LogConfig, LogMetadata, LogStats};
+use pyralog_protocol::pyralog_capnp::{response, OffsetSpec};
+use pyralog_protocol::ErrorCode;
+
+use crate::config::{ClientConfig, ConsumerConfig, ProducerConfig};
+use crate::consumer::Consumer;
+use crate::error::{Error, Result};
+use crate::producer::Producer;
+use crate::record::{ConsumerRecord, LogOffset, Record, RecordMetadata};
+use crate::transport::Transport;
+use crate::wire::{self, capnp_err, unexpected};
+
+/// What to create: partitions, replication and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSpec {
+    pub partition_count: u32,
+    pub replication_factor: u32,
+    pub config: LogConfig,
+}
+
+impl LogSpec {
+    pub fn new(partition_count: u32) -> Self {
+        LogSpec { partition_count, replication_factor: 1, config: LogConfig::default() }
+    }
+}
+
+/// One partition's slice of a fetch response.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub error: Option<Error>,
+    pub high_watermark: u64,
+    pub records: Bytes,
+}
+
+/// A partition to fetch.
+#[derive(Debug, Clone)]
+pub(crate) struct FetchSpec {
+    pub log: Arc<str>,
+    pub partition: u32,
+    pub offset: u64,
+    pub max_bytes: u32,
+}
+
+pub(crate) struct Inner {
+    pub transport: Transport,
+    pub config: ClientConfig,
+    metadata: Mutex<HashMap<String, (Arc<LogMetadata>, Instant)>>,
+}
+
+/// A connection to a Pyralog server. Cheap to clone; clones share the
+/// connection. Call [`Client::close`] when done.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects to `addr` (`HOST:PORT`), verifying the server against the
+    /// configured CA file.
+    ///
+    /// # Errors
+    /// `TlsError` (missing or wrong CA), `ConnectionFailed` (no answer within
+    /// `connect_timeout`), `InvalidArgument` (bad address).
+    pub async fn connect(addr: &str, config: ClientConfig) -> Result<Client> {
+        let transport = Transport::connect(addr, &config).await?;
+        Ok(Client { inner: Arc::new(Inner { transport, config, metadata: Mutex::new(HashMap::new()) }) })
+    }
+
+    pub(crate) async fn call<T>(&self, req: Vec<u8>, read: impl FnOnce(response::WhichReader<'_>) -> Result<T>) -> Result<T> {
+        let bytes = self.inner.transport.call(&req, self.inner.config.request_timeout).await?;
+        wire::response(&bytes, read)
+    }
+
+    async fn call_metadata(&self, req: Vec<u8>) -> Result<LogMetadata> {
+        let md = self
+            .call(req, |w| {
+                let r = match w {
+                    response::CreateLog(r)
+                    | response::DescribeLog(r)
+                    | response::UpdateLogConfig(r)
+                    | response::PauseLog(r)
+                    | response::ResumeLog(r)
+                    | response::AddPartitions(r) => r.map_err(capnp_err)?,
+                    _ => return Err(unexpected()),
+                };
+                Ok(LogMetadata::read(r)?)
+            })
+            .await?;
+        self.cache(&md);
+        Ok(md)
+    }
+
+    fn cache(&self, md: &LogMetadata) {
+        self.inner.metadata.lock().insert(md.name.clone(), (Arc::new(md.clone()), Instant::now()));
+    }
+
+    fn forget(&self, log: &str) {
+        self.inner.metadata.lock().remove(log);
+    }
+
+    /// Metadata from the cache, refreshed when older than `metadata_max_age`.
+    pub(crate) async fn cached_metadata(&self, log: &str) -> Result<Arc<LogMetadata>> {
+        let max_age = self.inner.config.metadata_max_age;
+        if let Some((md, at)) = self.inner.metadata.lock().get(log) {
+            if at.elapsed() < max_age {
+                return Ok(Arc::clone(md));
+            }
+        }
+        let md = self.get_log_metadata(log).await?;
+        Ok(Arc::new(md))
+    }
+
+    /// Drops cached metadata after an error that suggests it is stale.
+    pub(crate) fn invalidate(&self, log: &str, e: &Error) {
+        if matches!(e.code(), ErrorCode::LogNotFound | ErrorCode::PartitionNotFound | ErrorCode::NotLeader) {
+            self.forget(log);
+        }
+    }
+
+    /// Creates a log with default settings.
+    ///
+    /// # Errors
+    /// `InvalidLogId`, `LogAlreadyExists`, `InvalidPartitions`, connection errors.
+    pub async fn create_log(&self, name: &str, partition_count: u32) -> Result<LogMetadata> {
+        self.create_log_with_config(name, LogSpec::new(partition_count)).await
+    }
+
+    /// Creates a log with explicit settings.
+    ///
+    /// # Errors
+    /// As [`Client::create_log`], plus `InvalidConfig`.
+    pub async fn create_log_with_config(&self, name: &str, spec: LogSpec) -> Result<LogMetadata> {
+        validate_log_id(name)?;
+        let req = wire::request(|r| {
+            let mut c = r.init_create_log();
+            c.set_name(name);
+            c.set_partition_count(spec.partition_count);
+            c.set_replication_factor(spec.replication_factor);
+            spec.config.write(c.init_config());
+        });
+        self.call_metadata(req).await
+    }
+
+    /// Every log, sorted by name.
+    ///
+    /// # Errors
+    /// Connection errors.
+    pub async fn list_logs(&self) -> Result<Vec<LogMetadata>> {
+        let req = wire::request(|mut r| r.set_list_logs(()));
+        self.call(req, |w| match w {
+            response::ListLogs(l) => l.map_err(capnp_err)?.iter().map(|m| Ok(LogMetadata::read(m)?)).collect(),
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
+    /// Whether a log of that name exists.
+    ///
+    /// # Errors
+    /// Connection errors (a missing log is `Ok(false)`).
+    pub async fn log_exists(&self, name: &str) -> Result<bool> {
+        match self.get_log_metadata(name).await {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.code(), ErrorCode::LogNotFound | ErrorCode::InvalidLogId) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A log's metadata, fresh from the server.
+    ///
+    /// # Errors
+    /// `LogNotFound`, connection errors.
+    pub async fn get_log_metadata(&self, name: &str) -> Result<LogMetadata> {
+        let req = wire::request(|r| r.init_describe_log().set_name(name));
+        let res = self.call_metadata(req).await;
+        if let Err(e) = &res {
+            self.invalidate(name, e);
+        }
+        res
+    }
+
+    /// Record count, size and write rate of a log.
+    ///
+    /// # Errors
+    /// `LogNotFound`, connection errors.
+    pub async fn get_log_stats(&self, name: &str) -> Result<LogStats> {
+        let req = wire::request(|r| r.init_log_stats().set_name(name));
+        self.call(req, |w| match w {
+            response::LogStats(s) => Ok(LogStats::read(s.map_err(capnp_err)?)?),
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
+    /// Replaces a log's settings.
+    ///
+    /// # Errors
+    /// `LogNotFound`, `InvalidConfig`.
+    pub async fn update_log_config(&self, name: &str, config: LogConfig) -> Result<LogMetadata> {
+        let req = wire::request(|r| {
+            let mut u = r.init_update_log_config();
+            u.set_name(name);
+            config.write(u.init_config());
+        });
+        self.call_metadata(req).await
+    }
+
+    /// Rejects writes with `LogPaused` until resumed; reads go on.
+    ///
+    /// # Errors
+    /// `LogNotFound`.
+    pub async fn pause_log(&self, name: &str) -> Result<LogMetadata> {
+        self.call_metadata(wire::request(|r| r.init_pause_log().set_name(name))).await
+    }
+
+    /// Accepts writes again.
+    ///
+    /// # Errors
+    /// `LogNotFound`.
+    pub async fn resume_log(&self, name: &str) -> Result<LogMetadata> {
+        self.call_metadata(wire::request(|r| r.init_resume_log().set_name(name))).await
+    }
+
+    /// Deletes a log: reads and writes stop at once.
+    ///
+    /// # Errors
+    /// `LogNotFound`.
+    pub async fn delete_log(&self, name: &str) -> Result<()> {
+        self.forget(name);
+        let req = wire::request(|r| r.init_delete_log().set_name(name));
+        self.call(req, |w| match w {
+            response::DeleteLog(()) => Ok(()),
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
+    /// Grows a log to `partition_count` partitions (existing keys may move).
+    ///
+    /// # Errors
+    /// `LogNotFound`, `InvalidPartitions`.
+    pub async fn add_partitions(&self, name: &str, partition_count: u32) -> Result<LogMetadata> {
+        let req = wire::request(|r| {
+            let mut a = r.init_add_partitions();
+            a.set_name(name);
+            a.set_partition_count(partition_count);
+        });
+        self.call_metadata(req).await
+    }
+
+    /// Produces one record and waits for its acknowledgement. For many
+    /// records use [`Client::producer`], which batches.
+    ///
+    /// # Errors
+    /// `LogNotFound`, `LogPaused`, `RecordTooLarge`, `PartitionNotFound`, ...
+    pub async fn produce(&self, log: &str, mut record: Record) -> Result<RecordMetadata> {
+        let md = self.cached_metadata(log).await?;
+        let count = md.partition_count;
+        let partition =
+            crate::producer::choose_partition(&record, log, count, &Default::default(), || rand::random::<u32>() % count)?;
+        let ts = *record.timestamp.get_or_insert_with(crate::record::now_ms);
+        let batch = wire::encode_batch([&record], 256)?;
+        let ack = self.produce_batch(log, partition, &batch, self.inner.config.request_timeout).await?;
+        Ok(RecordMetadata {
+            log: Arc::from(log),
+            partition,
+            offset: ack.base_offset,
+            epoch: ack.epoch,
+            timestamp: ack.timestamp_for(ts, &md.config),
+        })
+    }
+
+    /// Alias of [`Client::produce`] (the seed's name).
+    ///
+    /// # Errors
+    /// As [`Client::produce`].
+    pub async fn produce_to_log(&self, log: &str, record: Record) -> Result<RecordMetadata> {
+        self.produce(log, record).await
+    }
+
+    pub(crate) async fn produce_batch(&self, log: &str, partition: u32, batch: &[u8], timeout: Duration) -> Result<Ack> {
+        let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        let req = wire::request(|r| {
+            let mut p = r.init_produce();
+            p.set_log(log);
+            p.set_partition(partition);
+            p.set_batch(batch);
+            p.set_timeout_ms(timeout_ms);
+        });
+        let res = self
+            .call(req, |w| match w {
+                response::Produce(p) => {
+                    let p = p.map_err(capnp_err)?;
+                    Ok(Ack { base_offset: p.get_base_offset(), epoch: p.get_leader_epoch(), append_time_ms: p.get_append_time_ms() })
+                }
+                _ => Err(unexpected()),
+            })
+            .await;
+        if let Err(e) = &res {
+            self.invalidate(log, e);
+        }
+        res
+    }
+
+    pub(crate) async fn fetch(&self, specs: &[FetchSpec], max_wait: Duration, min_bytes: u32, max_bytes: u32) -> Result<Vec<Fetched>> {
+        let req = wire::request(|r| {
+            let mut f = r.init_fetch();
+            f.set_max_wait_ms(u32::try_from(max_wait.as_millis()).unwrap_or(u32::MAX));
+            f.set_min_bytes(min_bytes);
+            f.set_max_bytes(max_bytes);
+            let mut list = f.init_partitions(specs.len() as u32);
+            for (i, s) in specs.iter().enumerate() {
+                let mut p = list.reborrow().get(i as u32);
+                p.set_log(&*s.log);
+                p.set_partition(s.partition);
+                p.set_offset(s.offset);
+                p.set_max_bytes(s.max_bytes);
+            }
+        });
+        let timeout = self.inner.config.request_timeout + max_wait;
+        let bytes = self.inner.transport.call(&req, timeout).await?;
+        wire::response(&bytes, |w| match w {
+            response::Fetch(f) => {
+                let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
+                if parts.len() as usize != specs.len() {
+                    return Err(Error::new(ErrorCode::Unknown, "fetch response does not match the request's partitions"));
+                }
+                let mut out = Vec::with_capacity(parts.len() as usize);
+                for p in parts.iter() {
+                    let code = p.get_error_code();
+                    let error = (code != 0).then(|| {
+                        let msg = p.get_error_message().ok().and_then(|m| m.to_str().ok()).unwrap_or("");
+                        Error::new(ErrorCode::from_u16(code), msg)
+                    });
+                    out.push(Fetched {
+                        error,
+                        high_watermark: p.get_high_watermark(),
+                        records: Bytes::copy_from_slice(p.get_records().map_err(capnp_err)?),
+                    });
+                }
+                Ok(out)
+            }
+            _ => Err(unexpected()),
+        })
+    }
+
+    /// The offset for `spec` in one partition: (offset, timestamp of that record or -1).
+    pub(crate) async fn list_offset(&self, log: &str, partition: u32, spec: OffsetSpec, ts: i64) -> Result<(u64, i64)> {
+        let req = wire::request(|r| {
+            let mut l = r.init_list_offsets();
+            l.set_log(log);
+            l.set_partition(partition);
+            l.set_spec(spec);
+            l.set_timestamp_ms(ts);
+        });
+        self.call(req, |w| match w {
+            response::ListOffsets(l) => {
+                let l = l.map_err(capnp_err)?;
+                Ok((l.get_offset(), l.get_timestamp_ms()))
+            }
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
+    /// Earliest offset still stored in a partition.
+    ///
+    /// # Errors
+    /// `LogNotFound`, `PartitionNotFound`.
+    pub async fn earliest_offset(&self, log: &str, partition: u32) -> Result<u64> {
+        Ok(self.list_offset(log, partition, OffsetSpec::Earliest, 0).await?.0)
+    }
+
+    /// The end of a partition (next offset to be written and readable).
+    ///
+    /// # Errors
+    /// `LogNotFound`, `PartitionNotFound`.
+    pub async fn latest_offset(&self, log: &str, partition: u32) -> Result<u64> {
+        Ok(self.list_offset(log, partition, OffsetSpec::Latest, 0).await?.0)
+    }
+
+    /// First offset whose timestamp is >= `timestamp_ms`, or the end if none.
+    ///
+    /// # Errors
+    /// `LogNotFound`, `PartitionNotFound`.
+    pub async fn offset_for_timestamp(&self, log: &str, partition: u32, timestamp_ms: i64) -> Result<u64> {
+        Ok(self.list_offset(log, partition, OffsetSpec::Timestamp, timestamp_ms).await?.0)
+    }
+
+    /// Reads up to `max` records from one partition starting at `offset`,
+    /// without waiting for new ones.
+    ///
+    /// # Errors
+    /// `OffsetOutOfRange` for an offset past the end or below the log start
+    /// (`LogOffset::ZERO` means the log start), `LogNotFound`, `PartitionNotFound`.
+    pub async fn consume_from_partition(&self, log: &str, partition: u32, offset: LogOffset, max: usize) -> Result<Vec<ConsumerRecord>> {
+        let start = match offset {
+            LogOffset::ZERO => self.earliest_offset(log, partition).await?,
+            LogOffset::MAX => return Ok(Vec::new()),
+            LogOffset(o) => o,
+        };
+        let log: Arc<str> = Arc::from(log);
+        let mut out = Vec::new();
+        let mut next = start;
+        while out.len() < max {
+            let spec = FetchSpec { log: Arc::clone(&log), partition, offset: next, max_bytes: 4 << 20 };
+            let mut f = self.fetch(&[spec], Duration::ZERO, 0, 4 << 20).await?;
+            let f = f.pop().ok_or_else(unexpected)?;
+            if let Some(e) = f.error {
+                return Err(e);
+            }
+            let before = out.len();
+            next = wire::decode_records(&log, partition, f.records, next, &mut out)?;
+            if out.len() == before || next >= f.high_watermark {
+                break;
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
+    /// Reads up to `max` records from every partition of a log, each from
+    /// `offset`, ordered by partition then offset.
+    ///
+    /// # Errors
+    /// As [`Client::consume_from_partition`].
+    pub async fn consume(&self, log: &str, offset: LogOffset, max: usize) -> Result<Vec<ConsumerRecord>> {
+        let md = self.get_log_metadata(log).await?;
+        let mut out = Vec::new();
+        for p in 0..md.partition_count {
+            if out.len() >= max {
+                break;
+            }
+            let got = self.consume_from_partition(log, p, offset, max - out.len()).await?;
+            out.extend(got);
+        }
+        Ok(out)
+    }
+
+    /// A batching producer.
+    pub fn producer(&self, config: ProducerConfig) -> Producer {
+        Producer::new(self.clone(), config)
+    }
+
+    /// A consumer (assign partitions, then poll).
+    pub fn consumer(&self, config: ConsumerConfig) -> Consumer {
+        Consumer::new(self.clone(), config)
+    }
+
+    /// Closes the connection. Idempotent; later calls fail with `Closed`.
+    pub async fn close(&self) {
+        self.inner.transport.close().await;
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.transport.is_closed()
+    }
+}
+
+/// A produce acknowledgement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ack {
+    pub base_offset: u64,
+    pub epoch: u64,
+    pub append_time_ms: i64,
+}
+
+impl Ack {
+    /// The timestamp a record reads back with.
+    pub(crate) fn timestamp_for(&self, producer_ts: i64, config: &LogConfig) -> i64 {
+        match config.timestamp_type {
+            pyralog_protocol::model::TimestampType::CreateTime => producer_ts,
+            pyralog_protocol::model::TimestampType::LogAppendTime => self.append_time_ms,
+        }
+    }
+}

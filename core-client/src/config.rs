@@ -1,0 +1,120 @@
+//! Client, producer and consumer settings, with Kafka-like defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::partitioner::Partitioner;
+
+/// Default wait for a connection (handshake included).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default wait for one request's response.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Cached metadata older than this is refreshed.
+pub const DEFAULT_METADATA_MAX_AGE: Duration = Duration::from_secs(30);
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// PEM file of the CA that signed the server certificate. Required: there
+    /// is no insecure mode.
+    pub ca_file: Option<PathBuf>,
+    /// TLS server name; defaults to the host part of the address.
+    pub server_name: Option<String>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub metadata_max_age: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            ca_file: None,
+            server_name: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            metadata_max_age: DEFAULT_METADATA_MAX_AGE,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Settings trusting the CA in `path`.
+    pub fn with_ca_file(path: impl Into<PathBuf>) -> Self {
+        ClientConfig { ca_file: Some(path.into()), ..ClientConfig::default() }
+    }
+}
+
+/// Producer settings.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// A partition's batch is sent when it reaches this many bytes.
+    pub batch_size: usize,
+    /// ...or when its oldest record has waited this long.
+    pub linger: Duration,
+    /// Records waiting to be sent may hold at most this many bytes; `send`
+    /// waits for room, up to `max_block`.
+    pub buffer_memory: usize,
+    pub max_block: Duration,
+    /// A record not acknowledged within this time fails with `Timeout`.
+    pub delivery_timeout: Duration,
+    /// Wait between retries of a failed batch.
+    pub retry_backoff: Duration,
+    pub partitioner: Partitioner,
+}
+
+/// Default producer batch size.
+pub const DEFAULT_BATCH_SIZE: usize = 256 * 1024;
+/// Default producer buffer.
+pub const DEFAULT_BUFFER_MEMORY: usize = 64 * 1024 * 1024;
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            batch_size: DEFAULT_BATCH_SIZE,
+            linger: Duration::from_millis(5),
+            buffer_memory: DEFAULT_BUFFER_MEMORY,
+            max_block: Duration::from_secs(60),
+            delivery_timeout: Duration::from_secs(120),
+            retry_backoff: Duration::from_millis(100),
+            partitioner: Partitioner::Default,
+        }
+    }
+}
+
+/// What a consumer does when its position is out of range or unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OffsetReset {
+    /// Start at the log start offset.
+    #[default]
+    Earliest,
+    /// Start at the end.
+    Latest,
+    /// Fail the poll with `OffsetOutOfRange`.
+    Error,
+}
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub auto_offset_reset: OffsetReset,
+    /// Most records one `poll` returns.
+    pub max_poll_records: usize,
+    /// Most bytes one fetch returns over all partitions.
+    pub fetch_max_bytes: u32,
+    /// Most bytes one fetch returns per partition.
+    pub max_partition_fetch_bytes: u32,
+    /// Longest the server holds a fetch waiting for data.
+    pub fetch_max_wait: Duration,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            auto_offset_reset: OffsetReset::Earliest,
+            max_poll_records: 10_000,
+            fetch_max_bytes: 16 * 1024 * 1024,
+            max_partition_fetch_bytes: 4 * 1024 * 1024,
+            fetch_max_wait: Duration::from_millis(500),
+        }
+    }
+}

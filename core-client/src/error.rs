@@ -1,0 +1,52 @@
+//! The client's error: a stable [`ErrorCode`] and a message saying what
+//! happened and, where it helps, what to do.
+
+pub use pyralog_protocol::ErrorCode;
+use pyralog_protocol::ProtocolError;
+
+/// Every fallible call returns this. Match on [`Error::code`]; bindings map
+/// each code to one typed error in their language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+}
+
+/// Result alias of the client.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, message: message.into() }
+    }
+
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// What happened, naming the limit or setting involved.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether sending the same request again may succeed.
+    pub fn is_retriable(&self) -> bool {
+        self.code.is_retriable()
+    }
+
+    pub(crate) fn closed(what: &str) -> Self {
+        Error::new(ErrorCode::Closed, format!("{what} is closed"))
+    }
+
+    pub(crate) fn invalid_argument(msg: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidArgument, msg)
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Error { code: e.code, message: e.message }
+    }
+}

@@ -1,0 +1,177 @@
+//! One QUIC connection to the server, re-established on demand; one
+//! bidirectional stream per request.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyralog_protocol::limits::{self, MAX_RESPONSE_BYTES};
+use pyralog_protocol::ErrorCode;
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+
+pub(crate) struct Transport {
+    endpoint: quinn::Endpoint,
+    addr: SocketAddr,
+    server_name: String,
+    quic: quinn::ClientConfig,
+    connect_timeout: Duration,
+    conn: Mutex<Option<quinn::Connection>>,
+    connecting: tokio::sync::Mutex<()>,
+    closed: AtomicBool,
+}
+
+fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
+    let ca_file = cfg.ca_file.as_ref().ok_or_else(|| {
+        Error::new(ErrorCode::TlsError, "no CA file given: set ca_file (the server writes <data-dir>/tls/ca.pem)")
+    })?;
+    let pem = std::fs::read(ca_file)
+        .map_err(|e| Error::new(ErrorCode::TlsError, format!("reading CA file {}: {e}", ca_file.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        let cert = cert.map_err(|e| Error::new(ErrorCode::TlsError, format!("parsing {}: {e}", ca_file.display())))?;
+        roots
+            .add(cert)
+            .map_err(|e| Error::new(ErrorCode::TlsError, format!("CA in {}: {e}", ca_file.display())))?;
+    }
+    if roots.is_empty() {
+        return Err(Error::new(ErrorCode::TlsError, format!("{} holds no certificate", ca_file.display())));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| Error::new(ErrorCode::TlsError, e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
+        .map_err(|e| Error::new(ErrorCode::TlsError, e.to_string()))?;
+    let mut quic = quinn::ClientConfig::new(Arc::new(crypto));
+    let mut t = quinn::TransportConfig::default();
+    t.max_concurrent_bidi_streams(0u32.into())
+        .max_concurrent_uni_streams(0u32.into())
+        .stream_receive_window(limits::STREAM_RECEIVE_WINDOW_BYTES.into())
+        .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
+        .send_window(limits::SEND_WINDOW_BYTES)
+        .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
+        .keep_alive_interval(Some(Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)));
+    quic.transport_config(Arc::new(t));
+    Ok(quic)
+}
+
+fn connection_error(e: &quinn::ConnectionError) -> Error {
+    if let quinn::ConnectionError::TransportError(t) = e {
+        let code = u64::from(t.code);
+        if (0x100..0x200).contains(&code) {
+            return Error::new(ErrorCode::TlsError, format!("TLS handshake failed: {e} (is the CA file the server's?)"));
+        }
+    }
+    Error::new(ErrorCode::ConnectionFailed, format!("connection failed: {e}"))
+}
+
+impl Transport {
+    pub(crate) async fn connect(addr: &str, cfg: &ClientConfig) -> Result<Transport> {
+        let quic = tls_config(cfg)?;
+        let (host, _) = addr
+            .rsplit_once(':')
+            .ok_or_else(|| Error::invalid_argument(format!("address {addr:?} is not HOST:PORT")))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let resolved = tokio::time::timeout(cfg.connect_timeout, tokio::net::lookup_host(addr))
+            .await
+            .map_err(|_| Error::new(ErrorCode::Timeout, format!("resolving {addr} timed out")))?
+            .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("resolving {addr}: {e}")))?
+            .next()
+            .ok_or_else(|| Error::new(ErrorCode::ConnectionFailed, format!("{addr} resolved to no address")))?;
+        let bind: SocketAddr = if resolved.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().expect("valid");
+        let endpoint = quinn::Endpoint::client(bind)
+            .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("opening a UDP socket: {e}")))?;
+        let t = Transport {
+            endpoint,
+            addr: resolved,
+            server_name: cfg.server_name.clone().unwrap_or_else(|| host.to_owned()),
+            quic,
+            connect_timeout: cfg.connect_timeout,
+            conn: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            closed: AtomicBool::new(false),
+        };
+        t.connection().await?;
+        Ok(t)
+    }
+
+    async fn connection(&self) -> Result<quinn::Connection> {
+        if let Some(c) = self.live() {
+            return Ok(c);
+        }
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some(c) = self.live() {
+            return Ok(c);
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("client"));
+        }
+        let connecting = self
+            .endpoint
+            .connect_with(self.quic.clone(), self.addr, &self.server_name)
+            .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("connecting to {}: {e}", self.addr)))?;
+        let conn = match tokio::time::timeout(self.connect_timeout, connecting).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(connection_error(&e)),
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorCode::ConnectionFailed,
+                    format!("no answer from {} within connect_timeout ({:?})", self.addr, self.connect_timeout),
+                ))
+            }
+        };
+        *self.conn.lock() = Some(conn.clone());
+        Ok(conn)
+    }
+
+    fn live(&self) -> Option<quinn::Connection> {
+        self.conn.lock().as_ref().filter(|c| c.close_reason().is_none()).cloned()
+    }
+
+    /// Sends one request and returns the response bytes.
+    pub(crate) async fn call(&self, request: &[u8], timeout: Duration) -> Result<Vec<u8>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("client"));
+        }
+        let conn = self.connection().await?;
+        let exchange = async {
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
+            send.write_all(request).await.map_err(|e| lost(&e))?;
+            send.finish().map_err(|e| lost(&e))?;
+            recv.read_to_end(MAX_RESPONSE_BYTES).await.map_err(|e| lost(&e))
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::new(
+                ErrorCode::Timeout,
+                format!("no response within request_timeout ({timeout:?})"),
+            )),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let conn = self.conn.lock().take();
+        if let Some(c) = conn {
+            c.close(0u32.into(), b"client closed");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+fn lost(e: &dyn std::fmt::Display) -> Error {
+    Error::new(ErrorCode::ConnectionFailed, format!("request stream failed: {e}"))
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, and the whole Rust workspace's tests
+# (which start the real pyralog-server binary). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR=never
+# One target directory for every build of this run.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+
+# The Cap'n Proto compiler lets the schema-drift test regenerate and compare.
+if ! command -v capnp >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing capnproto (schema drift check)"
+  (apt-get update -qq && apt-get install -y -qq capnproto >/dev/null) || echo "capnproto not installed; drift check skipped"
+fi
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked -- --test-threads=2

@@ -1,0 +1,202 @@
+//! Server configuration: embedded defaults, overridden by `pyralog.toml`,
+//! overridden by command-line flags.
+//!
+//! ```toml
+//! data_dir = "./pyralog-data"
+//! listen = "127.0.0.1:9092"
+//! flush = "always"            # always | interval | never
+//! flush_interval_ms = 1000
+//! segment_bytes = 134217728
+//!
+//! [tls]                       # absent: a self-signed CA in <data_dir>/tls
+//! cert_file = "server.pem"
+//! key_file = "server-key.pem"
+//!
+//! [logs.user_events]          # created at start if missing
+//! partition_count = 10
+//! replication_factor = 1
+//! retention_bytes = 1073741824
+//! retention_hours = 168
+//! min_in_sync_replicas = 1
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "./pyralog-data";
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9092";
+/// Default segment size.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 128 * 1024 * 1024;
+/// Smallest segment size accepted.
+pub const MIN_SEGMENT_BYTES: u64 = 64 * 1024;
+/// Largest segment size accepted (index entries hold u32 positions).
+pub const MAX_SEGMENT_BYTES: u64 = 1 << 31;
+/// Default fsync interval for `flush = "interval"`.
+pub const DEFAULT_FLUSH_INTERVAL_MS: u32 = 1000;
+/// Most concurrent client connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Most requests one connection may have in flight (QUIC concurrent streams).
+pub const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION: u32 = 256;
+/// How long a client may take to send a whole request on a stream.
+pub const DEFAULT_REQUEST_READ_TIMEOUT_MS: u64 = 10_000;
+/// How often retention runs by default.
+pub const DEFAULT_RETENTION_CHECK_INTERVAL_MS: u64 = 5_000;
+/// Longest a graceful shutdown waits for in-flight requests.
+pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
+
+/// Server-wide fsync policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Flush {
+    #[default]
+    Always,
+    Interval,
+    Never,
+}
+
+/// TLS files; absent means a generated self-signed CA in the data dir.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// A log declared in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredLog {
+    pub partition_count: u32,
+    #[serde(default = "one")]
+    pub replication_factor: u32,
+    #[serde(default)]
+    pub retention_bytes: Option<u64>,
+    #[serde(default)]
+    pub retention_hours: Option<u64>,
+    #[serde(default = "one")]
+    pub min_in_sync_replicas: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub flush: Flush,
+    pub flush_interval_ms: u32,
+    pub segment_bytes: u64,
+    pub preallocate: bool,
+    pub max_connections: usize,
+    pub max_in_flight_per_connection: u32,
+    pub request_read_timeout_ms: u64,
+    pub retention_check_interval_ms: u64,
+    pub node_id: u32,
+    pub tls: Option<TlsFiles>,
+    pub logs: BTreeMap<String, DeclaredLog>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            flush: Flush::Always,
+            flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            preallocate: true,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight_per_connection: DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+            request_read_timeout_ms: DEFAULT_REQUEST_READ_TIMEOUT_MS,
+            retention_check_interval_ms: DEFAULT_RETENTION_CHECK_INTERVAL_MS,
+            node_id: 0,
+            tls: None,
+            logs: BTreeMap::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML file over the defaults.
+    ///
+    /// # Errors
+    /// Unreadable file, unknown keys, or values out of range.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let cfg: ServerConfig =
+            toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges.
+    ///
+    /// # Errors
+    /// A message naming the setting and its bounds.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&self.segment_bytes) {
+            bail!("segment_bytes must be in {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES}");
+        }
+        if self.flush == Flush::Interval && self.flush_interval_ms == 0 {
+            bail!("flush_interval_ms must be > 0 with flush = \"interval\"");
+        }
+        if self.retention_check_interval_ms == 0 || self.request_read_timeout_ms == 0 {
+            bail!("retention_check_interval_ms and request_read_timeout_ms must be > 0");
+        }
+        if self.max_connections == 0 || self.max_in_flight_per_connection == 0 {
+            bail!("max_connections and max_in_flight_per_connection must be > 0");
+        }
+        for (name, log) in &self.logs {
+            pyralog_protocol::log_id::validate_log_id(name)
+                .with_context(|| format!("[logs.{name}]"))?;
+            if log.partition_count == 0 {
+                bail!("[logs.{name}] partition_count must be > 0");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_log_declaration() {
+        let cfg: ServerConfig = toml::from_str(
+            r#"
+            flush = "never"
+            [logs.user_events]
+            partition_count = 10
+            replication_factor = 1
+            retention_bytes = 1073741824
+            retention_hours = 168
+            min_in_sync_replicas = 1
+            "#,
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.flush, Flush::Never);
+        assert_eq!(cfg.logs["user_events"].partition_count, 10);
+        assert_eq!(cfg.logs["user_events"].retention_hours, Some(168));
+        assert_eq!(cfg.listen, DEFAULT_LISTEN.parse().unwrap());
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_names() {
+        assert!(toml::from_str::<ServerConfig>("bogus = 1").is_err());
+        let cfg: ServerConfig = toml::from_str("[logs.\"a b\"]\npartition_count = 1").unwrap();
+        assert!(cfg.validate().is_err());
+    }
+}

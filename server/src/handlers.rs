@@ -1,0 +1,393 @@
+//! Request dispatch: decode a request into owned data (Cap'n Proto readers
+//! are not `Send`, so nothing borrowed from the message lives across an
+//! await), execute it, encode the response. Every failure becomes an `Error`
+//! response; nothing here panics on input.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use capnp::message::{Builder, HeapAllocator};
+use futures_util::future::select_all;
+use pyralog_protocol::batch::{BatchView, FLAG_LOG_APPEND_TIME};
+use pyralog_protocol::frame::{self, malformed, text};
+use pyralog_protocol::limits::{
+    MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_PARTITIONS, MAX_FETCH_WAIT_MS, MAX_PRODUCE_TIMEOUT_MS,
+    MAX_REQUEST_BYTES,
+};
+use pyralog_protocol::model::{LogConfig, LogMetadata, LogState, LogStats, TimestampType};
+use pyralog_protocol::pyralog_capnp::{request, response, OffsetSpec};
+use pyralog_protocol::{ErrorCode, ProtocolError};
+
+use crate::broker::Broker;
+use crate::partition::{Appended, Partition};
+use crate::storage::ReadSlice;
+
+type Result<T> = std::result::Result<T, ProtocolError>;
+
+/// Produce durability wait when the request gives none.
+const DEFAULT_PRODUCE_TIMEOUT_MS: u32 = 30_000;
+
+fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
+    ProtocolError::new(code, msg)
+}
+
+/// A decoded request, owning its data.
+enum Req {
+    Metadata(Vec<String>),
+    CreateLog { name: String, partitions: u32, replication: u32, config: LogConfig },
+    ListLogs,
+    DescribeLog(String),
+    UpdateConfig { name: String, config: LogConfig },
+    Pause(String),
+    Resume(String),
+    Delete(String),
+    AddPartitions { name: String, count: u32 },
+    Stats(String),
+    Produce { log: String, partition: u32, batch: Vec<u8>, timeout_ms: u32 },
+    Fetch(FetchReq),
+    ListOffsets { log: String, partition: u32, spec: OffsetSpec, timestamp_ms: i64 },
+}
+
+struct FetchReq {
+    targets: Vec<(String, u32, u64, u32)>,
+    max_wait_ms: u32,
+    min_bytes: u32,
+    max_bytes: u32,
+}
+
+/// A response before encoding.
+enum Resp {
+    Metadata(Vec<LogMetadata>),
+    CreateLog(LogMetadata),
+    ListLogs(Vec<LogMetadata>),
+    DescribeLog(LogMetadata),
+    UpdateConfig(LogMetadata),
+    Pause(LogMetadata),
+    Resume(LogMetadata),
+    Deleted,
+    AddPartitions(LogMetadata),
+    Stats(LogStats),
+    Produce(Appended),
+    Fetch(Vec<Fetched>),
+    ListOffsets { offset: u64, epoch: u64, timestamp_ms: i64 },
+}
+
+struct Fetched {
+    log: String,
+    partition: u32,
+    error: Option<ProtocolError>,
+    hw: u64,
+    start: u64,
+    records: Option<ReadSlice>,
+}
+
+/// Encodes an error response.
+pub fn error_response(e: &ProtocolError) -> Vec<u8> {
+    let mut m = Builder::new_default();
+    let mut eb = m.init_root::<response::Builder>().init_error();
+    eb.set_code(e.code.as_u16());
+    eb.set_message(e.message.as_str());
+    frame::encode(&m)
+}
+
+/// Handles one request's bytes and returns the response's bytes.
+pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Vec<u8> {
+    let result = match decode(bytes) {
+        Ok(req) => execute(broker, req).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(resp) => frame::encode(&encode(broker, resp)),
+        Err(e) => {
+            if matches!(e.code, ErrorCode::StorageError | ErrorCode::CorruptData | ErrorCode::Unknown) {
+                tracing::error!(error = %e, "request failed");
+            }
+            error_response(&e)
+        }
+    }
+}
+
+fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_>>) -> Result<String> {
+    Ok(text(r.map_err(malformed)?.get_name(), "name")?.to_owned())
+}
+
+fn decode(bytes: &[u8]) -> Result<Req> {
+    let msg = frame::decode(bytes, MAX_REQUEST_BYTES)?;
+    let req = msg.get_root::<request::Reader>().map_err(malformed)?;
+    let which = req
+        .which()
+        .map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown request type {}", e.0)))?;
+    Ok(match which {
+        request::Metadata(r) => {
+            let names = r.map_err(malformed)?.get_logs().map_err(malformed)?;
+            Req::Metadata(names.iter().map(|n| text(n, "logs").map(str::to_owned)).collect::<Result<_>>()?)
+        }
+        request::CreateLog(r) => {
+            let r = r.map_err(malformed)?;
+            Req::CreateLog {
+                name: text(r.get_name(), "name")?.to_owned(),
+                partitions: r.get_partition_count(),
+                replication: r.get_replication_factor(),
+                config: LogConfig::read(r.get_config().map_err(malformed)?)?,
+            }
+        }
+        request::ListLogs(()) => Req::ListLogs,
+        request::DescribeLog(r) => Req::DescribeLog(name_of(r)?),
+        request::UpdateLogConfig(r) => {
+            let r = r.map_err(malformed)?;
+            Req::UpdateConfig {
+                name: text(r.get_name(), "name")?.to_owned(),
+                config: LogConfig::read(r.get_config().map_err(malformed)?)?,
+            }
+        }
+        request::PauseLog(r) => Req::Pause(name_of(r)?),
+        request::ResumeLog(r) => Req::Resume(name_of(r)?),
+        request::DeleteLog(r) => Req::Delete(name_of(r)?),
+        request::AddPartitions(r) => {
+            let r = r.map_err(malformed)?;
+            Req::AddPartitions { name: text(r.get_name(), "name")?.to_owned(), count: r.get_partition_count() }
+        }
+        request::LogStats(r) => Req::Stats(name_of(r)?),
+        request::Produce(r) => {
+            let r = r.map_err(malformed)?;
+            let data = r.get_batch().map_err(malformed)?;
+            if data.len() > MAX_BATCH_BYTES {
+                return Err(err(
+                    ErrorCode::BatchTooLarge,
+                    format!("batch of {} bytes; MAX_BATCH_BYTES is {MAX_BATCH_BYTES}", data.len()),
+                ));
+            }
+            Req::Produce {
+                log: text(r.get_log(), "log")?.to_owned(),
+                partition: r.get_partition(),
+                batch: data.to_vec(),
+                timeout_ms: r.get_timeout_ms(),
+            }
+        }
+        request::Fetch(r) => {
+            let r = r.map_err(malformed)?;
+            let list = r.get_partitions().map_err(malformed)?;
+            if list.len() as usize > MAX_FETCH_PARTITIONS {
+                return Err(err(
+                    ErrorCode::InvalidRequest,
+                    format!("fetch names {} partitions; MAX_FETCH_PARTITIONS is {MAX_FETCH_PARTITIONS}", list.len()),
+                ));
+            }
+            let mut targets = Vec::with_capacity(list.len() as usize);
+            for p in list.iter() {
+                targets.push((text(p.get_log(), "log")?.to_owned(), p.get_partition(), p.get_offset(), p.get_max_bytes()));
+            }
+            Req::Fetch(FetchReq {
+                targets,
+                max_wait_ms: r.get_max_wait_ms(),
+                min_bytes: r.get_min_bytes(),
+                max_bytes: r.get_max_bytes(),
+            })
+        }
+        request::ListOffsets(r) => {
+            let r = r.map_err(malformed)?;
+            Req::ListOffsets {
+                log: text(r.get_log(), "log")?.to_owned(),
+                partition: r.get_partition(),
+                spec: r
+                    .get_spec()
+                    .map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown offset spec {}", e.0)))?,
+                timestamp_ms: r.get_timestamp_ms(),
+            }
+        }
+    })
+}
+
+async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
+    Ok(match req {
+        Req::Metadata(names) if names.is_empty() => Resp::Metadata(broker.list()),
+        Req::Metadata(names) => {
+            let mut v = Vec::with_capacity(names.len());
+            for n in names {
+                let h = broker.log(&n)?;
+                v.push(broker.metadata(&h));
+            }
+            Resp::Metadata(v)
+        }
+        Req::CreateLog { name, partitions, replication, config } => {
+            Resp::CreateLog(broker.create_log(&name, partitions, replication, config, false).await?)
+        }
+        Req::ListLogs => Resp::ListLogs(broker.list()),
+        Req::DescribeLog(name) => {
+            let h = broker.log(&name)?;
+            Resp::DescribeLog(broker.metadata(&h))
+        }
+        Req::UpdateConfig { name, config } => Resp::UpdateConfig(broker.update_config(&name, config).await?),
+        Req::Pause(name) => Resp::Pause(broker.set_state(&name, LogState::Paused).await?),
+        Req::Resume(name) => Resp::Resume(broker.set_state(&name, LogState::Active).await?),
+        Req::Delete(name) => {
+            broker.delete_log(&name).await?;
+            Resp::Deleted
+        }
+        Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
+        Req::Stats(name) => Resp::Stats(broker.stats(&name)?),
+        Req::Produce { log, partition, mut batch, timeout_ms } => {
+            Resp::Produce(produce(broker, &log, partition, &mut batch, timeout_ms).await?)
+        }
+        Req::Fetch(f) => Resp::Fetch(fetch(broker, f).await),
+        Req::ListOffsets { log, partition, spec, timestamp_ms } => {
+            let p = broker.log(&log)?.partition(partition)?;
+            let (offset, ts) = match spec {
+                OffsetSpec::Earliest => (p.log_start_offset(), -1),
+                OffsetSpec::Latest => (p.high_watermark(), -1),
+                OffsetSpec::Timestamp => p.offset_for_timestamp(timestamp_ms)?.unwrap_or((p.high_watermark(), -1)),
+            };
+            Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
+        }
+    })
+}
+
+async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], timeout_ms: u32) -> Result<Appended> {
+    let h = broker.log(log)?;
+    let (state, timestamp_type) = {
+        let s = h.stored.read();
+        (s.state, s.config.timestamp_type)
+    };
+    match state {
+        LogState::Active => {}
+        LogState::Paused => return Err(err(ErrorCode::LogPaused, format!("log {log} is paused; resume it to write"))),
+        LogState::Deleting => return Err(err(ErrorCode::LogNotFound, format!("log {log} is being deleted"))),
+    }
+    let p = h.partition(partition)?;
+    let summary = BatchView::new(batch)?.validate()?;
+    let flags = match timestamp_type {
+        TimestampType::CreateTime => 0,
+        TimestampType::LogAppendTime => FLAG_LOG_APPEND_TIME,
+    };
+    let timeout_ms = match timeout_ms {
+        0 => DEFAULT_PRODUCE_TIMEOUT_MS,
+        t => t.min(MAX_PRODUCE_TIMEOUT_MS),
+    };
+    p.append(batch, summary.record_count, flags, Duration::from_millis(u64::from(timeout_ms)))
+        .await
+}
+
+async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
+    let parts: Vec<Result<Arc<Partition>>> = f
+        .targets
+        .iter()
+        .map(|(log, p, _, _)| broker.log(log).and_then(|h| h.partition(*p)))
+        .collect();
+    let total_max = f.max_bytes.clamp(1, MAX_FETCH_BYTES) as usize;
+    let deadline = Instant::now() + Duration::from_millis(u64::from(f.max_wait_ms.min(MAX_FETCH_WAIT_MS)));
+    loop {
+        // Subscribe before reading so an append between the read and the wait wakes us.
+        let mut watchers: Vec<_> = parts.iter().filter_map(|p| p.as_ref().ok().map(|p| p.watch_high_watermark())).collect();
+        let (results, total, any_error) = read_all(&f, &parts, total_max);
+        if total >= f.min_bytes as usize || any_error || watchers.is_empty() || Instant::now() >= deadline {
+            return results;
+        }
+        let changed = select_all(watchers.iter_mut().map(|w| Box::pin(w.changed())));
+        if tokio::time::timeout_at(deadline.into(), changed).await.is_err() {
+            return read_all(&f, &parts, total_max).0;
+        }
+    }
+}
+
+fn read_all(f: &FetchReq, parts: &[Result<Arc<Partition>>], total_max: usize) -> (Vec<Fetched>, usize, bool) {
+    let mut total = 0usize;
+    let mut any_error = false;
+    let results = f
+        .targets
+        .iter()
+        .zip(parts)
+        .map(|((log, partition, offset, max_bytes), part)| {
+            let mut out = Fetched { log: log.clone(), partition: *partition, error: None, hw: 0, start: 0, records: None };
+            let p = match part {
+                Ok(p) => p,
+                Err(e) => {
+                    any_error = true;
+                    out.error = Some(e.clone());
+                    return out;
+                }
+            };
+            out.hw = p.high_watermark();
+            out.start = p.log_start_offset();
+            let max_bytes = (*max_bytes).clamp(1, MAX_FETCH_BYTES) as usize;
+            // The first data always gets at least one whole batch; the rest stay within the total.
+            let budget = if total == 0 { max_bytes } else { max_bytes.min(total_max.saturating_sub(total)) };
+            if budget == 0 {
+                return out;
+            }
+            match p.read(*offset, budget) {
+                Ok(slice) => {
+                    total += slice.bytes().len();
+                    out.records = Some(slice);
+                }
+                Err(e) => {
+                    any_error = true;
+                    out.error = Some(e);
+                }
+            }
+            out
+        })
+        .collect();
+    (results, total, any_error)
+}
+
+fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
+    let mut m = Builder::new_default();
+    let root = m.init_root::<response::Builder>();
+    let write_list = |logs: &[LogMetadata], mut l: capnp::struct_list::Builder<'_, _>| {
+        for (i, md) in logs.iter().enumerate() {
+            md.write(l.reborrow().get(i as u32));
+        }
+    };
+    match resp {
+        Resp::Metadata(logs) => {
+            let mut mb = root.init_metadata();
+            let mut b0 = mb.reborrow().init_brokers(1).get(0);
+            b0.set_node_id(broker.cfg.node_id);
+            b0.set_address(broker.cfg.listen.to_string().as_str());
+            write_list(&logs, mb.init_logs(logs.len() as u32));
+        }
+        Resp::ListLogs(logs) => write_list(&logs, root.init_list_logs(logs.len() as u32)),
+        Resp::CreateLog(md) => md.write(root.init_create_log()),
+        Resp::DescribeLog(md) => md.write(root.init_describe_log()),
+        Resp::UpdateConfig(md) => md.write(root.init_update_log_config()),
+        Resp::Pause(md) => md.write(root.init_pause_log()),
+        Resp::Resume(md) => md.write(root.init_resume_log()),
+        Resp::AddPartitions(md) => md.write(root.init_add_partitions()),
+        Resp::Deleted => {
+            let mut root = root;
+            root.set_delete_log(());
+        }
+        Resp::Stats(s) => s.write(root.init_log_stats()),
+        Resp::Produce(a) => {
+            let mut pb = root.init_produce();
+            pb.set_base_offset(a.base_offset);
+            pb.set_leader_epoch(a.epoch);
+            pb.set_append_time_ms(a.append_time_ms);
+            pb.set_log_start_offset(a.log_start_offset);
+        }
+        Resp::Fetch(results) => {
+            let mut list = root.init_fetch().init_partitions(results.len() as u32);
+            for (i, r) in results.iter().enumerate() {
+                let mut b = list.reborrow().get(i as u32);
+                b.set_log(r.log.as_str());
+                b.set_partition(r.partition);
+                b.set_high_watermark(r.hw);
+                b.set_log_start_offset(r.start);
+                if let Some(e) = &r.error {
+                    b.set_error_code(e.code.as_u16());
+                    b.set_error_message(e.message.as_str());
+                }
+                if let Some(slice) = &r.records {
+                    b.set_records(slice.bytes());
+                }
+            }
+        }
+        Resp::ListOffsets { offset, epoch, timestamp_ms } => {
+            let mut b = root.init_list_offsets();
+            b.set_offset(offset);
+            b.set_leader_epoch(epoch);
+            b.set_timestamp_ms(timestamp_ms);
+        }
+    }
+    m
+}

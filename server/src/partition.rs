@@ -1,0 +1,326 @@
+//! One partition at run time: the storage log behind a lock, the durability
+//! pipeline (group commit), and the offsets readers may see.
+//!
+//! Appends are serialized by the partition lock and never wait for the disk
+//! under it. With `Always`, a single flusher task per partition fsyncs
+//! whatever has been appended since its last fsync, so one fsync covers every
+//! batch that arrived meanwhile (group commit); producers wait for the durable
+//! offset to pass their batch, and readers only see durable data. With
+//! `Interval` and `Never`, data is visible and acknowledged once written.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyralog_protocol::{ErrorCode, ProtocolError};
+use tokio::sync::{watch, Notify};
+
+use crate::storage::{PartitionLog, ReadSlice, StorageConfig, StorageError};
+
+/// How appended data becomes durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushMode {
+    Always,
+    Interval(Duration),
+    Never,
+}
+
+/// Where durability stands; `failed` is set when an fsync failed, after
+/// which the partition refuses writes (what was acknowledged stays valid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durable {
+    pub offset: u64,
+    pub failed: bool,
+}
+
+/// Outcome of an append.
+#[derive(Debug, Clone, Copy)]
+pub struct Appended {
+    pub base_offset: u64,
+    pub next_offset: u64,
+    pub epoch: u64,
+    pub append_time_ms: i64,
+    pub log_start_offset: u64,
+}
+
+/// Seconds of history the write rate averages over.
+const WRITE_RATE_WINDOW_SECS: usize = 60;
+
+/// A partition being served.
+pub struct Partition {
+    pub log: String,
+    pub id: u32,
+    storage: Mutex<PartitionLog>,
+    epoch: AtomicU64,
+    mode: Mutex<FlushMode>,
+    durable: watch::Sender<Durable>,
+    visible: watch::Sender<u64>,
+    flush_wakeup: Notify,
+    closed: AtomicBool,
+    rate: Mutex<WriteRate>,
+}
+
+impl Partition {
+    /// Wraps an opened storage log and starts its flusher task.
+    pub fn start(log: String, id: u32, storage: PartitionLog, epoch: u64, mode: FlushMode) -> Arc<Self> {
+        let end = storage.log_end_offset();
+        let p = Arc::new(Partition {
+            log,
+            id,
+            storage: Mutex::new(storage),
+            epoch: AtomicU64::new(epoch),
+            mode: Mutex::new(mode),
+            durable: watch::Sender::new(Durable {
+                offset: end,
+                failed: false,
+            }),
+            visible: watch::Sender::new(end),
+            flush_wakeup: Notify::new(),
+            closed: AtomicBool::new(false),
+            rate: Mutex::new(WriteRate::default()),
+        });
+        tokio::spawn(flusher(Arc::clone(&p)));
+        p
+    }
+
+    pub fn leader_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Offset below which readers may read (the high watermark).
+    pub fn high_watermark(&self) -> u64 {
+        *self.visible.borrow()
+    }
+
+    /// A receiver woken when the high watermark moves.
+    pub fn watch_high_watermark(&self) -> watch::Receiver<u64> {
+        self.visible.subscribe()
+    }
+
+    pub fn set_mode(&self, mode: FlushMode) {
+        *self.mode.lock() = mode;
+        self.flush_wakeup.notify_one();
+    }
+
+    pub fn set_storage_config(&self, cfg: StorageConfig) {
+        self.storage.lock().set_config(cfg);
+    }
+
+    /// Appends a validated batch; returns once it is durable per the flush
+    /// mode, or `Timeout` after `timeout` (the batch may still become durable).
+    ///
+    /// # Errors
+    /// `StorageError`, `Timeout`, `LogNotFound` if the partition was closed.
+    pub async fn append(&self, batch: &mut [u8], records: u32, flags: u8, timeout: Duration) -> Result<Appended, ProtocolError> {
+        let mode = *self.mode.lock();
+        let appended = {
+            let mut s = self.storage.lock();
+            if self.closed.load(Ordering::Acquire) {
+                return Err(ProtocolError::new(ErrorCode::LogNotFound, format!("log {} was deleted", self.log)));
+            }
+            if self.durable.borrow().failed {
+                return Err(ProtocolError::new(
+                    ErrorCode::StorageError,
+                    format!("partition {}/{} refuses writes after a failed fsync", self.log, self.id),
+                ));
+            }
+            let epoch = self.leader_epoch();
+            let now = now_ms();
+            let info = s.append(batch, epoch, now, flags).map_err(storage_error)?;
+            if mode != FlushMode::Always {
+                self.visible.send_replace(info.next_offset);
+            }
+            Appended {
+                base_offset: info.base_offset,
+                next_offset: info.next_offset,
+                epoch,
+                append_time_ms: now,
+                log_start_offset: s.log_start_offset(),
+            }
+        };
+        self.rate.lock().add(records);
+        if mode == FlushMode::Always {
+            self.flush_wakeup.notify_one();
+            let mut rx = self.durable.subscribe();
+            let target = appended.next_offset;
+            let wait = async move {
+                rx.wait_for(|d| d.offset >= target || d.failed)
+                    .await
+                    .map(|d| d.failed)
+            };
+            match tokio::time::timeout(timeout, wait).await {
+                Ok(Ok(false)) => {}
+                Ok(_) => {
+                    return Err(ProtocolError::new(ErrorCode::StorageError, "fsync failed; the batch is not durable"))
+                }
+                Err(_) => {
+                    return Err(ProtocolError::new(
+                        ErrorCode::Timeout,
+                        format!("not durable within the produce timeout of {} ms", timeout.as_millis()),
+                    ))
+                }
+            }
+        }
+        Ok(appended)
+    }
+
+    /// Reads whole batches from `offset`, up to the high watermark.
+    ///
+    /// # Errors
+    /// `OffsetOutOfRange`, `CorruptData`, `StorageError`.
+    pub fn read(&self, offset: u64, max_bytes: usize) -> Result<ReadSlice, ProtocolError> {
+        let upper = self.high_watermark();
+        let s = self.storage.lock();
+        if offset > upper && offset <= s.log_end_offset() {
+            // Written but not yet durable: nothing to read yet.
+            return s.read(upper, 0, upper).map_err(storage_error);
+        }
+        s.read(offset, max_bytes, upper).map_err(storage_error)
+    }
+
+    pub fn log_start_offset(&self) -> u64 {
+        self.storage.lock().log_start_offset()
+    }
+
+    /// (log start, size in bytes, segment count, write rate).
+    pub fn stats(&self) -> (u64, u64, usize, f64) {
+        let s = self.storage.lock();
+        let rate = self.rate.lock().per_second();
+        (s.log_start_offset(), s.size_bytes(), s.segment_count(), rate)
+    }
+
+    /// First record with timestamp >= `ts` below the high watermark.
+    ///
+    /// # Errors
+    /// `StorageError` or `CorruptData`.
+    pub fn offset_for_timestamp(&self, ts: i64) -> Result<Option<(u64, i64)>, ProtocolError> {
+        let hw = self.high_watermark();
+        let found = self.storage.lock().offset_for_timestamp(ts).map_err(storage_error)?;
+        Ok(found.filter(|(o, _)| *o < hw))
+    }
+
+    /// Runs retention; returns the number of segments deleted.
+    pub fn apply_retention(&self, now: i64) -> usize {
+        match self.storage.lock().apply_retention(now) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(log = %self.log, partition = self.id, error = %e, "retention failed");
+                0
+            }
+        }
+    }
+
+    /// Stops writes and the flusher and syncs what was written. Idempotent.
+    pub async fn close(self: &Arc<Self>) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.flush_wakeup.notify_one();
+        let me = Arc::clone(self);
+        let _ = tokio::task::spawn_blocking(move || {
+            let target = me.storage.lock().sync_target();
+            if let Err(e) = target.sync() {
+                tracing::error!(log = %me.log, partition = me.id, error = %e, "final sync failed");
+            }
+        })
+        .await;
+    }
+}
+
+async fn flusher(p: Arc<Partition>) {
+    loop {
+        if p.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let mode = *p.mode.lock();
+        match mode {
+            FlushMode::Always => p.flush_wakeup.notified().await,
+            FlushMode::Interval(every) => {
+                let _ = tokio::time::timeout(every, p.flush_wakeup.notified()).await;
+            }
+            FlushMode::Never => {
+                p.flush_wakeup.notified().await;
+                continue;
+            }
+        }
+        if p.closed.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(e) = sync_once(&p).await {
+            tracing::error!(log = %p.log, partition = p.id, error = %e, "fsync failed; partition stops accepting writes");
+            p.durable.send_modify(|d| d.failed = true);
+            return;
+        }
+    }
+}
+
+/// One group-commit cycle: everything appended before it started is durable after it.
+async fn sync_once(p: &Arc<Partition>) -> Result<(), StorageError> {
+    let target = p.storage.lock().sync_target();
+    if target.end_offset <= p.durable.borrow().offset {
+        return Ok(());
+    }
+    let end = target.end_offset;
+    tokio::task::spawn_blocking(move || target.sync())
+        .await
+        .expect("sync task does not panic")?;
+    p.durable.send_modify(|d| d.offset = d.offset.max(end));
+    if *p.mode.lock() == FlushMode::Always {
+        p.visible.send_modify(|v| *v = (*v).max(end));
+    }
+    Ok(())
+}
+
+/// Maps a storage error to the wire error a client sees.
+pub fn storage_error(e: StorageError) -> ProtocolError {
+    match &e {
+        StorageError::OffsetOutOfRange { .. } => ProtocolError::new(ErrorCode::OffsetOutOfRange, e.to_string()),
+        StorageError::Corruption { .. } => ProtocolError::new(ErrorCode::CorruptData, e.to_string()),
+        StorageError::BatchTooLarge { .. } => ProtocolError::new(ErrorCode::BatchTooLarge, e.to_string()),
+        _ => ProtocolError::new(ErrorCode::StorageError, e.to_string()),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Records appended per second over the last minute, in one-second buckets.
+struct WriteRate {
+    buckets: [(u64, u64); WRITE_RATE_WINDOW_SECS],
+}
+
+impl Default for WriteRate {
+    fn default() -> Self {
+        WriteRate {
+            buckets: [(0, 0); WRITE_RATE_WINDOW_SECS],
+        }
+    }
+}
+
+impl WriteRate {
+    fn add(&mut self, records: u32) {
+        let sec = (now_ms() / 1000) as u64;
+        let b = &mut self.buckets[sec as usize % WRITE_RATE_WINDOW_SECS];
+        if b.0 != sec {
+            *b = (sec, 0);
+        }
+        b.1 += u64::from(records);
+    }
+
+    fn per_second(&self) -> f64 {
+        let sec = (now_ms() / 1000) as u64;
+        let total: u64 = self
+            .buckets
+            .iter()
+            .filter(|(s, _)| sec.saturating_sub(*s) < WRITE_RATE_WINDOW_SECS as u64)
+            .map(|(_, n)| n)
+            .sum();
+        total as f64 / WRITE_RATE_WINDOW_SECS as f64
+    }
+}

@@ -1,0 +1,223 @@
+//! Bad input on a raw QUIC stream: each answers a typed error or is cut off
+//! by a limit, and the server keeps serving everyone else.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use capnp::message::Builder;
+use common::{unique, TestServer};
+use pyralog::{LogOffset, Record};
+use pyralog_protocol::batch::BatchBuilder;
+use pyralog_protocol::frame;
+use pyralog_protocol::limits::{MAX_BATCH_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BYTES};
+use pyralog_protocol::pyralog_capnp::{request, response};
+use pyralog_protocol::ErrorCode;
+
+async fn raw_connect(server: &TestServer) -> quinn::Connection {
+    let pem = std::fs::read(server.ca_file()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+    endpoint.connect(server.addr.parse().unwrap(), "localhost").unwrap().await.unwrap()
+}
+
+/// Sends raw bytes as one request; returns the error code answered.
+async fn raw_error(conn: &quinn::Connection, bytes: &[u8]) -> ErrorCode {
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    // The server may stop reading early (oversized input); that is fine.
+    let _ = send.write_all(bytes).await;
+    let _ = send.finish();
+    let resp = tokio::time::timeout(Duration::from_secs(20), recv.read_to_end(1 << 20)).await.unwrap().unwrap();
+    error_code(&resp)
+}
+
+fn error_code(resp: &[u8]) -> ErrorCode {
+    let msg = frame::decode(resp, 1 << 20).unwrap();
+    match msg.get_root::<response::Reader>().unwrap().which().unwrap() {
+        response::Error(e) => ErrorCode::from_u16(e.unwrap().get_code()),
+        _ => panic!("expected an error response"),
+    }
+}
+
+fn produce_request(log: &str, batch: &[u8]) -> Vec<u8> {
+    let mut m = Builder::new_default();
+    let mut p = m.init_root::<request::Builder>().init_produce();
+    p.set_log(log);
+    p.set_partition(0);
+    p.set_batch(batch);
+    frame::encode(&m)
+}
+
+fn one_record_batch(value: &[u8]) -> Vec<u8> {
+    let mut b = BatchBuilder::new(value.len() + 128);
+    b.push(1, None, value, &[]).unwrap();
+    b.finish()
+}
+
+async fn still_serves(server: &TestServer, log: &str) {
+    let c = server.client().await;
+    c.produce(log, Record::new("ok").partition(0)).await.unwrap();
+    c.close().await;
+}
+
+#[tokio::test]
+async fn malformed_truncated_and_oversized_requests_get_typed_errors() {
+    let server = TestServer::start();
+    let log = unique("bad-input");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let conn = raw_connect(&server).await;
+
+    assert_eq!(raw_error(&conn, b"definitely not capnp").await, ErrorCode::InvalidRequest);
+    assert_eq!(raw_error(&conn, &[]).await, ErrorCode::InvalidRequest);
+    let good = produce_request(&log, &one_record_batch(b"v"));
+    for cut in [3, 8, good.len() / 2, good.len() - 1] {
+        assert_eq!(raw_error(&conn, &good[..cut]).await, ErrorCode::InvalidRequest, "cut at {cut}");
+    }
+    assert_eq!(raw_error(&conn, &[0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]).await, ErrorCode::InvalidRequest);
+    let huge = vec![0u8; MAX_REQUEST_BYTES + 1];
+    assert_eq!(raw_error(&conn, &huge).await, ErrorCode::RequestTooLarge);
+
+    // A valid request frame with an unknown union discriminant.
+    let mut unknown = produce_request(&log, &one_record_batch(b"v"));
+    unknown[8 + 8..8 + 10].copy_from_slice(&999u16.to_le_bytes());
+    let code = raw_error(&conn, &unknown).await;
+    assert!(matches!(code, ErrorCode::InvalidRequest), "{code:?}");
+
+    // Nothing above was written.
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 0);
+    still_serves(&server, &log).await;
+}
+
+#[tokio::test]
+async fn corrupt_invalid_and_oversized_batches_write_nothing() {
+    let server = TestServer::start();
+    let log = unique("bad-batch");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let conn = raw_connect(&server).await;
+
+    let mut flipped = one_record_batch(b"hello");
+    let last = flipped.len() - 2;
+    flipped[last] ^= 0x20;
+    assert_eq!(raw_error(&conn, &produce_request(&log, &flipped)).await, ErrorCode::CorruptBatch);
+
+    let mut short = one_record_batch(b"hello");
+    short.truncate(short.len() - 1);
+    assert_eq!(raw_error(&conn, &produce_request(&log, &short)).await, ErrorCode::InvalidBatch);
+
+    // A record over MAX_RECORD_BYTES, encoded by hand per docs/FORMAT.md
+    // (the client refuses to build one), after a valid small record.
+    let oversized = hand_made_batch(&[b"small".to_vec(), vec![7u8; MAX_RECORD_BYTES + 1]]);
+    assert_eq!(raw_error(&conn, &produce_request(&log, &oversized)).await, ErrorCode::RecordTooLarge);
+    // The same encoding with a small record is accepted: the hand encoding is right.
+    let fine = hand_made_batch(&[b"small".to_vec()]);
+    let ok = {
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&produce_request(&log, &fine)).await.unwrap();
+        send.finish().unwrap();
+        recv.read_to_end(1 << 16).await.unwrap()
+    };
+    let msg = frame::decode(&ok, 1 << 16).unwrap();
+    assert!(matches!(msg.get_root::<response::Reader>().unwrap().which().unwrap(), response::Produce(_)));
+
+    let mut many = BatchBuilder::new(0);
+    let chunk = vec![1u8; 1 << 19];
+    while many.size_bytes() <= MAX_BATCH_BYTES {
+        many.push(1, None, &chunk, &[]).unwrap();
+    }
+    let code = raw_error(&conn, &produce_request(&log, &many.finish())).await;
+    assert!(matches!(code, ErrorCode::BatchTooLarge | ErrorCode::RequestTooLarge), "{code:?}");
+
+    assert_eq!(raw_error(&conn, &produce_request("no/such log", &one_record_batch(b"x"))).await, ErrorCode::LogNotFound);
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 1, "only the valid hand-made batch");
+    still_serves(&server, &log).await;
+}
+
+/// Encodes a batch byte by byte from the layout in docs/FORMAT.md.
+fn hand_made_batch(values: &[Vec<u8>]) -> Vec<u8> {
+    use pyralog_protocol::batch::put_varint;
+    let mut records = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let mut body = vec![0u8]; // attributes
+        put_varint(&mut body, 0); // timestamp delta (zigzag 0)
+        put_varint(&mut body, i as u64); // offset delta
+        put_varint(&mut body, 0); // no key
+        put_varint(&mut body, v.len() as u64);
+        body.extend_from_slice(v);
+        put_varint(&mut body, 0); // no headers
+        put_varint(&mut records, body.len() as u64);
+        records.extend_from_slice(&body);
+    }
+    let mut b = vec![0u8; 80];
+    let total = 80 + records.len();
+    b[8..12].copy_from_slice(&((total - 12) as u32).to_le_bytes());
+    b[29] = 1; // magic
+    b[38..42].copy_from_slice(&(values.len() as u32 - 1).to_le_bytes());
+    b[42..50].copy_from_slice(&1i64.to_le_bytes());
+    b[50..58].copy_from_slice(&1i64.to_le_bytes());
+    b[58..66].copy_from_slice(&u64::MAX.to_le_bytes());
+    b[68..76].copy_from_slice(&u64::MAX.to_le_bytes());
+    b[76..80].copy_from_slice(&(values.len() as u32).to_le_bytes());
+    b.extend_from_slice(&records);
+    let crc = crc32fast::hash(&b[36..]);
+    b[32..36].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+#[tokio::test]
+async fn unknown_log_bad_partition_and_out_of_range_offsets_are_typed() {
+    let server = TestServer::start();
+    let c = server.client().await;
+    let log = unique("bad-offsets");
+    c.create_log(&log, 2).await.unwrap();
+    c.produce(&log, Record::new("a").partition(0)).await.unwrap();
+    let missing = unique("missing");
+    assert_eq!(c.get_log_metadata(&missing).await.unwrap_err().code(), ErrorCode::LogNotFound);
+    assert_eq!(c.get_log_stats(&missing).await.unwrap_err().code(), ErrorCode::LogNotFound);
+    assert_eq!(c.delete_log(&missing).await.unwrap_err().code(), ErrorCode::LogNotFound);
+    assert_eq!(c.produce(&log, Record::new("x").partition(9)).await.unwrap_err().code(), ErrorCode::PartitionNotFound);
+    let e = c.consume_from_partition(&log, 0, LogOffset(5), 1).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::OffsetOutOfRange);
+    assert_eq!(c.add_partitions(&log, 1).await.unwrap_err().code(), ErrorCode::InvalidPartitions);
+    assert_eq!(c.create_log(&unique("zero"), 0).await.unwrap_err().code(), ErrorCode::InvalidPartitions);
+    assert_eq!(c.create_log("__internal", 1).await.unwrap_err().code(), ErrorCode::ReservedLogName);
+}
+
+#[tokio::test]
+async fn a_stream_never_finished_is_cut_off_and_others_are_served() {
+    let server = TestServer::start_with("request_read_timeout_ms = 500\n");
+    let log = unique("slow");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let conn = raw_connect(&server).await;
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        send.write_all(&[1, 2, 3]).await.unwrap();
+        stalled.push((send, recv));
+    }
+    // Meanwhile another client is served at once.
+    let t = Instant::now();
+    c.produce(&log, Record::new("served").partition(0)).await.unwrap();
+    assert!(t.elapsed() < Duration::from_millis(400));
+    // Each stalled stream is answered Timeout once the read deadline passes.
+    for (_send, mut recv) in stalled {
+        let resp = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 16)).await.unwrap().unwrap();
+        assert_eq!(error_code(&resp), ErrorCode::Timeout);
+    }
+    still_serves(&server, &log).await;
+}
