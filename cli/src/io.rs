@@ -48,11 +48,7 @@ pub async fn produce(client: &Client, args: ProduceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn drain(
-    pending: &mut Vec<pyralog::DeliveryFuture>,
-    print: bool,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
+async fn drain(pending: &mut Vec<pyralog::DeliveryFuture>, print: bool, out: &mut impl Write) -> anyhow::Result<()> {
     for f in pending.drain(..) {
         let md = f.await?;
         if print {
@@ -109,10 +105,8 @@ pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
             consumer.seek(lp, start)?;
         }
     }
-    let ends: Vec<u64> = partitions
-        .iter()
-        .map(|&p| md.partitions.get(p as usize).map_or(0, |m| m.high_watermark))
-        .collect();
+    let ends: Vec<u64> =
+        partitions.iter().map(|&p| md.partitions.get(p as usize).map_or(0, |m| m.high_watermark)).collect();
     let max = args.max.unwrap_or(usize::MAX);
     let mut seen = 0usize;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -82,7 +82,11 @@ impl Client {
         Ok(Client { inner: Arc::new(Inner { transport, config, metadata: Mutex::new(HashMap::new()) }) })
     }
 
-    pub(crate) async fn call<T>(&self, req: Vec<u8>, read: impl FnOnce(response::WhichReader<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) async fn call<T>(
+        &self,
+        req: Vec<u8>,
+        read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
+    ) -> Result<T> {
         let bytes = self.inner.transport.call(&req, self.inner.config.request_timeout).await?;
         wire::response(&bytes, read)
     }
@@ -272,8 +276,9 @@ impl Client {
     pub async fn produce(&self, log: &str, mut record: Record) -> Result<RecordMetadata> {
         let md = self.cached_metadata(log).await?;
         let count = md.partition_count;
-        let partition =
-            crate::producer::choose_partition(&record, log, count, &Default::default(), || rand::random::<u32>() % count)?;
+        let partition = crate::producer::choose_partition(&record, log, count, &Default::default(), || {
+            rand::random::<u32>() % count
+        })?;
         let ts = *record.timestamp.get_or_insert_with(crate::record::now_ms);
         let batch = wire::encode_batch([&record], 256)?;
         let ack = self.produce_batch(log, partition, &batch, self.inner.config.request_timeout).await?;
@@ -294,7 +299,13 @@ impl Client {
         self.produce(log, record).await
     }
 
-    pub(crate) async fn produce_batch(&self, log: &str, partition: u32, batch: &[u8], timeout: Duration) -> Result<Ack> {
+    pub(crate) async fn produce_batch(
+        &self,
+        log: &str,
+        partition: u32,
+        batch: &[u8],
+        timeout: Duration,
+    ) -> Result<Ack> {
         let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         let req = wire::request(|r| {
             let mut p = r.init_produce();
@@ -307,7 +318,11 @@ impl Client {
             .call(req, |w| match w {
                 response::Produce(p) => {
                     let p = p.map_err(capnp_err)?;
-                    Ok(Ack { base_offset: p.get_base_offset(), epoch: p.get_leader_epoch(), append_time_ms: p.get_append_time_ms() })
+                    Ok(Ack {
+                        base_offset: p.get_base_offset(),
+                        epoch: p.get_leader_epoch(),
+                        append_time_ms: p.get_append_time_ms(),
+                    })
                 }
                 _ => Err(unexpected()),
             })
@@ -318,7 +333,13 @@ impl Client {
         res
     }
 
-    pub(crate) async fn fetch(&self, specs: &[FetchSpec], max_wait: Duration, min_bytes: u32, max_bytes: u32) -> Result<Vec<Fetched>> {
+    pub(crate) async fn fetch(
+        &self,
+        specs: &[FetchSpec],
+        max_wait: Duration,
+        min_bytes: u32,
+        max_bytes: u32,
+    ) -> Result<Vec<Fetched>> {
         let req = wire::request(|r| {
             let mut f = r.init_fetch();
             f.set_max_wait_ms(u32::try_from(max_wait.as_millis()).unwrap_or(u32::MAX));
@@ -339,7 +360,10 @@ impl Client {
             response::Fetch(f) => {
                 let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
                 if parts.len() as usize != specs.len() {
-                    return Err(Error::new(ErrorCode::Unknown, "fetch response does not match the request's partitions"));
+                    return Err(Error::new(
+                        ErrorCode::Unknown,
+                        "fetch response does not match the request's partitions",
+                    ));
                 }
                 let mut out = Vec::with_capacity(parts.len() as usize);
                 for p in parts.iter() {
@@ -409,7 +433,13 @@ impl Client {
     /// # Errors
     /// `OffsetOutOfRange` for an offset past the end or below the log start
     /// (`LogOffset::ZERO` means the log start), `LogNotFound`, `PartitionNotFound`.
-    pub async fn consume_from_partition(&self, log: &str, partition: u32, offset: LogOffset, max: usize) -> Result<Vec<ConsumerRecord>> {
+    pub async fn consume_from_partition(
+        &self,
+        log: &str,
+        partition: u32,
+        offset: LogOffset,
+        max: usize,
+    ) -> Result<Vec<ConsumerRecord>> {
         let start = match offset {
             LogOffset::ZERO => self.earliest_offset(log, partition).await?,
             LogOffset::MAX => return Ok(Vec::new()),

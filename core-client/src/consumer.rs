@@ -115,7 +115,10 @@ impl Consumer {
 
     fn state(&mut self, lp: &LogPartition) -> Result<&mut PartState> {
         self.parts.get_mut(lp).ok_or_else(|| {
-            Error::new(ErrorCode::InvalidArgument, format!("{}/{} is not assigned to this consumer", lp.log, lp.partition))
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{}/{} is not assigned to this consumer", lp.log, lp.partition),
+            )
         })
     }
 
@@ -231,7 +234,10 @@ impl Consumer {
                 Reset::Fail => {
                     return Err(Error::new(
                         ErrorCode::OffsetOutOfRange,
-                        format!("{}/{} has no valid position and auto_offset_reset is Error; seek first", lp.log, lp.partition),
+                        format!(
+                            "{}/{} has no valid position and auto_offset_reset is Error; seek first",
+                            lp.log, lp.partition
+                        ),
                     ))
                 }
             };
@@ -292,7 +298,8 @@ impl Consumer {
             };
             match tokio::time::timeout(remaining, &mut handle).await {
                 Ok(joined) => {
-                    let fetched = joined.map_err(|e| Error::new(ErrorCode::Unknown, format!("fetch task failed: {e}")))??;
+                    let fetched =
+                        joined.map_err(|e| Error::new(ErrorCode::Unknown, format!("fetch task failed: {e}")))??;
                     self.absorb(&specs, fetched)?;
                 }
                 Err(_) => {

@@ -44,9 +44,7 @@ impl Future for DeliveryFuture {
     type Output = Result<RecordMetadata>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.unwrap_or_else(|_| Err(Error::closed("producer"))))
+        Pin::new(&mut self.rx).poll(cx).map(|r| r.unwrap_or_else(|_| Err(Error::closed("producer"))))
     }
 }
 
@@ -146,9 +144,7 @@ impl Producer {
         let permit = self.reserve(size).await?;
         let (done, rx) = oneshot::channel();
         let item = Item::Record(Queued { record, enqueued: Instant::now(), done, _permit: permit });
-        self.worker(log, partition, md.partition_count)
-            .send(item)
-            .map_err(|_| Error::closed("producer"))?;
+        self.worker(log, partition, md.partition_count).send(item).map_err(|_| Error::closed("producer"))?;
         Ok(DeliveryFuture { rx })
     }
 
@@ -156,7 +152,11 @@ impl Producer {
     ///
     /// # Errors
     /// As [`Producer::send`]; records before the failing one stay queued.
-    pub async fn send_batch(&self, log: &str, records: impl IntoIterator<Item = Record>) -> Result<Vec<DeliveryFuture>> {
+    pub async fn send_batch(
+        &self,
+        log: &str,
+        records: impl IntoIterator<Item = Record>,
+    ) -> Result<Vec<DeliveryFuture>> {
         let mut out = Vec::new();
         for r in records {
             out.push(self.send(log, r).await?);
@@ -178,7 +178,10 @@ impl Producer {
             Ok(Err(_)) => Err(Error::closed("producer")),
             Err(_) => Err(Error::new(
                 ErrorCode::BufferFull,
-                format!("no room in buffer_memory ({} bytes) within max_block ({:?})", s.cfg.buffer_memory, s.cfg.max_block),
+                format!(
+                    "no room in buffer_memory ({} bytes) within max_block ({:?})",
+                    s.cfg.buffer_memory, s.cfg.max_block
+                ),
             )),
         }
     }

@@ -33,9 +33,7 @@ fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
         let cert = cert.map_err(|e| Error::new(ErrorCode::TlsError, format!("parsing {}: {e}", ca_file.display())))?;
-        roots
-            .add(cert)
-            .map_err(|e| Error::new(ErrorCode::TlsError, format!("CA in {}: {e}", ca_file.display())))?;
+        roots.add(cert).map_err(|e| Error::new(ErrorCode::TlsError, format!("CA in {}: {e}", ca_file.display())))?;
     }
     if roots.is_empty() {
         return Err(Error::new(ErrorCode::TlsError, format!("{} holds no certificate", ca_file.display())));
@@ -66,7 +64,10 @@ fn connection_error(e: &quinn::ConnectionError) -> Error {
     if let quinn::ConnectionError::TransportError(t) = e {
         let code = u64::from(t.code);
         if (0x100..0x200).contains(&code) {
-            return Error::new(ErrorCode::TlsError, format!("TLS handshake failed: {e} (is the CA file the server's?)"));
+            return Error::new(
+                ErrorCode::TlsError,
+                format!("TLS handshake failed: {e} (is the CA file the server's?)"),
+            );
         }
     }
     Error::new(ErrorCode::ConnectionFailed, format!("connection failed: {e}"))
@@ -149,10 +150,7 @@ impl Transport {
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(r) => r,
-            Err(_) => Err(Error::new(
-                ErrorCode::Timeout,
-                format!("no response within request_timeout ({timeout:?})"),
-            )),
+            Err(_) => Err(Error::new(ErrorCode::Timeout, format!("no response within request_timeout ({timeout:?})"))),
         }
     }
 

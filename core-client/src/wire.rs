@@ -25,9 +25,7 @@ pub(crate) fn request(fill: impl FnOnce(request::Builder<'_>)) -> Vec<u8> {
 pub(crate) fn response<T>(bytes: &[u8], read: impl FnOnce(response::WhichReader<'_>) -> Result<T>) -> Result<T> {
     let msg = frame::decode(bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
     let root = msg.get_root::<response::Reader>().map_err(|e| bad_response(malformed(e)))?;
-    let which = root
-        .which()
-        .map_err(|e| Error::new(ErrorCode::Unknown, format!("unknown response type {}", e.0)))?;
+    let which = root.which().map_err(|e| Error::new(ErrorCode::Unknown, format!("unknown response type {}", e.0)))?;
     if let response::Error(e) = which {
         let e = e.map_err(|e| bad_response(malformed(e)))?;
         let message = text(e.get_message(), "message").unwrap_or("(unreadable message)");
@@ -87,7 +85,11 @@ pub(crate) fn decode_records(
             continue;
         }
         if !batch.crc_ok() {
-            return Err(corrupt(log, partition, &format!("batch at offset {} failed its checksum", batch.base_offset())));
+            return Err(corrupt(
+                log,
+                partition,
+                &format!("batch at offset {} failed its checksum", batch.base_offset()),
+            ));
         }
         let epoch = batch.leader_epoch();
         for rec in batch.records() {
@@ -103,11 +105,7 @@ pub(crate) fn decode_records(
                 timestamp: rec.timestamp,
                 key: rec.key.map(|k| data.slice_ref(k)),
                 value: data.slice_ref(rec.value),
-                headers: rec
-                    .headers
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), data.slice_ref(v)))
-                    .collect(),
+                headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), data.slice_ref(v))).collect(),
             });
         }
         next = batch.next_offset();

@@ -30,8 +30,7 @@
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{
-    MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_HEADERS_PER_RECORD, MAX_HEADER_KEY_BYTES,
-    MAX_RECORD_BYTES,
+    MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_HEADERS_PER_RECORD, MAX_HEADER_KEY_BYTES, MAX_RECORD_BYTES,
 };
 
 /// Size of the fixed batch header.
@@ -117,10 +116,7 @@ impl<'a> Cursor<'a> {
     fn varint(&mut self) -> Result<u64, ProtocolError> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let b = *self
-                .buf
-                .get(self.pos)
-                .ok_or_else(|| invalid("record truncated inside a varint"))?;
+            let b = *self.buf.get(self.pos).ok_or_else(|| invalid("record truncated inside a varint"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
@@ -145,10 +141,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, ProtocolError> {
-        let b = *self
-            .buf
-            .get(self.pos)
-            .ok_or_else(|| invalid("record truncated"))?;
+        let b = *self.buf.get(self.pos).ok_or_else(|| invalid("record truncated"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -174,12 +167,7 @@ impl BatchBuilder {
         buf[off::MAGIC] = MAGIC;
         buf[off::PRODUCER_ID..off::PRODUCER_ID + 8].copy_from_slice(&NO_PRODUCER_ID.to_le_bytes());
         buf[off::BASE_VLSN..off::BASE_VLSN + 8].copy_from_slice(&NO_VLSN.to_le_bytes());
-        BatchBuilder {
-            buf,
-            count: 0,
-            first_ts: 0,
-            max_ts: i64::MIN,
-        }
+        BatchBuilder { buf, count: 0, first_ts: 0, max_ts: i64::MIN }
     }
 
     /// Number of records added so far.
@@ -253,8 +241,7 @@ impl BatchBuilder {
     pub fn set_producer(&mut self, producer_id: u64, producer_epoch: u16, base_vlsn: u64) {
         let b = &mut self.buf;
         b[off::PRODUCER_ID..off::PRODUCER_ID + 8].copy_from_slice(&producer_id.to_le_bytes());
-        b[off::PRODUCER_EPOCH..off::PRODUCER_EPOCH + 2]
-            .copy_from_slice(&producer_epoch.to_le_bytes());
+        b[off::PRODUCER_EPOCH..off::PRODUCER_EPOCH + 2].copy_from_slice(&producer_epoch.to_le_bytes());
         b[off::BASE_VLSN..off::BASE_VLSN + 8].copy_from_slice(&base_vlsn.to_le_bytes());
     }
 
@@ -289,10 +276,8 @@ fn record_body_size(
         Some(k) => varint_len(k.len() as u64 + 1) + k.len(),
         None => 1,
     };
-    let headers_part: usize = headers
-        .iter()
-        .map(|(k, v)| varint_len(k.len() as u64) + k.len() + varint_len(v.len() as u64) + v.len())
-        .sum();
+    let headers_part: usize =
+        headers.iter().map(|(k, v)| varint_len(k.len() as u64) + k.len() + varint_len(v.len() as u64) + v.len()).sum();
     1 + varint_len(ts_delta)
         + varint_len(offset_delta)
         + key_part
@@ -306,11 +291,7 @@ fn record_body_size(
 ///
 /// # Errors
 /// `RecordTooLarge` or `InvalidBatch` naming the limit.
-pub fn check_record(
-    key: Option<&[u8]>,
-    value: &[u8],
-    headers: &[Header<'_>],
-) -> Result<(), ProtocolError> {
+pub fn check_record(key: Option<&[u8]>, value: &[u8], headers: &[Header<'_>]) -> Result<(), ProtocolError> {
     if headers.len() > MAX_HEADERS_PER_RECORD {
         return Err(invalid(format!(
             "record has {} headers; MAX_HEADERS_PER_RECORD is {MAX_HEADERS_PER_RECORD}",
@@ -362,7 +343,7 @@ impl<'a> BatchView<'a> {
         }
         let len = u32_at(buf, off::LENGTH) as usize;
         let total = len + LENGTH_PREFIX_BYTES;
-        if total < HEADER_BYTES || total > MAX_BATCH_BYTES {
+        if !(HEADER_BYTES..=MAX_BATCH_BYTES).contains(&total) {
             return Err(invalid(format!(
                 "batch length {total} outside {HEADER_BYTES}..={MAX_BATCH_BYTES} (MAX_BATCH_BYTES)"
             )));
@@ -379,12 +360,9 @@ impl<'a> BatchView<'a> {
     /// `InvalidBatch` when `bytes` is not exactly one batch by its framing.
     pub fn new(bytes: &'a [u8]) -> Result<Self, ProtocolError> {
         match Self::split(bytes)? {
-            Some((v, rest)) if rest.is_empty() => Ok(v),
+            Some((v, [])) => Ok(v),
             Some(_) => Err(invalid("bytes after the end of the batch")),
-            None => Err(invalid(format!(
-                "batch truncated: {} bytes present",
-                bytes.len()
-            ))),
+            None => Err(invalid(format!("batch truncated: {} bytes present", bytes.len()))),
         }
     }
 
@@ -465,16 +443,10 @@ impl<'a> BatchView<'a> {
     /// `CorruptBatch` on a checksum mismatch, `RecordTooLarge`, `InvalidBatch`.
     pub fn validate(&self) -> Result<BatchSummary, ProtocolError> {
         if self.magic() != MAGIC {
-            return Err(invalid(format!(
-                "batch magic {} unsupported (expected {MAGIC})",
-                self.magic()
-            )));
+            return Err(invalid(format!("batch magic {} unsupported (expected {MAGIC})", self.magic())));
         }
         if !self.crc_ok() {
-            return Err(ProtocolError::new(
-                ErrorCode::CorruptBatch,
-                "batch checksum does not match its bytes",
-            ));
+            return Err(ProtocolError::new(ErrorCode::CorruptBatch, "batch checksum does not match its bytes"));
         }
         if self.attributes() != 0 {
             return Err(invalid(format!(
@@ -493,18 +465,12 @@ impl<'a> BatchView<'a> {
         for rec in self.records() {
             let rec = rec?;
             if rec.offset_delta != n {
-                return Err(invalid(format!(
-                    "record {n} has offset_delta {}",
-                    rec.offset_delta
-                )));
+                return Err(invalid(format!("record {n} has offset_delta {}", rec.offset_delta)));
             }
             if rec.encoded_len > MAX_RECORD_BYTES {
                 return Err(ProtocolError::new(
                     ErrorCode::RecordTooLarge,
-                    format!(
-                        "record of {} bytes; MAX_RECORD_BYTES is {MAX_RECORD_BYTES}",
-                        rec.encoded_len
-                    ),
+                    format!("record of {} bytes; MAX_RECORD_BYTES is {MAX_RECORD_BYTES}", rec.encoded_len),
                 ));
             }
             n += 1;
@@ -525,10 +491,7 @@ impl<'a> BatchView<'a> {
     /// The records, decoded lazily.
     pub fn records(&self) -> RecordIter<'a> {
         RecordIter {
-            cur: Cursor {
-                buf: self.bytes,
-                pos: HEADER_BYTES,
-            },
+            cur: Cursor { buf: self.bytes, pos: HEADER_BYTES },
             base_offset: self.base_offset(),
             first_ts: self.first_timestamp(),
             append_time: self.uses_append_time().then(|| self.append_time_ms()),
@@ -575,14 +538,10 @@ impl<'a> RecordIter<'a> {
         let start = self.cur.pos;
         let len = self.cur.len()?;
         let end = self.cur.pos + len;
-        let mut c = Cursor {
-            buf: &self.cur.buf[..end],
-            pos: self.cur.pos,
-        };
+        let mut c = Cursor { buf: &self.cur.buf[..end], pos: self.cur.pos };
         let _attributes = c.byte()?;
         let ts_delta = unzigzag(c.varint()?);
-        let offset_delta = u32::try_from(c.varint()?)
-            .map_err(|_| invalid("record offset_delta exceeds u32"))?;
+        let offset_delta = u32::try_from(c.varint()?).map_err(|_| invalid("record offset_delta exceeds u32"))?;
         let key = match c.varint()? {
             0 => None,
             n => {
@@ -604,8 +563,7 @@ impl<'a> RecordIter<'a> {
         let mut headers = Vec::with_capacity(hcount as usize);
         for _ in 0..hcount {
             let kl = c.len()?;
-            let k = std::str::from_utf8(c.bytes(kl))
-                .map_err(|_| invalid("header key is not UTF-8"))?;
+            let k = std::str::from_utf8(c.bytes(kl)).map_err(|_| invalid("header key is not UTF-8"))?;
             let vl = c.len()?;
             headers.push((k, c.bytes(vl)));
         }
@@ -616,9 +574,7 @@ impl<'a> RecordIter<'a> {
         Ok(RecordView {
             offset: self.base_offset + u64::from(offset_delta),
             offset_delta,
-            timestamp: self
-                .append_time
-                .unwrap_or_else(|| self.first_ts.wrapping_add(ts_delta)),
+            timestamp: self.append_time.unwrap_or_else(|| self.first_ts.wrapping_add(ts_delta)),
             key,
             value,
             headers,
@@ -685,8 +641,7 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let mut b = BatchBuilder::new(256);
-        b.push(1000, Some(b"k1"), b"v1", &[("h", b"x"), ("h", b"")])
-            .unwrap();
+        b.push(1000, Some(b"k1"), b"v1", &[("h", b"x"), ("h", b"")]).unwrap();
         b.push(990, None, b"", &[]).unwrap();
         b.push(1010, Some(&[0xff, 0x00]), &[0xfe], &[]).unwrap();
         b.finish()

@@ -19,8 +19,7 @@ pub fn encode(message: &Builder<HeapAllocator>) -> Vec<u8> {
 /// The reader options every decode uses.
 pub fn reader_options() -> ReaderOptions {
     let mut o = ReaderOptions::new();
-    o.traversal_limit_in_words(Some(DECODE_TRAVERSAL_LIMIT_WORDS))
-        .nesting_limit(DECODE_NESTING_LIMIT);
+    o.traversal_limit_in_words(Some(DECODE_TRAVERSAL_LIMIT_WORDS)).nesting_limit(DECODE_NESTING_LIMIT);
     o
 }
 
@@ -81,8 +80,7 @@ pub fn text<'a>(r: capnp::Result<capnp::text::Reader<'a>>, field: &str) -> Resul
             format!("field {field} exceeds MAX_TEXT_BYTES ({})", crate::limits::MAX_TEXT_BYTES),
         ));
     }
-    t.to_str()
-        .map_err(|_| ProtocolError::new(ErrorCode::InvalidRequest, format!("field {field} is not UTF-8")))
+    t.to_str().map_err(|_| ProtocolError::new(ErrorCode::InvalidRequest, format!("field {field} is not UTF-8")))
 }
 
 #[cfg(test)]

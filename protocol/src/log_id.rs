@@ -16,17 +16,13 @@ pub fn validate_log_id(name: &str) -> Result<(), ProtocolError> {
         return invalid("log name is empty (names are 1..=249 bytes)".into());
     }
     if name.len() > MAX_LOG_ID_BYTES {
-        return invalid(format!(
-            "log name is {} bytes; MAX_LOG_ID_BYTES is {MAX_LOG_ID_BYTES}",
-            name.len()
-        ));
+        return invalid(format!("log name is {} bytes; MAX_LOG_ID_BYTES is {MAX_LOG_ID_BYTES}", name.len()));
     }
     if name == "." || name == ".." {
         return invalid(format!("log name {name:?} is not allowed"));
     }
-    if let Some((pos, ch)) = name
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
+    if let Some((pos, ch)) =
+        name.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
     {
         return invalid(format!(
             "log name {name:?} has invalid character {ch:?} at byte {pos}; allowed: A-Z a-z 0-9 . _ -"

@@ -75,7 +75,7 @@ async fn still_serves(server: &TestServer, log: &str) {
 
 #[tokio::test]
 async fn malformed_truncated_and_oversized_requests_get_typed_errors() {
-    let server = TestServer::start();
+    let server = common::start();
     let log = unique("bad-input");
     let c = server.client().await;
     c.create_log(&log, 1).await.unwrap();
@@ -104,7 +104,7 @@ async fn malformed_truncated_and_oversized_requests_get_typed_errors() {
 
 #[tokio::test]
 async fn corrupt_invalid_and_oversized_batches_write_nothing() {
-    let server = TestServer::start();
+    let server = common::start();
     let log = unique("bad-batch");
     let c = server.client().await;
     c.create_log(&log, 1).await.unwrap();
@@ -142,7 +142,10 @@ async fn corrupt_invalid_and_oversized_batches_write_nothing() {
     let code = raw_error(&conn, &produce_request(&log, &many.finish())).await;
     assert!(matches!(code, ErrorCode::BatchTooLarge | ErrorCode::RequestTooLarge), "{code:?}");
 
-    assert_eq!(raw_error(&conn, &produce_request("no/such log", &one_record_batch(b"x"))).await, ErrorCode::LogNotFound);
+    assert_eq!(
+        raw_error(&conn, &produce_request("no/such log", &one_record_batch(b"x"))).await,
+        ErrorCode::LogNotFound
+    );
     assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 1, "only the valid hand-made batch");
     still_serves(&server, &log).await;
 }
@@ -180,7 +183,7 @@ fn hand_made_batch(values: &[Vec<u8>]) -> Vec<u8> {
 
 #[tokio::test]
 async fn unknown_log_bad_partition_and_out_of_range_offsets_are_typed() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let log = unique("bad-offsets");
     c.create_log(&log, 2).await.unwrap();
@@ -199,7 +202,7 @@ async fn unknown_log_bad_partition_and_out_of_range_offsets_are_typed() {
 
 #[tokio::test]
 async fn a_stream_never_finished_is_cut_off_and_others_are_served() {
-    let server = TestServer::start_with("request_read_timeout_ms = 500\n");
+    let server = common::start_with("request_read_timeout_ms = 500\n");
     let log = unique("slow");
     let c = server.client().await;
     c.create_log(&log, 1).await.unwrap();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{unique, TestServer};
+use common::unique;
 use pyralog::{
     Client, ClientConfig, ConsumerConfig, ErrorCode, LogConfig, LogOffset, LogPartition, ProducerConfig, Record,
 };
@@ -18,11 +18,11 @@ fn code<T: std::fmt::Debug>(r: pyralog::Result<T>) -> ErrorCode {
 
 #[tokio::test]
 async fn scenario_1_connect_with_ca_succeeds_and_wrong_ca_or_dead_port_fail_typed_within_10s() {
-    let server = TestServer::start();
+    let server = common::start();
     let client = server.client().await;
     client.list_logs().await.unwrap();
 
-    let other = TestServer::start();
+    let other = common::start();
     let t = Instant::now();
     let wrong = Client::connect(&server.addr, ClientConfig::with_ca_file(other.ca_file())).await;
     assert_eq!(code(wrong), ErrorCode::TlsError);
@@ -43,7 +43,7 @@ async fn scenario_1_connect_with_ca_succeeds_and_wrong_ca_or_dead_port_fail_type
 
 #[tokio::test]
 async fn scenario_2_log_admin_creates_lists_and_rejects_invalid_names() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-admin");
     let md = c.create_log(&name, 4).await.unwrap();
@@ -94,7 +94,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn scenario_3_keys_land_on_the_partitions_of_the_vectors() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let vectors = vectors();
     assert!(!vectors.is_empty());
@@ -131,7 +131,7 @@ fn round_trip_records() -> Vec<Record> {
 
 #[tokio::test]
 async fn scenario_4_and_6_round_trip_keeps_every_field_and_stats_count_1003() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-roundtrip");
     c.create_log(&name, 4).await.unwrap();
@@ -189,7 +189,7 @@ fn pyralog_now_ms() -> i64 {
 
 #[tokio::test]
 async fn scenario_5_offsets_start_exactly_and_end_waits_for_new_records() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-offsets");
     c.create_log(&name, 1).await.unwrap();
@@ -215,7 +215,7 @@ async fn scenario_5_offsets_start_exactly_and_end_waits_for_new_records() {
 
 #[tokio::test]
 async fn scenario_7_lifecycle_pause_resume_update_delete_recreate() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-lifecycle");
     c.create_log(&name, 2).await.unwrap();
@@ -241,7 +241,7 @@ async fn scenario_7_lifecycle_pause_resume_update_delete_recreate() {
 
 #[tokio::test]
 async fn scenario_8_async_producer_delivers_100k_records_exactly_once() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-throughput");
     c.create_log(&name, 4).await.unwrap();
@@ -268,7 +268,7 @@ async fn scenario_8_async_producer_delivers_100k_records_exactly_once() {
 
 #[tokio::test]
 async fn scenario_11_errors_are_typed_and_write_nothing() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     assert_eq!(code(c.produce(&unique("conf-missing"), Record::new("x")).await), ErrorCode::LogNotFound);
 
@@ -291,7 +291,7 @@ async fn scenario_11_errors_are_typed_and_write_nothing() {
 
 #[tokio::test]
 async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-close");
     c.create_log(&name, 1).await.unwrap();
@@ -310,7 +310,7 @@ async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn scenario_13_eight_tasks_produce_through_one_client() {
-    let server = TestServer::start();
+    let server = common::start();
     let c = server.client().await;
     let name = unique("conf-concurrency");
     c.create_log(&name, 4).await.unwrap();

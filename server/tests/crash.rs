@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{unique, TestServer};
+use common::unique;
 use pyralog::{Client, ClientConfig, LogOffset, ProducerConfig, Record};
 use rand::Rng;
 
@@ -71,7 +71,7 @@ async fn produce_until_killed(client: Client, log: String, first_id: u64, acked:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_sigkill_under_load_when_restarted_every_acknowledged_record_is_present_once() {
-    let mut server = TestServer::start_with("segment_bytes = 262144\n");
+    let mut server = common::start_with("segment_bytes = 262144\n");
     let log = unique("crash");
     {
         let c = server.client().await;

@@ -1,0 +1,151 @@
+//! Core-client behaviour beyond the conformance scenarios: partitioners,
+//! consumer seek/pause/reset, and producer retries across a server restart.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::unique;
+use pyralog::{
+    ConsumerConfig, ErrorCode, LogOffset, LogPartition, OffsetReset, Partitioner, ProducerConfig, Record,
+};
+
+#[tokio::test]
+async fn custom_partitioner_decides_and_out_of_range_choice_fails() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("custom-part");
+    c.create_log(&log, 5).await.unwrap();
+    let by_len = Partitioner::Custom(Arc::new(|_log: &str, key: Option<&[u8]>, n: u32| {
+        key.map_or(0, |k| k.len() as u32 % n)
+    }));
+    let p = c.producer(ProducerConfig { partitioner: by_len, ..ProducerConfig::default() });
+    let md = p.send(&log, Record::new("v").key("abc")).await.unwrap().await.unwrap();
+    assert_eq!(md.partition, 3);
+    let bad = Partitioner::Custom(Arc::new(|_: &str, _: Option<&[u8]>, n: u32| n));
+    let p2 = c.producer(ProducerConfig { partitioner: bad, ..ProducerConfig::default() });
+    assert_eq!(p2.send(&log, Record::new("v")).await.unwrap_err().code(), ErrorCode::PartitionNotFound);
+    // An explicit partition wins over any partitioner.
+    let md = p.send(&log, Record::new("v").key("abc").partition(1)).await.unwrap().await.unwrap();
+    assert_eq!(md.partition, 1);
+}
+
+#[tokio::test]
+async fn keyless_records_stick_to_a_partition_per_batch_and_spread_over_time() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("sticky");
+    c.create_log(&log, 4).await.unwrap();
+    let p = c.producer(ProducerConfig { batch_size: 4096, ..ProducerConfig::default() });
+    let mut futs = Vec::new();
+    for _ in 0..2000 {
+        futs.push(p.send(&log, Record::new(vec![0u8; 100])).await.unwrap());
+    }
+    p.flush().await.unwrap();
+    let mut parts = Vec::new();
+    for f in futs {
+        parts.push(f.await.unwrap().partition);
+    }
+    let switches = parts.windows(2).filter(|w| w[0] != w[1]).count();
+    let used: HashSet<u32> = parts.iter().copied().collect();
+    assert!(used.len() >= 3, "keyless records spread over partitions: {used:?}");
+    assert!(switches < 200, "sticky: about one switch per 4 KiB batch, saw {switches}");
+}
+
+#[tokio::test]
+async fn consumer_pause_resume_seek_beginning_end_and_timestamp() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("consumer-ops");
+    c.create_log(&log, 2).await.unwrap();
+    for i in 0..10i64 {
+        c.produce(&log, Record::new(format!("p0-{i}")).partition(0).timestamp(1000 + i)).await.unwrap();
+        c.produce(&log, Record::new(format!("p1-{i}")).partition(1).timestamp(1000 + i)).await.unwrap();
+    }
+    let (p0, p1) = (LogPartition::new(&log, 0), LogPartition::new(&log, 1));
+    let mut consumer = c.consumer(ConsumerConfig::default());
+    consumer.assign_log(&log).await.unwrap();
+    consumer.pause(std::slice::from_ref(&p1)).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        got.extend(consumer.poll(Duration::from_secs(2)).await.unwrap());
+    }
+    assert!(got.iter().all(|r| r.partition == 0), "paused partition not delivered");
+    assert!(consumer.poll(Duration::from_millis(200)).await.unwrap().is_empty());
+    consumer.resume(std::slice::from_ref(&p1)).unwrap();
+    let more = consumer.poll(Duration::from_secs(2)).await.unwrap();
+    assert!(!more.is_empty() && more.iter().all(|r| r.partition == 1));
+    assert_eq!(consumer.position(&p0).await.unwrap(), 10);
+
+    consumer.seek_to_timestamp(std::slice::from_ref(&p0), 1005).unwrap();
+    assert_eq!(consumer.position(&p0).await.unwrap(), 5);
+    consumer.seek_to_beginning(std::slice::from_ref(&p0)).unwrap();
+    assert_eq!(consumer.position(&p0).await.unwrap(), 0);
+    consumer.seek_to_end(&[]).unwrap();
+    assert_eq!(consumer.position(&p1).await.unwrap(), 10);
+    consumer.seek(&p0, LogOffset(7)).unwrap();
+    let r = consumer.poll(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(r[0].offset, 7);
+    assert!(consumer.seek(&LogPartition::new("other", 0), LogOffset(1)).is_err());
+}
+
+#[tokio::test]
+async fn out_of_range_positions_follow_the_reset_policy() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("reset");
+    c.create_log(&log, 1).await.unwrap();
+    for i in 0..5 {
+        c.produce(&log, Record::new(format!("{i}")).partition(0)).await.unwrap();
+    }
+    let lp = LogPartition::new(&log, 0);
+    let mut earliest = c.consumer(ConsumerConfig::default());
+    earliest.assign([lp.clone()]).unwrap();
+    earliest.seek(&lp, LogOffset(100)).unwrap();
+    let r = earliest.poll(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(r.first().map(|r| r.offset), Some(0), "reset to earliest");
+
+    let mut strict = c.consumer(ConsumerConfig { auto_offset_reset: OffsetReset::Error, ..ConsumerConfig::default() });
+    strict.assign([lp.clone()]).unwrap();
+    assert_eq!(strict.poll(Duration::from_millis(100)).await.unwrap_err().code(), ErrorCode::OffsetOutOfRange);
+    strict.seek(&lp, LogOffset(100)).unwrap();
+    assert_eq!(strict.poll(Duration::from_secs(2)).await.unwrap_err().code(), ErrorCode::OffsetOutOfRange);
+
+    let mut latest = c.consumer(ConsumerConfig { auto_offset_reset: OffsetReset::Latest, ..ConsumerConfig::default() });
+    latest.assign([lp.clone()]).unwrap();
+    assert_eq!(latest.position(&lp).await.unwrap(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_retries_in_order_across_a_server_restart() {
+    let mut server = common::start();
+    let log = unique("retry");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let p = c.producer(ProducerConfig {
+        delivery_timeout: Duration::from_secs(30),
+        retry_backoff: Duration::from_millis(50),
+        ..ProducerConfig::default()
+    });
+    let mut futs = Vec::new();
+    for i in 0..500 {
+        futs.push(p.send(&log, Record::new(format!("{i:05}"))).await.unwrap());
+    }
+    p.flush().await.unwrap();
+    assert!(server.terminate());
+    // Sent while the server is down: retried until it is back.
+    for i in 500..1000 {
+        futs.push(p.send(&log, Record::new(format!("{i:05}"))).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.restart();
+    for f in futs {
+        f.await.unwrap();
+    }
+    let all = c.consume_from_partition(&log, 0, LogOffset::ZERO, 2000).await.unwrap();
+    let values: Vec<String> = all.iter().map(|r| String::from_utf8(r.value.to_vec()).unwrap()).collect();
+    let expected: Vec<String> = (0..1000).map(|i| format!("{i:05}")).collect();
+    assert_eq!(values, expected, "every record once, in send order");
+}

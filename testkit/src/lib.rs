@@ -1,0 +1,156 @@
+//! Test support: starts the real `pyralog-server` binary on a free loopback
+//! port with a fresh data directory, and stops it (SIGKILL on drop).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pyralog::{Client, ClientConfig};
+
+/// Longest a server may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `pyralog-server` process.
+pub struct TestServer {
+    bin: PathBuf,
+    child: Option<Child>,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    config: String,
+}
+
+impl TestServer {
+    /// The server binary `bin` on defaults plus `config` (TOML lines), in a
+    /// fresh directory.
+    pub fn start_with(bin: impl Into<PathBuf>, config: &str) -> TestServer {
+        let bin = bin.into();
+        assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut s = TestServer {
+            bin,
+            child: None,
+            addr: "127.0.0.1:0".into(),
+            data_dir: tmp.path().join("data"),
+            _tmp: Some(tmp),
+            config: config.to_owned(),
+        };
+        s.launch();
+        s
+    }
+
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.data_dir.join("tls").join("ca.pem")
+    }
+
+    fn launch(&mut self) {
+        let cfg_path = self.data_dir.with_extension("toml");
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        std::fs::write(&cfg_path, &self.config).unwrap();
+        let mut child = Command::new(&self.bin)
+            .arg("--config")
+            .arg(&cfg_path)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--listen")
+            .arg(&self.addr)
+            .env("PYRALOG_LOG", std::env::var("PYRALOG_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn pyralog-server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            for _ in lines {}
+        });
+        let line = rx.recv_timeout(START_TIMEOUT).expect("server did not start listening in time");
+        let addr = line.rsplit(' ').next().unwrap().to_owned();
+        self.addr = addr;
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown work at all.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a graceful exit; returns the exit success.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else { return true };
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        for _ in 0..300 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+
+    /// Starts the server again on the same port and data directory.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(&self.addr, ClientConfig::with_ca_file(self.ca_file())).await.expect("connect to test server")
+    }
+
+    /// Directory of one partition's segments (the only incarnation of `log`).
+    pub fn partition_dir(&self, log: &str, partition: u32) -> PathBuf {
+        let logs = self.data_dir.join("logs");
+        let dir = std::fs::read_dir(&logs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.rsplit_once('.').is_some_and(|(name, _)| name == log))
+            })
+            .expect("log directory");
+        dir.join(partition.to_string())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A unique log name for one test run.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+/// Segment files of a partition directory, sorted by base offset.
+pub fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    v.sort();
+    v
+}
