@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod meta;
 pub mod partition;
 pub mod service;
+#[path = "store/mod.rs"]
 pub mod storage;
 pub mod tls;
 

@@ -1,0 +1,386 @@
+//! The storage engine: one partition's log as a directory of segments.
+//!
+//! ```text
+//! <base:020>.log        record batches back to back (docs/FORMAT.md); the
+//!                       active segment is preallocated and zero past its data
+//! <base:020>.index      sparse offset index: (relative_offset u32, position u32) LE,
+//!                       one entry per `index_interval_bytes` of log
+//! <base:020>.timeindex  time index: (max_timestamp_so_far i64, relative_offset u32) LE,
+//!                       written with each offset index entry
+//! leader-epoch-checkpoint  "<epoch> <start_offset>\n" per leader epoch
+//! ```
+//!
+//! Recovery scans the last segment from its start, verifying every batch's
+//! framing, checksum and offset continuity, and truncates at the first bad or
+//! zero batch; its indexes are always rebuilt. Sealed segments keep their
+//! indexes if they are sane (whole entries, sorted, inside the file) and are
+//! rebuilt otherwise; their data is not rescanned, so corruption inside a
+//! sealed segment surfaces as `Corruption` (segment path and byte position)
+//! when it is read, and never silently truncates or skips data.
+
+mod epoch;
+mod index;
+mod recover;
+mod segment;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use pyralog_protocol::batch::{stamp, BatchView};
+
+use self::epoch::EpochTable;
+use self::segment::Segment;
+
+/// Default segment size.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 128 * 1024 * 1024;
+/// Default bytes of log between two index entries.
+pub const DEFAULT_INDEX_INTERVAL_BYTES: u32 = 4096;
+/// Largest position an index entry can hold: a segment never grows past it.
+pub const MAX_SEGMENT_BYTES: u64 = u32::MAX as u64;
+
+/// Settings of one partition's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// Roll to a new segment when the active one would exceed this.
+    pub segment_bytes: u64,
+    /// Roll when the active segment is older than this (0: never).
+    pub segment_ms: i64,
+    pub index_interval_bytes: u32,
+    /// Delete segments whose records are all older than this (0: keep).
+    pub retention_ms: i64,
+    /// Delete the oldest segments while the rest still holds this much (0: keep).
+    pub retention_bytes: u64,
+    /// Allocate the active segment's blocks up front.
+    pub preallocate: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            segment_ms: 0,
+            index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
+            retention_ms: 0,
+            retention_bytes: 0,
+            preallocate: true,
+        }
+    }
+}
+
+/// A storage failure; what it means for the partition is in each variant.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// An I/O call failed; nothing past the last durable offset is promised.
+    #[error("I/O error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// Stored bytes fail their checksum or framing; the data is kept as is.
+    #[error("corrupt data in {segment} at byte position {position}: {detail}")]
+    Corruption { segment: PathBuf, position: u64, detail: String },
+    /// The offset is outside the stored range.
+    #[error("offset {offset} is outside the stored range {start}..={end}")]
+    OffsetOutOfRange { offset: u64, start: u64, end: u64 },
+    /// A batch cannot fit any segment.
+    #[error("batch of {size} bytes exceeds the segment limit of {limit} bytes")]
+    BatchTooLarge { size: u64, limit: u64 },
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io { path: path.to_owned(), source }
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
+}
+
+/// What recovery did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub segments: usize,
+    /// Bytes removed from the end of the last segment (torn or corrupt tail).
+    pub truncated_bytes: u64,
+    pub rebuilt_indexes: usize,
+    /// Sealed segments whose data does not end where the next one begins.
+    pub suspect_segments: Vec<PathBuf>,
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendInfo {
+    pub base_offset: u64,
+    pub next_offset: u64,
+}
+
+/// Everything needed to make appends so far durable, without the log's lock.
+pub struct SyncTarget {
+    pub end_offset: u64,
+    file: Arc<std::fs::File>,
+    path: PathBuf,
+}
+
+impl SyncTarget {
+    /// fdatasync of the active segment (sealed segments were synced when sealed).
+    ///
+    /// # Errors
+    /// `Io` if the sync fails.
+    pub fn sync(&self) -> Result<(), StorageError> {
+        self.file.sync_data().map_err(io_err(&self.path))
+    }
+}
+
+/// Bytes of whole batches from one segment, readable without the log's lock.
+pub struct ReadSlice {
+    map: Option<Arc<Mmap>>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadSlice {
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().map_or(&[], |m| &m[self.start..self.end])
+    }
+
+    fn empty() -> Self {
+        ReadSlice { map: None, start: 0, end: 0 }
+    }
+}
+
+/// One partition's log.
+pub struct PartitionLog {
+    dir: PathBuf,
+    cfg: StorageConfig,
+    segments: Vec<Segment>,
+    epochs: EpochTable,
+}
+
+impl PartitionLog {
+    /// Opens or creates the partition in `dir` and recovers it.
+    ///
+    /// # Errors
+    /// `Io`, or `Corruption` of the epoch table.
+    pub fn open(dir: &Path, cfg: StorageConfig) -> Result<(PartitionLog, RecoveryReport), StorageError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let (segments, report) = recover::recover(dir, &cfg)?;
+        let mut epochs = EpochTable::load(dir)?;
+        let end = segments.last().map_or(0, |s| s.next_offset);
+        epochs.truncate_after(end)?;
+        let mut log = PartitionLog { dir: dir.to_owned(), cfg, segments, epochs };
+        if log.segments.is_empty() {
+            let seg = Segment::create(dir, 0, log.capacity_for(0), cfg.index_interval_bytes, cfg.preallocate)?;
+            sync_dir(dir)?;
+            log.segments.push(seg);
+        }
+        Ok((log, report))
+    }
+
+    fn capacity_for(&self, batch: u64) -> u64 {
+        self.cfg.segment_bytes.max(batch).min(MAX_SEGMENT_BYTES)
+    }
+
+    fn active(&self) -> &Segment {
+        self.segments.last().expect("a log always has an active segment")
+    }
+
+    fn active_mut(&mut self) -> &mut Segment {
+        self.segments.last_mut().expect("a log always has an active segment")
+    }
+
+    pub fn log_start_offset(&self) -> u64 {
+        self.segments.first().map_or(0, |s| if s.size == 0 { s.next_offset } else { s.base })
+    }
+
+    pub fn log_end_offset(&self) -> u64 {
+        self.active().next_offset
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.size).sum()
+    }
+
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    pub fn set_config(&mut self, cfg: StorageConfig) {
+        self.cfg = cfg;
+    }
+
+    /// Stamps and appends a validated batch (no fsync).
+    ///
+    /// # Errors
+    /// `BatchTooLarge` past `MAX_SEGMENT_BYTES`; `Io`.
+    pub fn append(&mut self, batch: &mut [u8], epoch: u64, append_time_ms: i64, flags: u8) -> Result<AppendInfo, StorageError> {
+        let len = batch.len() as u64;
+        if len > MAX_SEGMENT_BYTES {
+            return Err(StorageError::BatchTooLarge { size: len, limit: MAX_SEGMENT_BYTES });
+        }
+        let base_offset = self.log_end_offset();
+        let a = self.active();
+        let aged = self.cfg.segment_ms > 0 && a.size > 0 && append_time_ms - a.created_ms >= self.cfg.segment_ms;
+        if a.size > 0 && (a.room() < len || a.indexes_full() || aged) {
+            self.roll(len)?;
+        } else if a.room() < len {
+            let cap = self.capacity_for(len);
+            let preallocate = self.cfg.preallocate;
+            self.active_mut().reactivate(cap, preallocate)?;
+        }
+        stamp(batch, base_offset, epoch, append_time_ms, flags);
+        let seg = self.active_mut();
+        if seg.size == 0 {
+            seg.created_ms = append_time_ms;
+        }
+        seg.write(batch)?;
+        Ok(AppendInfo { base_offset, next_offset: seg.next_offset })
+    }
+
+    /// Seals the active segment (synced) and starts a new one.
+    fn roll(&mut self, next_batch: u64) -> Result<(), StorageError> {
+        self.active_mut().seal()?;
+        let base = self.log_end_offset();
+        let seg = Segment::create(&self.dir, base, self.capacity_for(next_batch), self.cfg.index_interval_bytes, self.cfg.preallocate)?;
+        sync_dir(&self.dir)?;
+        self.segments.push(seg);
+        Ok(())
+    }
+
+    pub fn sync_target(&self) -> SyncTarget {
+        let a = self.active();
+        SyncTarget { end_offset: a.next_offset, file: a.file(), path: a.path.clone() }
+    }
+
+    fn segment_for(&self, offset: u64) -> &Segment {
+        let i = self.segments.partition_point(|s| s.base <= offset);
+        &self.segments[i.saturating_sub(1)]
+    }
+
+    /// Whole batches from the one containing `offset`, below `upper`, up to
+    /// `max_bytes` (at least one batch), checksums verified.
+    ///
+    /// # Errors
+    /// `OffsetOutOfRange`; `Corruption` naming the segment and position.
+    pub fn read(&self, offset: u64, max_bytes: usize, upper: u64) -> Result<ReadSlice, StorageError> {
+        let (start, end) = (self.log_start_offset(), self.log_end_offset());
+        if offset < start || offset > end {
+            return Err(StorageError::OffsetOutOfRange { offset, start, end });
+        }
+        if offset >= end || offset >= upper {
+            return Ok(ReadSlice::empty());
+        }
+        let seg = self.segment_for(offset);
+        let data = seg.data();
+        let corrupt = |pos: usize, detail: String| StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail };
+        let mut pos = seg.scan_start(offset) as usize;
+        let mut first = None;
+        while pos < data.len() {
+            let batch = match BatchView::split(&data[pos..]) {
+                Ok(Some((b, _))) if b.record_count() > 0 => b,
+                Ok(_) => return Err(corrupt(pos, "batch truncated or empty".into())),
+                Err(e) => return Err(corrupt(pos, e.message)),
+            };
+            let len = batch.bytes().len();
+            if batch.base_offset() >= upper || (first.is_some() && pos + len - first.unwrap_or(0) > max_bytes) {
+                break;
+            }
+            if batch.next_offset() > offset {
+                if !batch.crc_ok() {
+                    if first.is_some() {
+                        break; // return what is good; the next read reports it
+                    }
+                    return Err(corrupt(pos, format!("batch at offset {} fails its checksum", batch.base_offset())));
+                }
+                first.get_or_insert(pos);
+            }
+            pos += len;
+        }
+        match first {
+            Some(s) => Ok(ReadSlice { map: seg.map_arc(), start: s, end: pos }),
+            None if offset >= seg.next_offset => Ok(ReadSlice::empty()),
+            None => Err(corrupt(pos, format!("offset {offset} not found in the segment"))),
+        }
+    }
+
+    /// First record with timestamp >= `ts`: `(offset, timestamp)`.
+    ///
+    /// # Errors
+    /// `Corruption` if a scanned batch is damaged.
+    pub fn offset_for_timestamp(&self, ts: i64) -> Result<Option<(u64, i64)>, StorageError> {
+        let Some(seg) = self.segments.iter().find(|s| s.size > 0 && s.max_timestamp >= ts) else {
+            return Ok(None);
+        };
+        let data = seg.data();
+        let mut pos = seg.scan_start(seg.time_scan_start(ts)) as usize;
+        while pos < data.len() {
+            let Ok(Some((batch, _))) = BatchView::split(&data[pos..]) else {
+                return Err(StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail: "bad batch framing".into() });
+            };
+            if batch.effective_max_timestamp() >= ts && batch.crc_ok() {
+                for r in batch.records() {
+                    let r = r.map_err(|e| StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail: e.message })?;
+                    if r.timestamp >= ts {
+                        return Ok(Some((r.offset, r.timestamp)));
+                    }
+                }
+            }
+            pos += batch.bytes().len();
+        }
+        Ok(None)
+    }
+
+    /// Deletes whole sealed segments past retention; rolls an aged active
+    /// segment first. Returns the number deleted.
+    ///
+    /// # Errors
+    /// `Io`.
+    pub fn apply_retention(&mut self, now_ms: i64) -> Result<usize, StorageError> {
+        let cfg = self.cfg;
+        let a = self.active();
+        if cfg.segment_ms > 0 && a.size > 0 && now_ms - a.created_ms >= cfg.segment_ms {
+            self.roll(0)?;
+        }
+        let mut deleted = 0;
+        while self.segments.len() > 1 {
+            let first = &self.segments[0];
+            let too_old = cfg.retention_ms > 0 && first.max_timestamp < now_ms - cfg.retention_ms;
+            let too_big = cfg.retention_bytes > 0 && self.size_bytes() - first.size >= cfg.retention_bytes;
+            if !(too_old || too_big) {
+                break;
+            }
+            self.segments.remove(0).delete()?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
+    pub fn leader_epoch(&self) -> u64 {
+        self.epochs.latest()
+    }
+
+    /// Starts `epoch` at the current log end.
+    ///
+    /// # Errors
+    /// `Corruption` if `epoch` does not increase; `Io`.
+    pub fn begin_epoch(&mut self, epoch: u64) -> Result<(), StorageError> {
+        let end = self.log_end_offset();
+        self.epochs.begin(epoch, end)
+    }
+
+    pub fn epoch_table(&self) -> Vec<(u64, u64)> {
+        self.epochs.entries().to_vec()
+    }
+
+    /// Where `epoch` ended (the next epoch's start, or the log end).
+    pub fn end_offset_for_epoch(&self, epoch: u64) -> Option<u64> {
+        self.epochs.end_offset(epoch, self.log_end_offset())
+    }
+
+    /// Seals the active segment (truncating its preallocated tail) and syncs.
+    ///
+    /// # Errors
+    /// `Io`.
+    pub fn close(mut self) -> Result<(), StorageError> {
+        self.active_mut().seal()
+    }
+}
+
+#[cfg(test)]
+mod tests;
