@@ -82,4 +82,3 @@ fn bench_produce_and_consume_report_rates() {
     let l = ok(&s, &["bench", "produce", "--log", &log, "--count", "200", "--one-in-flight"], None);
     assert!(l.contains("one in flight") && l.contains("p50"), "{l}");
 }
-

@@ -87,7 +87,16 @@ impl Client {
         req: Vec<u8>,
         read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
     ) -> Result<T> {
-        let bytes = self.inner.transport.call(&req, self.inner.config.request_timeout).await?;
+        self.call_within(req, self.inner.config.request_timeout, read).await
+    }
+
+    async fn call_within<T>(
+        &self,
+        req: Vec<u8>,
+        timeout: Duration,
+        read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let bytes = self.inner.transport.call(&req, timeout).await?;
         wire::response(&bytes, read)
     }
 
@@ -315,7 +324,7 @@ impl Client {
             p.set_timeout_ms(timeout_ms);
         });
         let res = self
-            .call(req, |w| match w {
+            .call_within(req, timeout, |w| match w {
                 response::Produce(p) => {
                     let p = p.map_err(capnp_err)?;
                     Ok(Ack {

@@ -141,8 +141,8 @@ impl Transport {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }
-        let conn = self.connection().await?;
         let exchange = async {
+            let conn = self.connection().await?;
             let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
             send.write_all(request).await.map_err(|e| lost(&e))?;
             send.finish().map_err(|e| lost(&e))?;

@@ -151,11 +151,7 @@ impl Broker {
         let parts = (0..log.partition_count())
             .map(|p| self.open_partition(log, &dir, p))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Arc::new(LogHandle {
-            stored: RwLock::new(log.clone()),
-            partitions: RwLock::new(parts),
-            dir,
-        }))
+        Ok(Arc::new(LogHandle { stored: RwLock::new(log.clone()), partitions: RwLock::new(parts), dir }))
     }
 
     /// The served log, or `LogNotFound`.
@@ -212,10 +208,7 @@ impl Broker {
     /// `LogNotFound`.
     pub fn stats(&self, name: &str) -> Result<LogStats, ProtocolError> {
         let h = self.log(name)?;
-        let mut stats = LogStats {
-            name: name.to_owned(),
-            ..LogStats::default()
-        };
+        let mut stats = LogStats { name: name.to_owned(), ..LogStats::default() };
         for p in h.partitions.read().iter() {
             let (start, size, segments, rate) = p.stats();
             let hw = p.high_watermark();
@@ -336,10 +329,7 @@ impl Broker {
         let h = self.log(name)?;
         h.stored.write().state = LogState::Deleting;
         self.logs.write().remove(name);
-        self.meta
-            .lock()
-            .apply(Command::DeleteLog { name: name.to_owned() })
-            .map_err(internal)?;
+        self.meta.lock().apply(Command::DeleteLog { name: name.to_owned() }).map_err(internal)?;
         let parts: Vec<_> = h.partitions.read().clone();
         for p in &parts {
             p.close().await;
@@ -389,11 +379,7 @@ impl Broker {
 
     /// Every partition of every log (for retention and shutdown).
     pub fn all_partitions(&self) -> Vec<Arc<Partition>> {
-        self.logs
-            .read()
-            .values()
-            .flat_map(|h| h.partitions.read().clone())
-            .collect()
+        self.logs.read().values().flat_map(|h| h.partitions.read().clone()).collect()
     }
 
     /// Syncs and closes every partition.

@@ -132,10 +132,8 @@ impl ServerConfig {
     /// # Errors
     /// Unreadable file, unknown keys, or values out of range.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config {}", path.display()))?;
-        let cfg: ServerConfig =
-            toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let cfg: ServerConfig = toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -158,8 +156,7 @@ impl ServerConfig {
             bail!("max_connections and max_in_flight_per_connection must be > 0");
         }
         for (name, log) in &self.logs {
-            pyralog_protocol::log_id::validate_log_id(name)
-                .with_context(|| format!("[logs.{name}]"))?;
+            pyralog_protocol::log_id::validate_log_id(name).with_context(|| format!("[logs.{name}]"))?;
             if log.partition_count == 0 {
                 bail!("[logs.{name}] partition_count must be > 0");
             }

@@ -114,9 +114,7 @@ fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_
 fn decode(bytes: &[u8]) -> Result<Req> {
     let msg = frame::decode(bytes, MAX_REQUEST_BYTES)?;
     let req = msg.get_root::<request::Reader>().map_err(malformed)?;
-    let which = req
-        .which()
-        .map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown request type {}", e.0)))?;
+    let which = req.which().map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown request type {}", e.0)))?;
     Ok(match which {
         request::Metadata(r) => {
             let names = r.map_err(malformed)?.get_logs().map_err(malformed)?;
@@ -175,7 +173,12 @@ fn decode(bytes: &[u8]) -> Result<Req> {
             }
             let mut targets = Vec::with_capacity(list.len() as usize);
             for p in list.iter() {
-                targets.push((text(p.get_log(), "log")?.to_owned(), p.get_partition(), p.get_offset(), p.get_max_bytes()));
+                targets.push((
+                    text(p.get_log(), "log")?.to_owned(),
+                    p.get_partition(),
+                    p.get_offset(),
+                    p.get_max_bytes(),
+                ));
             }
             Req::Fetch(FetchReq {
                 targets,
@@ -263,21 +266,18 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
         0 => DEFAULT_PRODUCE_TIMEOUT_MS,
         t => t.min(MAX_PRODUCE_TIMEOUT_MS),
     };
-    p.append(batch, summary.record_count, flags, Duration::from_millis(u64::from(timeout_ms)))
-        .await
+    p.append(batch, summary.record_count, flags, Duration::from_millis(u64::from(timeout_ms))).await
 }
 
 async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
-    let parts: Vec<Result<Arc<Partition>>> = f
-        .targets
-        .iter()
-        .map(|(log, p, _, _)| broker.log(log).and_then(|h| h.partition(*p)))
-        .collect();
+    let parts: Vec<Result<Arc<Partition>>> =
+        f.targets.iter().map(|(log, p, _, _)| broker.log(log).and_then(|h| h.partition(*p))).collect();
     let total_max = f.max_bytes.clamp(1, MAX_FETCH_BYTES) as usize;
     let deadline = Instant::now() + Duration::from_millis(u64::from(f.max_wait_ms.min(MAX_FETCH_WAIT_MS)));
     loop {
         // Subscribe before reading so an append between the read and the wait wakes us.
-        let mut watchers: Vec<_> = parts.iter().filter_map(|p| p.as_ref().ok().map(|p| p.watch_high_watermark())).collect();
+        let mut watchers: Vec<_> =
+            parts.iter().filter_map(|p| p.as_ref().ok().map(|p| p.watch_high_watermark())).collect();
         let (results, total, any_error) = read_all(&f, &parts, total_max);
         if total >= f.min_bytes as usize || any_error || watchers.is_empty() || Instant::now() >= deadline {
             return results;
@@ -297,7 +297,8 @@ fn read_all(f: &FetchReq, parts: &[Result<Arc<Partition>>], total_max: usize) ->
         .iter()
         .zip(parts)
         .map(|((log, partition, offset, max_bytes), part)| {
-            let mut out = Fetched { log: log.clone(), partition: *partition, error: None, hw: 0, start: 0, records: None };
+            let mut out =
+                Fetched { log: log.clone(), partition: *partition, error: None, hw: 0, start: 0, records: None };
             let p = match part {
                 Ok(p) => p,
                 Err(e) => {

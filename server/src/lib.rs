@@ -41,12 +41,8 @@ impl Server {
         let endpoint = quinn::Endpoint::server(quic, listen).with_context(|| format!("binding {listen}"))?;
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
-        let accept_task = tokio::spawn(service::serve(
-            Arc::clone(&broker),
-            endpoint.clone(),
-            Arc::clone(&in_flight),
-            rx.clone(),
-        ));
+        let accept_task =
+            tokio::spawn(service::serve(Arc::clone(&broker), endpoint.clone(), Arc::clone(&in_flight), rx.clone()));
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
     }
@@ -62,9 +58,7 @@ impl Server {
         let _ = self.shutdown.send(true);
         let _ = self.accept_task.await;
         self.retention_task.abort();
-        self.in_flight
-            .wait_idle(Duration::from_millis(config::SHUTDOWN_GRACE_MS))
-            .await;
+        self.in_flight.wait_idle(Duration::from_millis(config::SHUTDOWN_GRACE_MS)).await;
         self.broker.shutdown().await;
         self.endpoint.close(0u32.into(), b"server shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;

@@ -50,11 +50,22 @@ pub enum Command {
         config: LogConfig,
         created_at_ms: i64,
     },
-    UpdateConfig { name: String, config: LogConfig },
-    SetState { name: String, state: LogState },
+    UpdateConfig {
+        name: String,
+        config: LogConfig,
+    },
+    SetState {
+        name: String,
+        state: LogState,
+    },
     /// Removes the log from the namespace (its data is removed separately).
-    DeleteLog { name: String },
-    AddPartitions { name: String, partition_count: u32 },
+    DeleteLog {
+        name: String,
+    },
+    AddPartitions {
+        name: String,
+        partition_count: u32,
+    },
     /// Starts a new leader epoch on every partition of every log (a restart).
     BumpAllEpochs,
 }
@@ -85,10 +96,9 @@ impl MetadataStore {
         let state = match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .with_context(|| format!("parsing metadata snapshot {}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
-                version: SNAPSHOT_VERSION,
-                ..State::default()
-            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                State { version: SNAPSHOT_VERSION, ..State::default() }
+            }
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         Ok(MetadataStore { path, state })
@@ -120,13 +130,7 @@ impl MetadataStore {
     fn apply_in_memory(&mut self, cmd: Command) -> Option<StoredLog> {
         let s = &mut self.state;
         match cmd {
-            Command::CreateLog {
-                name,
-                partition_count,
-                replication_factor,
-                config,
-                created_at_ms,
-            } => {
+            Command::CreateLog { name, partition_count, replication_factor, config, created_at_ms } => {
                 s.next_incarnation += 1;
                 let log = StoredLog {
                     name: name.clone(),
@@ -151,10 +155,7 @@ impl MetadataStore {
                 Some(log.clone())
             }
             Command::DeleteLog { name } => s.logs.remove(&name),
-            Command::AddPartitions {
-                name,
-                partition_count,
-            } => {
+            Command::AddPartitions { name, partition_count } => {
                 let log = s.logs.get_mut(&name)?;
                 log.epochs.resize(partition_count as usize, 1);
                 Some(log.clone())
@@ -205,11 +206,7 @@ mod tests {
         drop(m);
         let mut m = MetadataStore::open(dir.path()).unwrap();
         assert_eq!(m.get("a").unwrap().epochs, vec![2, 2]);
-        m.apply(Command::AddPartitions {
-            name: "a".into(),
-            partition_count: 3,
-        })
-        .unwrap();
+        m.apply(Command::AddPartitions { name: "a".into(), partition_count: 3 }).unwrap();
         assert_eq!(m.get("a").unwrap().epochs, vec![2, 2, 1]);
     }
 

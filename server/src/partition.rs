@@ -71,10 +71,7 @@ impl Partition {
             storage: Mutex::new(storage),
             epoch: AtomicU64::new(epoch),
             mode: Mutex::new(mode),
-            durable: watch::Sender::new(Durable {
-                offset: end,
-                failed: false,
-            }),
+            durable: watch::Sender::new(Durable { offset: end, failed: false }),
             visible: watch::Sender::new(end),
             flush_wakeup: Notify::new(),
             closed: AtomicBool::new(false),
@@ -112,7 +109,13 @@ impl Partition {
     ///
     /// # Errors
     /// `StorageError`, `Timeout`, `LogNotFound` if the partition was closed.
-    pub async fn append(&self, batch: &mut [u8], records: u32, flags: u8, timeout: Duration) -> Result<Appended, ProtocolError> {
+    pub async fn append(
+        &self,
+        batch: &mut [u8],
+        records: u32,
+        flags: u8,
+        timeout: Duration,
+    ) -> Result<Appended, ProtocolError> {
         let mode = *self.mode.lock();
         let appended = {
             let mut s = self.storage.lock();
@@ -144,11 +147,7 @@ impl Partition {
             self.flush_wakeup.notify_one();
             let mut rx = self.durable.subscribe();
             let target = appended.next_offset;
-            let wait = async move {
-                rx.wait_for(|d| d.offset >= target || d.failed)
-                    .await
-                    .map(|d| d.failed)
-            };
+            let wait = async move { rx.wait_for(|d| d.offset >= target || d.failed).await.map(|d| d.failed) };
             match tokio::time::timeout(timeout, wait).await {
                 Ok(Ok(false)) => {}
                 Ok(_) => {
@@ -262,9 +261,7 @@ async fn sync_once(p: &Arc<Partition>) -> Result<(), StorageError> {
         return Ok(());
     }
     let end = target.end_offset;
-    tokio::task::spawn_blocking(move || target.sync())
-        .await
-        .expect("sync task does not panic")?;
+    tokio::task::spawn_blocking(move || target.sync()).await.expect("sync task does not panic")?;
     p.durable.send_modify(|d| d.offset = d.offset.max(end));
     if *p.mode.lock() == FlushMode::Always {
         p.visible.send_modify(|v| *v = (*v).max(end));
@@ -284,10 +281,7 @@ pub fn storage_error(e: StorageError) -> ProtocolError {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Records appended per second over the last minute, in one-second buckets.
@@ -297,9 +291,7 @@ struct WriteRate {
 
 impl Default for WriteRate {
     fn default() -> Self {
-        WriteRate {
-            buckets: [(0, 0); WRITE_RATE_WINDOW_SECS],
-        }
+        WriteRate { buckets: [(0, 0); WRITE_RATE_WINDOW_SECS] }
     }
 }
 

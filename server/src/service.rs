@@ -52,7 +52,12 @@ impl Drop for InFlightGuard {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub async fn serve(broker: Arc<Broker>, endpoint: quinn::Endpoint, in_flight: Arc<InFlight>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    broker: Arc<Broker>,
+    endpoint: quinn::Endpoint,
+    in_flight: Arc<InFlight>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let connections = Arc::new(Semaphore::new(broker.cfg.max_connections));
     loop {
         let incoming = tokio::select! {
@@ -77,7 +82,12 @@ pub async fn serve(broker: Arc<Broker>, endpoint: quinn::Endpoint, in_flight: Ar
     }
 }
 
-async fn connection(broker: Arc<Broker>, conn: quinn::Connection, in_flight: Arc<InFlight>, mut shutdown: watch::Receiver<bool>) {
+async fn connection(
+    broker: Arc<Broker>,
+    conn: quinn::Connection,
+    in_flight: Arc<InFlight>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let (send, recv) = tokio::select! {
             s = conn.accept_bi() => match s {

@@ -54,9 +54,7 @@ fn ensure_dev_certs(data_dir: &Path, listen_ip: IpAddr) -> anyhow::Result<(PathB
     let ca_key = rcgen::KeyPair::generate()?;
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Pyralog development CA");
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Pyralog development CA");
     ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
     let ca_cert = ca_params.self_signed(&ca_key)?;
 
@@ -66,9 +64,7 @@ fn ensure_dev_certs(data_dir: &Path, listen_ip: IpAddr) -> anyhow::Result<(PathB
     }
     let server_key = rcgen::KeyPair::generate()?;
     let mut params = rcgen::CertificateParams::new(names)?;
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "pyralog-server");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "pyralog-server");
     let server_cert = params.signed_by(&server_key, &ca_cert, &ca_key)?;
 
     write_private(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
@@ -115,9 +111,7 @@ pub fn quic_server_config(cfg: &ServerConfig) -> anyhow::Result<quinn::ServerCon
         .stream_receive_window(limits::STREAM_RECEIVE_WINDOW_BYTES.into())
         .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
         .send_window(limits::SEND_WINDOW_BYTES)
-        .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(
-            limits::IDLE_TIMEOUT_MS,
-        ))))
+        .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
         .keep_alive_interval(Some(std::time::Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)));
     server.transport_config(Arc::new(t));
     Ok(server)

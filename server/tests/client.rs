@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::unique;
-use pyralog::{
-    ConsumerConfig, ErrorCode, LogOffset, LogPartition, OffsetReset, Partitioner, ProducerConfig, Record,
-};
+use pyralog::{ConsumerConfig, ErrorCode, LogOffset, LogPartition, OffsetReset, Partitioner, ProducerConfig, Record};
 
 #[tokio::test]
 async fn custom_partitioner_decides_and_out_of_range_choice_fails() {
@@ -18,9 +16,8 @@ async fn custom_partitioner_decides_and_out_of_range_choice_fails() {
     let c = server.client().await;
     let log = unique("custom-part");
     c.create_log(&log, 5).await.unwrap();
-    let by_len = Partitioner::Custom(Arc::new(|_log: &str, key: Option<&[u8]>, n: u32| {
-        key.map_or(0, |k| k.len() as u32 % n)
-    }));
+    let by_len =
+        Partitioner::Custom(Arc::new(|_log: &str, key: Option<&[u8]>, n: u32| key.map_or(0, |k| k.len() as u32 % n)));
     let p = c.producer(ProducerConfig { partitioner: by_len, ..ProducerConfig::default() });
     let md = p.send(&log, Record::new("v").key("abc")).await.unwrap().await.unwrap();
     assert_eq!(md.partition, 3);

@@ -90,6 +90,7 @@ async fn given_sigkill_under_load_when_restarted_every_acknowledged_record_is_pr
         client.close().await;
         server.restart();
         let acked_now = acked.0.lock().unwrap().len();
+        eprintln!("cycle {cycle}: {acked_now} acknowledged so far");
         assert!(acked_now > 0 || cycle < 2, "producer made no progress by cycle {cycle}");
     }
 

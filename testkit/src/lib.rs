@@ -41,7 +41,6 @@ impl TestServer {
         s
     }
 
-
     pub fn ca_file(&self) -> PathBuf {
         self.data_dir.join("tls").join("ca.pem")
     }

@@ -27,9 +27,8 @@ impl EpochTable {
         match fs::read_to_string(&path) {
             Ok(text) => {
                 for (n, line) in text.lines().enumerate() {
-                    let parsed = line
-                        .split_once(' ')
-                        .and_then(|(e, o)| Some((e.parse::<u64>().ok()?, o.parse::<u64>().ok()?)));
+                    let parsed =
+                        line.split_once(' ').and_then(|(e, o)| Some((e.parse::<u64>().ok()?, o.parse::<u64>().ok()?)));
                     let Some(entry) = parsed else {
                         return Err(StorageError::Corruption {
                             segment: path.clone(),

@@ -31,13 +31,8 @@ pub struct IndexFile {
 impl IndexFile {
     /// Creates (truncating) an index with room for `capacity` entries.
     pub fn create(path: &Path, width: usize, capacity: usize) -> Result<Self, StorageError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io_err(path))?;
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(io_err(path))?;
         file.set_len((capacity * width) as u64).map_err(io_err(path))?;
         let mut idx = IndexFile { path: path.to_owned(), file, map: None, width, entries: 0, capacity };
         idx.remap()?;

@@ -209,7 +209,13 @@ impl PartitionLog {
     ///
     /// # Errors
     /// `BatchTooLarge` past `MAX_SEGMENT_BYTES`; `Io`.
-    pub fn append(&mut self, batch: &mut [u8], epoch: u64, append_time_ms: i64, flags: u8) -> Result<AppendInfo, StorageError> {
+    pub fn append(
+        &mut self,
+        batch: &mut [u8],
+        epoch: u64,
+        append_time_ms: i64,
+        flags: u8,
+    ) -> Result<AppendInfo, StorageError> {
         let len = batch.len() as u64;
         if len > MAX_SEGMENT_BYTES {
             return Err(StorageError::BatchTooLarge { size: len, limit: MAX_SEGMENT_BYTES });
@@ -237,7 +243,13 @@ impl PartitionLog {
     fn roll(&mut self, next_batch: u64) -> Result<(), StorageError> {
         self.active_mut().seal()?;
         let base = self.log_end_offset();
-        let seg = Segment::create(&self.dir, base, self.capacity_for(next_batch), self.cfg.index_interval_bytes, self.cfg.preallocate)?;
+        let seg = Segment::create(
+            &self.dir,
+            base,
+            self.capacity_for(next_batch),
+            self.cfg.index_interval_bytes,
+            self.cfg.preallocate,
+        )?;
         sync_dir(&self.dir)?;
         self.segments.push(seg);
         Ok(())
@@ -268,7 +280,11 @@ impl PartitionLog {
         }
         let seg = self.segment_for(offset);
         let data = seg.data();
-        let corrupt = |pos: usize, detail: String| StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail };
+        let corrupt = |pos: usize, detail: String| StorageError::Corruption {
+            segment: seg.path.clone(),
+            position: pos as u64,
+            detail,
+        };
         let mut pos = seg.scan_start(offset) as usize;
         let mut first = None;
         while pos < data.len() {
@@ -311,11 +327,19 @@ impl PartitionLog {
         let mut pos = seg.scan_start(seg.time_scan_start(ts)) as usize;
         while pos < data.len() {
             let Ok(Some((batch, _))) = BatchView::split(&data[pos..]) else {
-                return Err(StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail: "bad batch framing".into() });
+                return Err(StorageError::Corruption {
+                    segment: seg.path.clone(),
+                    position: pos as u64,
+                    detail: "bad batch framing".into(),
+                });
             };
             if batch.effective_max_timestamp() >= ts && batch.crc_ok() {
                 for r in batch.records() {
-                    let r = r.map_err(|e| StorageError::Corruption { segment: seg.path.clone(), position: pos as u64, detail: e.message })?;
+                    let r = r.map_err(|e| StorageError::Corruption {
+                        segment: seg.path.clone(),
+                        position: pos as u64,
+                        detail: e.message,
+                    })?;
                     if r.timestamp >= ts {
                         return Ok(Some((r.offset, r.timestamp)));
                     }

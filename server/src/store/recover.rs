@@ -61,7 +61,12 @@ fn plausible(b: &BatchView<'_>, expected: Option<u64>) -> bool {
 
 /// Scans the last segment from its start, verifying checksums and offset
 /// continuity; truncates at the first bad batch and rebuilds its indexes.
-fn recover_active(dir: &Path, seg: &mut Segment, cfg: &StorageConfig, report: &mut RecoveryReport) -> Result<(), StorageError> {
+fn recover_active(
+    dir: &Path,
+    seg: &mut Segment,
+    cfg: &StorageConfig,
+    report: &mut RecoveryReport,
+) -> Result<(), StorageError> {
     let file_len = seg.mapped().len() as u64;
     let capacity = cfg.segment_bytes.max(file_len).min(super::MAX_SEGMENT_BYTES);
     seg.reset_indexes(dir, seg.index_slots_for(capacity))?;
@@ -93,7 +98,13 @@ fn recover_active(dir: &Path, seg: &mut Segment, cfg: &StorageConfig, report: &m
 /// and finds where its data ends. Only an all-zero tail (a crash between
 /// rolling and truncating) is cut; anything else is reported as suspect and
 /// left for reads to report precisely.
-fn recover_sealed(dir: &Path, seg: &mut Segment, loaded: bool, next_base: u64, report: &mut RecoveryReport) -> Result<(), StorageError> {
+fn recover_sealed(
+    dir: &Path,
+    seg: &mut Segment,
+    loaded: bool,
+    next_base: u64,
+    report: &mut RecoveryReport,
+) -> Result<(), StorageError> {
     let file_len = seg.mapped().len() as u64;
     let sane = loaded && index_sane(seg, file_len, next_base);
     let mut pos = if sane {

@@ -63,15 +63,16 @@ fn map_file(file: &File, path: &Path, len: u64) -> Result<Option<Arc<Mmap>>, Sto
 
 impl Segment {
     /// Creates an empty active segment with room for `capacity` bytes.
-    pub fn create(dir: &Path, base: u64, capacity: u64, index_interval: u32, preallocate: bool) -> Result<Self, StorageError> {
+    pub fn create(
+        dir: &Path,
+        base: u64,
+        capacity: u64,
+        index_interval: u32,
+        preallocate: bool,
+    ) -> Result<Self, StorageError> {
         let path = log_path(dir, base);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).map_err(io_err(&path))?;
         if preallocate {
             allocate(&file, capacity).map_err(io_err(&path))?;
         } else {

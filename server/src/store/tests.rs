@@ -213,7 +213,8 @@ fn retention_by_bytes_and_time_deletes_sealed_segments_and_moves_the_start() {
 #[test]
 fn age_rolls_idle_segments_so_they_can_expire() {
     let dir = tempfile::tempdir().unwrap();
-    let mut log = PartitionLog::open(dir.path(), StorageConfig { segment_ms: 100, retention_ms: 50, ..cfg() }).unwrap().0;
+    let mut log =
+        PartitionLog::open(dir.path(), StorageConfig { segment_ms: 100, retention_ms: 50, ..cfg() }).unwrap().0;
     log.append(&mut batch(&["old"], 1), 1, 1000, 0).unwrap();
     log.apply_retention(1200).unwrap();
     assert_eq!(log.segment_count(), 1);
