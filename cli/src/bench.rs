@@ -66,6 +66,9 @@ pub struct ConsumeBench {
     /// Records to read (default: everything up to the end).
     #[arg(long)]
     count: Option<u64>,
+    /// Keep reading new records for this many seconds instead (soak).
+    #[arg(long, conflicts_with = "count")]
+    follow_secs: Option<u64>,
     #[arg(long)]
     json: bool,
 }
@@ -104,13 +107,14 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let mut samplers = Vec::new();
     let start = Instant::now();
     let mut sent = 0u64;
-    while sent < b.count && stop_at.is_none_or(|t| Instant::now() < t) {
-        let t0 = Instant::now();
+    while sent < b.count && (sent % 1024 != 0 || stop_at.is_none_or(|t| Instant::now() < t)) {
+        let sampled = b.one_in_flight || sent % LATENCY_SAMPLE_EVERY == 0;
+        let t0 = if sampled { Some(Instant::now()) } else { None };
         let fut = producer.send(&b.log, Record::new(value.clone())).await?;
-        if b.one_in_flight {
+        if let (true, Some(t0)) = (b.one_in_flight, t0) {
             fut.await?;
             hist.lock().await.record(t0.elapsed().as_micros() as u64)?;
-        } else if sent % LATENCY_SAMPLE_EVERY == 0 {
+        } else if let Some(t0) = t0 {
             let hist = Arc::clone(&hist);
             samplers.push(tokio::spawn(async move {
                 let r = fut.await;
@@ -158,14 +162,19 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
 async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
     let md = client.get_log_metadata(&b.log).await?;
     let available: u64 = md.partitions.iter().map(|p| p.high_watermark - p.log_start_offset).sum();
-    let target = b.count.unwrap_or(available).min(available);
+    let follow_until = b.follow_secs.map(|s| Instant::now() + Duration::from_secs(s));
+    let target = match follow_until {
+        Some(_) => u64::MAX,
+        None => b.count.unwrap_or(available).min(available),
+    };
     let mut consumer = client.consumer(ConsumerConfig::default());
     consumer.assign((0..md.partition_count).map(|p| LogPartition::new(&b.log, p)))?;
     consumer.seek_to_beginning(&[])?;
     let start = Instant::now();
     let (mut n, mut bytes) = (0u64, 0u64);
     let mut last_progress = Instant::now();
-    while n < target && last_progress.elapsed() < CONSUME_IDLE_LIMIT {
+    while n < target && last_progress.elapsed() < CONSUME_IDLE_LIMIT && follow_until.is_none_or(|t| Instant::now() < t)
+    {
         let records = consumer.poll(CONSUME_POLL).await?;
         if !records.is_empty() {
             last_progress = Instant::now();
@@ -185,7 +194,7 @@ async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
     if b.json {
         println!("{{\"bench\":\"consume\",\"records\":{n},\"partitions\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1}}}", md.partition_count);
     }
-    if n < target {
+    if follow_until.is_none() && n < target {
         anyhow::bail!("read {n} of {target} records before going idle for {CONSUME_IDLE_LIMIT:?}");
     }
     Ok(())

@@ -11,15 +11,16 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use pyralog_protocol::batch::{check_record, BatchBuilder, Header};
+use pyralog_protocol::model::LogMetadata;
 use pyralog_protocol::ErrorCode;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::client::{Ack, Client};
@@ -50,7 +51,7 @@ impl Future for DeliveryFuture {
 
 struct Queued {
     record: Record,
-    enqueued: Instant,
+    size: usize,
     done: oneshot::Sender<Result<RecordMetadata>>,
     _permit: OwnedSemaphorePermit,
 }
@@ -60,11 +61,71 @@ enum Item {
     Flush(oneshot::Sender<()>),
 }
 
+/// A partition worker's queue. Records are queued without waking the
+/// worker; it is woken when a batch's worth is queued (or by its linger
+/// timer), so a busy producer costs no cross-thread wake-up per record.
+#[derive(Clone)]
+struct WorkerQueue {
+    tx: mpsc::UnboundedSender<Item>,
+    signal: Arc<Signal>,
+}
+
+#[derive(Default)]
+struct Signal {
+    queued_bytes: AtomicUsize,
+    full: Notify,
+}
+
+impl WorkerQueue {
+    fn push(&self, item: Item, size: usize, batch_size: usize) -> Result<()> {
+        // Count before queueing: the worker subtracts as soon as it takes the item.
+        let after = self.signal.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
+        if self.tx.send(item).is_err() {
+            self.signal.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+            return Err(Error::closed("producer"));
+        }
+        if after >= batch_size && after - size < batch_size {
+            self.signal.full.notify_one();
+        }
+        Ok(())
+    }
+
+    fn flush(&self, item: Item) -> bool {
+        let ok = self.tx.send(item).is_ok();
+        self.signal.full.notify_one();
+        ok
+    }
+}
+
+/// Sends between two checks of a route's metadata age (a clock read per
+/// record would cost more than the rest of `send`).
+const SENDS_PER_AGE_CHECK: u32 = 1024;
+
+/// What `send` needs to route records of one log, behind one lock and one
+/// hash lookup per record.
+struct Route {
+    md: Arc<LogMetadata>,
+    fetched: Instant,
+    sends_since_check: u32,
+    sticky: Sticky,
+    workers: Vec<Option<WorkerQueue>>,
+}
+
+impl Route {
+    fn fresh(&mut self, max_age: Duration) -> bool {
+        self.sends_since_check += 1;
+        if self.sends_since_check < SENDS_PER_AGE_CHECK {
+            return true;
+        }
+        self.sends_since_check = 0;
+        self.fetched.elapsed() < max_age
+    }
+}
+
 struct Shared {
     client: Client,
     cfg: ProducerConfig,
-    workers: Mutex<HashMap<String, Vec<Option<mpsc::UnboundedSender<Item>>>>>,
-    sticky: Mutex<HashMap<String, Sticky>>,
+    routes: Mutex<HashMap<String, Route>>,
     buffer: Arc<Semaphore>,
     closed: AtomicBool,
 }
@@ -98,11 +159,6 @@ pub(crate) fn choose_partition(
     Ok(p)
 }
 
-fn encoded_size(r: &Record) -> usize {
-    let headers: Vec<Header<'_>> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
-    BatchBuilder::encoded_record_size(r.key.as_deref(), &r.value, &headers)
-}
-
 impl Producer {
     pub(crate) fn new(client: Client, cfg: ProducerConfig) -> Self {
         let buffer = Arc::new(Semaphore::new(cfg.buffer_memory.min(Semaphore::MAX_PERMITS)));
@@ -110,8 +166,7 @@ impl Producer {
             shared: Arc::new(Shared {
                 client,
                 cfg,
-                workers: Mutex::new(HashMap::new()),
-                sticky: Mutex::new(HashMap::new()),
+                routes: Mutex::new(HashMap::new()),
                 buffer,
                 closed: AtomicBool::new(false),
             }),
@@ -119,33 +174,75 @@ impl Producer {
     }
 
     /// Queues a record for `log`; the returned future resolves when it is
-    /// acknowledged. Waits for buffer room up to `max_block`.
+    /// acknowledged. Waits for buffer room up to `max_block`. A record
+    /// without a timestamp gets the time its batch is built.
     ///
     /// # Errors
     /// `Closed`, `RecordTooLarge`, `LogNotFound`, `PartitionNotFound`,
     /// `BufferFull` (no room within `max_block`).
-    pub async fn send(&self, log: &str, mut record: Record) -> Result<DeliveryFuture> {
+    pub async fn send(&self, log: &str, record: Record) -> Result<DeliveryFuture> {
         let s = &self.shared;
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
         }
-        {
+        let size = {
             let headers: Vec<Header<'_>> = record.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
-            check_record(record.key.as_deref(), &record.value, &headers)?;
-        }
-        record.timestamp.get_or_insert_with(now_ms);
-        let md = s.client.cached_metadata(log).await?;
-        let size = encoded_size(&record);
-        let partition = choose_partition(&record, log, md.partition_count, &s.cfg.partitioner, || {
-            let mut sticky = s.sticky.lock();
-            let st = sticky.entry(log.to_owned()).or_default();
-            st.next(md.partition_count, size, s.cfg.batch_size)
-        })?;
+            check_record(record.key.as_deref(), &record.value, &headers)?
+        };
         let permit = self.reserve(size).await?;
-        let (done, rx) = oneshot::channel();
-        let item = Item::Record(Queued { record, enqueued: Instant::now(), done, _permit: permit });
-        self.worker(log, partition, md.partition_count).send(item).map_err(|_| Error::closed("producer"))?;
-        Ok(DeliveryFuture { rx })
+        loop {
+            if let Some(queue) = self.route(log, &record, size)? {
+                let (done, rx) = oneshot::channel();
+                let item = Item::Record(Queued { record, size, done, _permit: permit });
+                queue.push(item, size, s.cfg.batch_size)?;
+                return Ok(DeliveryFuture { rx });
+            }
+            let md = s.client.get_log_metadata(log).await?;
+            let mut routes = s.routes.lock();
+            let route = routes.entry(log.to_owned()).or_insert_with(|| Route {
+                md: Arc::new(md.clone()),
+                fetched: Instant::now(),
+                sends_since_check: 0,
+                sticky: Sticky::default(),
+                workers: Vec::new(),
+            });
+            route.md = Arc::new(md);
+            route.fetched = Instant::now();
+        }
+    }
+
+    /// The worker queue for this record, or `None` when the log's metadata
+    /// must be fetched first.
+    fn route(&self, log: &str, record: &Record, size: usize) -> Result<Option<WorkerQueue>> {
+        let s = &self.shared;
+        let mut routes = s.routes.lock();
+        let Some(route) = routes.get_mut(log) else { return Ok(None) };
+        if !route.fresh(s.client.inner.config.metadata_max_age) {
+            return Ok(None);
+        }
+        let count = route.md.partition_count;
+        let sticky = &mut route.sticky;
+        let partition =
+            choose_partition(record, log, count, &s.cfg.partitioner, || sticky.next(count, size, s.cfg.batch_size))?;
+        if route.workers.len() < count as usize {
+            route.workers.resize(count as usize, None);
+        }
+        let slot = &mut route.workers[partition as usize];
+        if let Some(q) = slot.as_ref().filter(|q| !q.tx.is_closed()) {
+            return Ok(Some(q.clone()));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queue = WorkerQueue { tx, signal: Arc::default() };
+        let worker = Worker {
+            shared: Arc::clone(&self.shared),
+            log: Arc::from(log),
+            partition,
+            rx,
+            signal: Arc::clone(&queue.signal),
+        };
+        tokio::spawn(worker.run());
+        *slot = Some(queue.clone());
+        Ok(Some(queue))
     }
 
     /// Queues many records; one future per record, in order.
@@ -186,24 +283,8 @@ impl Producer {
         }
     }
 
-    fn worker(&self, log: &str, partition: u32, count: u32) -> mpsc::UnboundedSender<Item> {
-        let mut workers = self.shared.workers.lock();
-        let slots = workers.entry(log.to_owned()).or_default();
-        if slots.len() < count as usize {
-            slots.resize(count as usize, None);
-        }
-        let slot = &mut slots[partition as usize];
-        if let Some(tx) = slot.as_ref().filter(|tx| !tx.is_closed()) {
-            return tx.clone();
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_worker(Arc::clone(&self.shared), Arc::from(log), partition, rx));
-        *slot = Some(tx.clone());
-        tx
-    }
-
-    fn senders(&self) -> Vec<mpsc::UnboundedSender<Item>> {
-        self.shared.workers.lock().values().flatten().flatten().cloned().collect()
+    fn senders(&self) -> Vec<WorkerQueue> {
+        self.shared.routes.lock().values().flat_map(|r| r.workers.iter().flatten().cloned()).collect()
     }
 
     /// Sends everything queued and waits until every record sent before this
@@ -214,9 +295,9 @@ impl Producer {
     /// request timeout.
     pub async fn flush(&self) -> Result<()> {
         let mut waits = Vec::new();
-        for tx in self.senders() {
+        for queue in self.senders() {
             let (done, rx) = oneshot::channel();
-            if tx.send(Item::Flush(done)).is_ok() {
+            if queue.flush(Item::Flush(done)) {
                 waits.push(rx);
             }
         }
@@ -241,7 +322,7 @@ impl Producer {
             return Ok(());
         }
         let r = self.flush().await;
-        self.shared.workers.lock().clear();
+        self.shared.routes.lock().clear();
         self.shared.buffer.close();
         r
     }
@@ -251,42 +332,113 @@ impl Producer {
 struct Building {
     builder: BatchBuilder,
     waiting: Vec<(oneshot::Sender<Result<RecordMetadata>>, i64, OwnedSemaphorePermit)>,
-    first_enqueued: Instant,
+    /// When the batch started: linger and the delivery timeout count from here.
+    started: Instant,
+    /// Timestamp for records without one (read once per batch and per wait).
+    now_ms: i64,
     flushes: Vec<oneshot::Sender<()>>,
 }
 
-async fn run_worker(shared: Arc<Shared>, log: Arc<str>, partition: u32, mut rx: mpsc::UnboundedReceiver<Item>) {
-    let mut carry: Option<Item> = None;
-    loop {
-        let first = match carry.take() {
-            Some(i) => i,
-            None => match rx.recv().await {
+/// One partition's sender task.
+struct Worker {
+    shared: Arc<Shared>,
+    log: Arc<str>,
+    partition: u32,
+    rx: mpsc::UnboundedReceiver<Item>,
+    signal: Arc<Signal>,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let mut carry: Option<Item> = None;
+        loop {
+            let first = match carry.take() {
                 Some(i) => i,
-                None => return,
-            },
-        };
-        let first = match first {
-            Item::Flush(done) => {
-                let _ = done.send(());
-                continue;
+                None => match self.recv().await {
+                    Some(i) => i,
+                    None => return,
+                },
+            };
+            let first = match first {
+                Item::Flush(done) => {
+                    let _ = done.send(());
+                    continue;
+                }
+                Item::Record(q) => q,
+            };
+            let mut b = Building {
+                builder: BatchBuilder::new(self.shared.cfg.batch_size.min(1 << 20) + 1024),
+                waiting: Vec::new(),
+                started: Instant::now(),
+                now_ms: now_ms(),
+                flushes: Vec::new(),
+            };
+            add(&mut b, first);
+            carry = self.fill(&mut b).await;
+            send_batch(&self.shared, &self.log, self.partition, b).await;
+        }
+    }
+
+    fn took(&self, item: &Item) {
+        if let Item::Record(q) = item {
+            self.signal.queued_bytes.fetch_sub(q.size, Ordering::AcqRel);
+        }
+    }
+
+    async fn recv(&mut self) -> Option<Item> {
+        let item = self.rx.recv().await?;
+        self.took(&item);
+        Some(item)
+    }
+
+    fn try_recv(&mut self) -> std::result::Result<Item, mpsc::error::TryRecvError> {
+        let item = self.rx.try_recv()?;
+        self.took(&item);
+        Ok(item)
+    }
+
+    /// Adds queued records until the batch is full, a flush arrives, or the
+    /// linger deadline passes with the queue empty. Returns a record that did
+    /// not fit.
+    async fn fill(&mut self, b: &mut Building) -> Option<Item> {
+        let (batch_size, linger) = (self.shared.cfg.batch_size, self.shared.cfg.linger);
+        let deadline = b.started + linger;
+        loop {
+            if b.builder.size_bytes() >= batch_size || !b.flushes.is_empty() {
+                return None;
             }
-            Item::Record(q) => q,
-        };
-        let mut b = Building {
-            builder: BatchBuilder::new(shared.cfg.batch_size.min(1 << 20) + 1024),
-            waiting: Vec::new(),
-            first_enqueued: first.enqueued,
-            flushes: Vec::new(),
-        };
-        add(&mut b, first);
-        carry = fill(&shared.cfg, &mut rx, &mut b).await;
-        send_batch(&shared, &log, partition, b).await;
+            let item = match self.try_recv() {
+                Ok(i) => i,
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if Instant::now() >= deadline {
+                        return None;
+                    }
+                    // Sleep through the linger unless a batch's worth arrives first.
+                    tokio::select! {
+                        _ = self.signal.full.notified() => {}
+                        _ = tokio::time::sleep_until(deadline) => {}
+                    }
+                    b.now_ms = now_ms();
+                    continue;
+                }
+            };
+            match item {
+                Item::Flush(done) => b.flushes.push(done),
+                Item::Record(q) => {
+                    if b.builder.size_bytes() + q.size > batch_size && b.builder.record_count() > 0 {
+                        return Some(Item::Record(q));
+                    }
+                    add(b, q);
+                }
+            }
+        }
     }
 }
 
 fn add(b: &mut Building, q: Queued) {
     let r = &q.record;
-    let ts = r.timestamp.unwrap_or_else(now_ms);
+    let ts = r.timestamp.unwrap_or(b.now_ms);
     let headers: Vec<Header<'_>> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
     match b.builder.push(ts, r.key.as_deref(), &r.value, &headers) {
         Ok(()) => b.waiting.push((q.done, ts, q._permit)),
@@ -296,42 +448,9 @@ fn add(b: &mut Building, q: Queued) {
     }
 }
 
-/// Adds queued records until the batch is full, a flush arrives, or the
-/// queue stays empty past the linger deadline. Returns a record that did not fit.
-async fn fill(cfg: &ProducerConfig, rx: &mut mpsc::UnboundedReceiver<Item>, b: &mut Building) -> Option<Item> {
-    let deadline = b.first_enqueued + cfg.linger;
-    loop {
-        if b.builder.size_bytes() >= cfg.batch_size || !b.flushes.is_empty() {
-            return None;
-        }
-        let item = match rx.try_recv() {
-            Ok(i) => i,
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                if Instant::now() >= deadline {
-                    return None;
-                }
-                tokio::select! {
-                    i = rx.recv() => match i { Some(i) => i, None => return None },
-                    _ = tokio::time::sleep_until(deadline) => return None,
-                }
-            }
-        };
-        match item {
-            Item::Flush(done) => b.flushes.push(done),
-            Item::Record(q) => {
-                if b.builder.size_bytes() + encoded_size(&q.record) > cfg.batch_size && b.builder.record_count() > 0 {
-                    return Some(Item::Record(q));
-                }
-                add(b, q);
-            }
-        }
-    }
-}
-
 async fn send_batch(shared: &Shared, log: &Arc<str>, partition: u32, b: Building) {
     if b.builder.record_count() > 0 {
-        let deadline = b.first_enqueued + shared.cfg.delivery_timeout;
+        let deadline = b.started + shared.cfg.delivery_timeout;
         let encoded = b.builder.finish();
         let result = deliver(shared, log, partition, &encoded, deadline).await;
         let config = shared.client.cached_metadata(log).await.map(|m| m.config).unwrap_or_default();

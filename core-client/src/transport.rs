@@ -55,7 +55,8 @@ fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
         .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
         .send_window(limits::SEND_WINDOW_BYTES)
         .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
-        .keep_alive_interval(Some(Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)));
+        .keep_alive_interval(Some(Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)))
+        .mtu_discovery_config(Some(mtu_discovery()));
     quic.transport_config(Arc::new(t));
     Ok(quic)
 }
@@ -87,8 +88,12 @@ impl Transport {
             .next()
             .ok_or_else(|| Error::new(ErrorCode::ConnectionFailed, format!("{addr} resolved to no address")))?;
         let bind: SocketAddr = if resolved.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().expect("valid");
-        let endpoint = quinn::Endpoint::client(bind)
+        let socket = std::net::UdpSocket::bind(bind)
             .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("opening a UDP socket: {e}")))?;
+        let runtime = quinn::default_runtime()
+            .ok_or_else(|| Error::new(ErrorCode::ConnectionFailed, "no async runtime: call from within tokio"))?;
+        let endpoint = quinn::Endpoint::new(endpoint_config(), None, socket, runtime)
+            .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("opening a QUIC endpoint: {e}")))?;
         let t = Transport {
             endpoint,
             addr: resolved,
@@ -172,4 +177,17 @@ impl Transport {
 
 fn lost(e: &dyn std::fmt::Display) -> Error {
     Error::new(ErrorCode::ConnectionFailed, format!("request stream failed: {e}"))
+}
+
+fn mtu_discovery() -> quinn::MtuDiscoveryConfig {
+    let mut m = quinn::MtuDiscoveryConfig::default();
+    m.upper_bound(limits::MAX_UDP_PAYLOAD_BYTES);
+    m
+}
+
+/// Endpoint settings: accept datagrams as large as MTU discovery may reach.
+pub(crate) fn endpoint_config() -> quinn::EndpointConfig {
+    let mut e = quinn::EndpointConfig::default();
+    e.max_udp_payload_size(limits::MAX_UDP_PAYLOAD_BYTES).expect("within the QUIC limit");
+    e
 }

@@ -287,11 +287,11 @@ fn record_body_size(
         + headers_part
 }
 
-/// Checks one record against the per-record limits.
+/// Checks one record against the per-record limits; returns its encoded size.
 ///
 /// # Errors
 /// `RecordTooLarge` or `InvalidBatch` naming the limit.
-pub fn check_record(key: Option<&[u8]>, value: &[u8], headers: &[Header<'_>]) -> Result<(), ProtocolError> {
+pub fn check_record(key: Option<&[u8]>, value: &[u8], headers: &[Header<'_>]) -> Result<usize, ProtocolError> {
     if headers.len() > MAX_HEADERS_PER_RECORD {
         return Err(invalid(format!(
             "record has {} headers; MAX_HEADERS_PER_RECORD is {MAX_HEADERS_PER_RECORD}",
@@ -311,7 +311,7 @@ pub fn check_record(key: Option<&[u8]>, value: &[u8], headers: &[Header<'_>]) ->
             format!("record of {size} bytes; MAX_RECORD_BYTES is {MAX_RECORD_BYTES}"),
         ));
     }
-    Ok(())
+    Ok(size)
 }
 
 /// A read-only view of one encoded batch.

@@ -48,3 +48,7 @@ pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 pub const IDLE_TIMEOUT_MS: u32 = 30_000;
 /// QUIC keep-alive interval (below the idle timeout).
 pub const KEEP_ALIVE_INTERVAL_MS: u64 = 5_000;
+/// Largest UDP payload QUIC may use once path MTU discovery confirms it (on
+/// loopback and jumbo-frame networks large datagrams cut per-packet costs;
+/// elsewhere discovery stays at what the path carries).
+pub const MAX_UDP_PAYLOAD_BYTES: u16 = 65_527;

@@ -38,7 +38,10 @@ impl Server {
         let quic = tls::quic_server_config(&cfg)?;
         let listen = cfg.listen;
         let broker = broker::Broker::open(cfg).await?;
-        let endpoint = quinn::Endpoint::server(quic, listen).with_context(|| format!("binding {listen}"))?;
+        let socket = std::net::UdpSocket::bind(listen).with_context(|| format!("binding {listen}"))?;
+        let runtime = quinn::default_runtime().context("no async runtime")?;
+        let endpoint = quinn::Endpoint::new(tls::endpoint_config(), Some(quic), socket, runtime)
+            .with_context(|| format!("starting QUIC on {listen}"))?;
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
         let accept_task =

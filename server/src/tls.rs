@@ -112,7 +112,21 @@ pub fn quic_server_config(cfg: &ServerConfig) -> anyhow::Result<quinn::ServerCon
         .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
         .send_window(limits::SEND_WINDOW_BYTES)
         .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
-        .keep_alive_interval(Some(std::time::Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)));
+        .keep_alive_interval(Some(std::time::Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)))
+        .mtu_discovery_config(Some(mtu_discovery()));
     server.transport_config(Arc::new(t));
     Ok(server)
+}
+
+fn mtu_discovery() -> quinn::MtuDiscoveryConfig {
+    let mut m = quinn::MtuDiscoveryConfig::default();
+    m.upper_bound(limits::MAX_UDP_PAYLOAD_BYTES);
+    m
+}
+
+/// Endpoint settings: accept datagrams as large as MTU discovery may reach.
+pub fn endpoint_config() -> quinn::EndpointConfig {
+    let mut e = quinn::EndpointConfig::default();
+    e.max_udp_payload_size(limits::MAX_UDP_PAYLOAD_BYTES).expect("within the QUIC limit");
+    e
 }

@@ -135,6 +135,26 @@ pub struct ReadSlice {
     end: usize,
 }
 
+/// Page size for releasing read pages (x86-64 and aarch64 default).
+const PAGE_BYTES: usize = 4096;
+
+impl Drop for ReadSlice {
+    /// Drops this process's page-table entries for the bytes read, so the
+    /// server's resident memory does not grow with the data it serves; the
+    /// pages stay in the kernel's page cache for the next reader.
+    fn drop(&mut self) {
+        if let Some(map) = &self.map {
+            let start = self.start / PAGE_BYTES * PAGE_BYTES;
+            if self.end > start {
+                // SAFETY: a read-only MAP_SHARED file mapping: DONTNEED only unmaps
+                // pages; any later access faults the same file contents back in.
+                let _ =
+                    unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, self.end - start) };
+            }
+        }
+    }
+}
+
 impl ReadSlice {
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().map_or(&[], |m| &m[self.start..self.end])
