@@ -364,8 +364,8 @@ impl Client {
             }
         });
         let timeout = self.inner.config.request_timeout + max_wait;
-        let bytes = self.inner.transport.call(&req, timeout).await?;
-        wire::response(&bytes, |w| match w {
+        let bytes = Bytes::from(self.inner.transport.call(&req, timeout).await?);
+        wire::response_shared(bytes, |w, share| match w {
             response::Fetch(f) => {
                 let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
                 if parts.len() as usize != specs.len() {
@@ -384,7 +384,7 @@ impl Client {
                     out.push(Fetched {
                         error,
                         high_watermark: p.get_high_watermark(),
-                        records: Bytes::copy_from_slice(p.get_records().map_err(capnp_err)?),
+                        records: share(p.get_records().map_err(capnp_err)?),
                     });
                 }
                 Ok(out)

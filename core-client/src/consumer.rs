@@ -301,6 +301,8 @@ impl Consumer {
                     let fetched =
                         joined.map_err(|e| Error::new(ErrorCode::Unknown, format!("fetch task failed: {e}")))??;
                     self.absorb(&specs, fetched)?;
+                    // Fetch the next data while the caller processes this.
+                    self.start_fetch(self.cfg.fetch_max_wait);
                 }
                 Err(_) => {
                     self.prefetch = Some((specs, handle));

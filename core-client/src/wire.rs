@@ -24,6 +24,29 @@ pub(crate) fn request(fill: impl FnOnce(request::Builder<'_>)) -> Vec<u8> {
 /// the root to `read`.
 pub(crate) fn response<T>(bytes: &[u8], read: impl FnOnce(response::WhichReader<'_>) -> Result<T>) -> Result<T> {
     let msg = frame::decode(bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
+    with_root(&msg, read)
+}
+
+/// Like [`response`] for large responses: reads the message in place and
+/// hands `read` a function turning a slice of it into a shared `Bytes`
+/// without copying (copying only when the buffer is not word-aligned).
+pub(crate) fn response_shared<T>(
+    bytes: Bytes,
+    read: impl FnOnce(response::WhichReader<'_>, &dyn Fn(&[u8]) -> Bytes) -> Result<T>,
+) -> Result<T> {
+    if frame::is_word_aligned(&bytes) {
+        let msg = frame::decode_flat(&bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
+        with_root(&msg, |w| read(w, &|s: &[u8]| bytes.slice_ref(s)))
+    } else {
+        let msg = frame::decode(&bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
+        with_root(&msg, |w| read(w, &Bytes::copy_from_slice))
+    }
+}
+
+fn with_root<S: capnp::message::ReaderSegments, T>(
+    msg: &capnp::message::Reader<S>,
+    read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
+) -> Result<T> {
     let root = msg.get_root::<response::Reader>().map_err(|e| bad_response(malformed(e)))?;
     let which = root.which().map_err(|e| Error::new(ErrorCode::Unknown, format!("unknown response type {}", e.0)))?;
     if let response::Error(e) = which {

@@ -6,7 +6,7 @@
 //! parsing.
 
 use capnp::message::{Builder, HeapAllocator, Reader, ReaderOptions};
-use capnp::serialize::OwnedSegments;
+use capnp::serialize::{BufferSegments, OwnedSegments};
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{DECODE_NESTING_LIMIT, DECODE_TRAVERSAL_LIMIT_WORDS, MAX_MESSAGE_SEGMENTS};
@@ -46,6 +46,40 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Reader<OwnedSegments>, P
         ));
     }
     Ok(reader)
+}
+
+/// Parses one whole message in place, without copying. `bytes` must be
+/// 8-byte aligned (as a buffer from the allocator is); check with
+/// [`is_word_aligned`] and use [`decode`] otherwise.
+///
+/// # Errors
+/// As [`decode`], plus `InvalidRequest` for a misaligned buffer.
+pub fn decode_flat(bytes: &[u8], max_bytes: usize) -> Result<Reader<BufferSegments<&[u8]>>, ProtocolError> {
+    if bytes.len() > max_bytes {
+        return Err(ProtocolError::new(
+            ErrorCode::RequestTooLarge,
+            format!("message of {} bytes exceeds the limit of {max_bytes}", bytes.len()),
+        ));
+    }
+    if !is_word_aligned(bytes) {
+        return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message buffer is not 8-byte aligned"));
+    }
+    check_segment_count(bytes)?;
+    let mut slice = bytes;
+    let reader = capnp::serialize::read_message_from_flat_slice(&mut slice, reader_options())
+        .map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, format!("malformed message: {e}")))?;
+    if !slice.is_empty() {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            format!("{} bytes after the end of the message", slice.len()),
+        ));
+    }
+    Ok(reader)
+}
+
+/// Whether `bytes` may be read in place by [`decode_flat`].
+pub fn is_word_aligned(bytes: &[u8]) -> bool {
+    bytes.as_ptr() as usize % 8 == 0
 }
 
 fn check_segment_count(bytes: &[u8]) -> Result<(), ProtocolError> {
@@ -128,6 +162,21 @@ mod tests {
         assert_eq!(err(&bytes, 8).code, ErrorCode::RequestTooLarge);
         bytes.extend_from_slice(&[0; 8]);
         assert_eq!(err(&bytes, 1 << 20).code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn flat_decode_agrees_with_owned_decode() {
+        let bytes = sample();
+        let words: Vec<u64> = bytes.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+        // SAFETY-free view: reinterpret the aligned words as bytes.
+        let aligned: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        if is_word_aligned(&aligned) {
+            let msg = decode_flat(&aligned, 1 << 20).unwrap();
+            assert!(msg.get_root::<request::Reader>().is_ok());
+            for n in 0..aligned.len() {
+                assert!(decode_flat(&aligned[..n], 1 << 20).is_err());
+            }
+        }
     }
 
     #[test]
