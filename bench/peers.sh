@@ -53,7 +53,7 @@ redis_bench() { # port workload mode size parts
   local args=(-p "$port" -n "$n" -P "$pipe" -c "$clients" --csv)
   local csv
   if [ "$mode" = consume ]; then
-    csv=$(redis-benchmark "${args[@]}" -n $((n / 1000)) XRANGE bench:0 - + COUNT 1000 | tail -1)
+    csv=$(redis-benchmark "${args[@]}" -n $((n / 1000)) XRANGE bench:000000000000 - + COUNT 1000 | tail -1)
   else
     csv=$(redis-benchmark "${args[@]}" -r "$parts" XADD "bench:__rand_int__" '*' f "$value" | tail -1)
   fi

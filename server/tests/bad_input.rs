@@ -224,3 +224,27 @@ async fn a_stream_never_finished_is_cut_off_and_others_are_served() {
     }
     still_serves(&server, &log).await;
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_refused_and_others_keep_working() {
+    let server = common::start_with("max_connections = 2\n");
+    let a = server.client().await;
+    let b = server.client().await;
+    let third = pyralog::Client::connect(&server.addr, pyralog::ClientConfig::with_ca_file(server.ca_file())).await;
+    assert_eq!(third.unwrap_err().code(), ErrorCode::ConnectionFailed);
+    a.list_logs().await.unwrap();
+    b.list_logs().await.unwrap();
+    // A slot frees when a client leaves.
+    a.close().await;
+    let mut ok = false;
+    for _ in 0..50 {
+        if let Ok(c) = pyralog::Client::connect(&server.addr, pyralog::ClientConfig::with_ca_file(server.ca_file())).await
+        {
+            c.list_logs().await.unwrap();
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "a freed connection slot is reused");
+}
