@@ -166,10 +166,9 @@ mod tests {
 
     #[test]
     fn flat_decode_agrees_with_owned_decode() {
-        let bytes = sample();
-        let words: Vec<u64> = bytes.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
-        // SAFETY-free view: reinterpret the aligned words as bytes.
-        let aligned: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let aligned = sample();
+        // Heap buffers are word-aligned on every platform we build for; the guard
+        // keeps the test honest where they are not.
         if is_word_aligned(&aligned) {
             let msg = decode_flat(&aligned, 1 << 20).unwrap();
             assert!(msg.get_root::<request::Reader>().is_ok());

@@ -13,6 +13,9 @@ use tokio::sync::{watch, Notify, Semaphore};
 use crate::broker::Broker;
 use crate::handlers::{error_response, handle};
 
+/// Extra time, beyond the request read timeout, a client has to read a response.
+const RESPONSE_WRITE_GRACE: Duration = Duration::from_secs(20);
+
 /// Counts requests being handled, so shutdown can wait for them.
 #[derive(Default)]
 pub struct InFlight {
@@ -131,7 +134,15 @@ async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quin
             ))
         }
     };
-    if send.write_all(&response).await.is_ok() {
-        let _ = send.finish();
+    // A client that stops reading must not hold the request (and its memory) forever.
+    match tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_all(&response)).await {
+        Ok(Ok(())) => {
+            let _ = send.finish();
+        }
+        Ok(Err(_)) => {}
+        Err(_) => {
+            tracing::debug!("response not read in time; resetting the stream");
+            let _ = send.reset(0u32.into());
+        }
     }
 }

@@ -238,7 +238,8 @@ async fn connections_beyond_the_limit_are_refused_and_others_keep_working() {
     a.close().await;
     let mut ok = false;
     for _ in 0..50 {
-        if let Ok(c) = pyralog::Client::connect(&server.addr, pyralog::ClientConfig::with_ca_file(server.ca_file())).await
+        if let Ok(c) =
+            pyralog::Client::connect(&server.addr, pyralog::ClientConfig::with_ca_file(server.ca_file())).await
         {
             c.list_logs().await.unwrap();
             ok = true;
