@@ -96,7 +96,7 @@ impl Client {
         timeout: Duration,
         read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
     ) -> Result<T> {
-        let bytes = self.inner.transport.call(&req, timeout).await?;
+        let bytes = self.inner.transport.call(req, timeout).await?;
         wire::response(&bytes, read)
     }
 
@@ -364,7 +364,7 @@ impl Client {
             }
         });
         let timeout = self.inner.config.request_timeout + max_wait;
-        let bytes = Bytes::from(self.inner.transport.call(&req, timeout).await?);
+        let bytes = Bytes::from(self.inner.transport.call(req, timeout).await?);
         wire::response_shared(bytes, |w, share| match w {
             response::Fetch(f) => {
                 let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;

@@ -142,16 +142,17 @@ impl Transport {
     }
 
     /// Sends one request and returns the response bytes.
-    pub(crate) async fn call(&self, request: &[u8], timeout: Duration) -> Result<Vec<u8>> {
+    pub(crate) async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }
         let exchange = async {
             let conn = self.connection().await?;
             let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
-            send.write_all(request).await.map_err(|e| lost(&e))?;
+            // Handing quinn the buffer avoids copying it into the stream.
+            send.write_chunk(bytes::Bytes::from(request)).await.map_err(|e| lost(&e))?;
             send.finish().map_err(|e| lost(&e))?;
-            recv.read_to_end(MAX_RESPONSE_BYTES).await.map_err(|e| lost(&e))
+            read_response(&mut recv).await
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(r) => r,
@@ -173,6 +174,28 @@ impl Transport {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+}
+
+/// Reads a whole response as received chunks, then joins them with one copy
+/// into an exact-size (word-aligned) buffer.
+async fn read_response(recv: &mut quinn::RecvStream) -> Result<Vec<u8>> {
+    let mut chunks = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = recv.read_chunk(usize::MAX, true).await.map_err(|e| lost(&e))? {
+        total += chunk.bytes.len();
+        if total > MAX_RESPONSE_BYTES {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("response exceeds MAX_RESPONSE_BYTES ({MAX_RESPONSE_BYTES})"),
+            ));
+        }
+        chunks.push(chunk.bytes);
+    }
+    let mut out = Vec::with_capacity(total);
+    for c in chunks {
+        out.extend_from_slice(&c);
+    }
+    Ok(out)
 }
 
 fn lost(e: &dyn std::fmt::Display) -> Error {

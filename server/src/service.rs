@@ -135,7 +135,7 @@ async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quin
         }
     };
     // A client that stops reading must not hold the request (and its memory) forever.
-    match tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_all(&response)).await {
+    match tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_chunk(bytes::Bytes::from(response))).await {
         Ok(Ok(())) => {
             let _ = send.finish();
         }
