@@ -29,23 +29,7 @@ pub fn reader_options() -> ReaderOptions {
 /// `RequestTooLarge` over `max_bytes`; `InvalidRequest` for malformed or
 /// truncated framing, or bytes after the message.
 pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Reader<OwnedSegments>, ProtocolError> {
-    if bytes.len() > max_bytes {
-        return Err(ProtocolError::new(
-            ErrorCode::RequestTooLarge,
-            format!("message of {} bytes exceeds the limit of {max_bytes}", bytes.len()),
-        ));
-    }
-    check_segment_count(bytes)?;
-    let mut slice = bytes;
-    let reader = capnp::serialize::read_message(&mut slice, reader_options())
-        .map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, format!("malformed message: {e}")))?;
-    if !slice.is_empty() {
-        return Err(ProtocolError::new(
-            ErrorCode::InvalidRequest,
-            format!("{} bytes after the end of the message", slice.len()),
-        ));
-    }
-    Ok(reader)
+    parse(bytes, max_bytes, |slice| capnp::serialize::read_message(slice, reader_options()))
 }
 
 /// Parses one whole message in place, without copying. `bytes` must be
@@ -55,18 +39,31 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Reader<OwnedSegments>, P
 /// # Errors
 /// As [`decode`], plus `InvalidRequest` for a misaligned buffer.
 pub fn decode_flat(bytes: &[u8], max_bytes: usize) -> Result<Reader<BufferSegments<&[u8]>>, ProtocolError> {
+    if !is_word_aligned(bytes) {
+        return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message buffer is not 8-byte aligned"));
+    }
+    parse(bytes, max_bytes, |slice| capnp::serialize::read_message_from_flat_slice(slice, reader_options()))
+}
+
+/// The checks every decode makes around the Cap'n Proto reader: size limit
+/// and segment count before parsing, no trailing bytes after.
+fn parse<'a, S>(
+    bytes: &'a [u8],
+    max_bytes: usize,
+    read: impl FnOnce(&mut &'a [u8]) -> capnp::Result<Reader<S>>,
+) -> Result<Reader<S>, ProtocolError>
+where
+    S: capnp::message::ReaderSegments,
+{
     if bytes.len() > max_bytes {
         return Err(ProtocolError::new(
             ErrorCode::RequestTooLarge,
             format!("message of {} bytes exceeds the limit of {max_bytes}", bytes.len()),
         ));
     }
-    if !is_word_aligned(bytes) {
-        return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message buffer is not 8-byte aligned"));
-    }
     check_segment_count(bytes)?;
     let mut slice = bytes;
-    let reader = capnp::serialize::read_message_from_flat_slice(&mut slice, reader_options())
+    let reader = read(&mut slice)
         .map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, format!("malformed message: {e}")))?;
     if !slice.is_empty() {
         return Err(ProtocolError::new(
