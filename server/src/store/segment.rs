@@ -82,12 +82,27 @@ impl Segment {
         let offsets = IndexFile::create(&index_path(dir, base), OFFSET_ENTRY_BYTES, slots)?;
         let times = IndexFile::create(&time_index_path(dir, base), TIME_ENTRY_BYTES, slots)?;
         let map = map_file(&file, &path, capacity)?;
-        Ok(Segment {
+        Ok(Segment::assemble(base, path, file, map, (0, capacity), (offsets, times), index_interval))
+    }
+
+    /// A segment of `size` valid bytes in a file of `capacity`, before recovery
+    /// or appends set its bounds.
+    fn assemble(
+        base: u64,
+        path: PathBuf,
+        file: File,
+        map: Option<Arc<Mmap>>,
+        (size, capacity): (u64, u64),
+        (offsets, times): (IndexFile, IndexFile),
+        index_interval: u32,
+    ) -> Segment {
+        let last_indexed_pos = offsets.len().checked_sub(1).map(|i| u64::from(offsets.pair_u32(i).1));
+        Segment {
             base,
             path,
             file: Arc::new(file),
             map,
-            size: 0,
+            size,
             capacity,
             next_offset: base,
             max_timestamp: i64::MIN,
@@ -95,8 +110,8 @@ impl Segment {
             offsets,
             times,
             index_interval: u64::from(index_interval.max(1)),
-            last_indexed_pos: None,
-        })
+            last_indexed_pos,
+        }
     }
 
     /// Opens an existing segment file as it is (recovery decides its size
@@ -119,22 +134,7 @@ impl Segment {
                 false,
             ),
         };
-        let mut seg = Segment {
-            base,
-            path,
-            file: Arc::new(file),
-            map,
-            size: len,
-            capacity: len,
-            next_offset: base,
-            max_timestamp: i64::MIN,
-            created_ms: 0,
-            offsets,
-            times,
-            index_interval: u64::from(index_interval.max(1)),
-            last_indexed_pos: None,
-        };
-        seg.last_indexed_pos = seg.offsets.len().checked_sub(1).map(|i| u64::from(seg.offsets.pair_u32(i).1));
+        let seg = Segment::assemble(base, path, file, map, (len, len), (offsets, times), index_interval);
         Ok((seg, loaded))
     }
 
