@@ -202,3 +202,40 @@ async fn declared_logs_are_created_at_start_and_lookup_by_timestamp_works() {
     assert_eq!(c.offset_for_timestamp("user_events", 3, 3000).await.unwrap(), 2);
     assert_eq!(c.offset_for_timestamp("user_events", 3, 9000).await.unwrap(), 3, "none: the end");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_record() {
+    let mut server = common::start();
+    let log = unique("sigterm");
+    let c = server.client().await;
+    c.create_log(&log, 2).await.unwrap();
+    let producer = c.producer(pyralog::ProducerConfig {
+        delivery_timeout: Duration::from_secs(2),
+        linger: Duration::from_millis(1),
+        ..pyralog::ProducerConfig::default()
+    });
+    let mut futures = Vec::new();
+    for i in 0..20_000 {
+        futures.push(producer.send(&log, Record::new(format!("r{i}"))).await.unwrap());
+        if i == 10_000 {
+            // Stop the server while batches are in flight.
+            let t = Instant::now();
+            assert!(server.terminate(), "graceful shutdown exits 0");
+            assert!(t.elapsed() < Duration::from_secs(10), "shutdown took {:?}", t.elapsed());
+        }
+    }
+    let mut acked = Vec::new();
+    for f in futures {
+        if let Ok(md) = f.await {
+            acked.push(md);
+        }
+    }
+    assert!(acked.len() >= 1000, "records before the stop were acknowledged");
+    server.restart();
+    let c = server.client().await;
+    let all = c.consume(&log, LogOffset::ZERO, 100_000).await.unwrap();
+    let stored: std::collections::HashSet<(u32, u64)> = all.iter().map(|r| (r.partition, r.offset)).collect();
+    for md in &acked {
+        assert!(stored.contains(&(md.partition, md.offset)), "acknowledged {md:?} lost");
+    }
+}
