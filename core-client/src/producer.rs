@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use pyralog_protocol::batch::{check_record, BatchBuilder, Header};
+use pyralog_protocol::batch::{check_record, BatchBuilder};
 use pyralog_protocol::model::LogMetadata;
 use pyralog_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
@@ -185,10 +185,7 @@ impl Producer {
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
         }
-        let size = {
-            let headers: Vec<Header<'_>> = record.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
-            check_record(record.key.as_deref(), &record.value, &headers)?
-        };
+        let size = { check_record(record.key.as_deref(), &record.value, &record.header_refs())? };
         let permit = self.reserve(size).await?;
         loop {
             if let Some(queue) = self.route(log, &record, size)? {
@@ -439,8 +436,7 @@ impl Worker {
 fn add(b: &mut Building, q: Queued) {
     let r = &q.record;
     let ts = r.timestamp.unwrap_or(b.now_ms);
-    let headers: Vec<Header<'_>> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect();
-    match b.builder.push(ts, r.key.as_deref(), &r.value, &headers) {
+    match b.builder.push(ts, r.key.as_deref(), &r.value, &r.header_refs()) {
         Ok(()) => b.waiting.push((q.done, ts, q._permit)),
         Err(e) => {
             let _ = q.done.send(Err(e.into()));

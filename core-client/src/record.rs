@@ -66,6 +66,13 @@ impl Record {
     }
 }
 
+impl Record {
+    /// The headers as the batch codec takes them.
+    pub(crate) fn header_refs(&self) -> Vec<pyralog_protocol::batch::Header<'_>> {
+        self.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect()
+    }
+}
+
 /// Where a produced record landed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {

@@ -77,11 +77,8 @@ pub(crate) fn capnp_err(e: capnp::Error) -> Error {
 pub(crate) fn encode_batch<'a>(records: impl IntoIterator<Item = &'a Record>, capacity: usize) -> Result<Vec<u8>> {
     let mut b = BatchBuilder::new(capacity);
     let now = now_ms();
-    let mut headers: Vec<(&str, &[u8])> = Vec::new();
     for r in records {
-        headers.clear();
-        headers.extend(r.headers.iter().map(|(k, v)| (k.as_str(), v.as_ref())));
-        b.push(r.timestamp.unwrap_or(now), r.key.as_deref(), &r.value, &headers)?;
+        b.push(r.timestamp.unwrap_or(now), r.key.as_deref(), &r.value, &r.header_refs())?;
     }
     if b.record_count() == 0 {
         return Err(Error::invalid_argument("a batch needs at least one record"));

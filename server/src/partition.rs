@@ -173,7 +173,7 @@ impl Partition {
         let s = self.storage.lock();
         if offset > upper && offset <= s.log_end_offset() {
             // Written but not yet durable: nothing to read yet.
-            return s.read(upper, 0, upper).map_err(storage_error);
+            return Ok(ReadSlice::empty());
         }
         s.read(offset, max_bytes, upper).map_err(storage_error)
     }

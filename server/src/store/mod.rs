@@ -160,7 +160,8 @@ impl ReadSlice {
         self.map.as_deref().map_or(&[], |m| &m[self.start..self.end])
     }
 
-    fn empty() -> Self {
+    /// No bytes.
+    pub fn empty() -> Self {
         ReadSlice { map: None, start: 0, end: 0 }
     }
 }

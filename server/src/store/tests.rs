@@ -47,13 +47,7 @@ fn open(dir: &Path) -> PartitionLog {
 }
 
 fn last_segment(dir: &Path) -> std::path::PathBuf {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    v.sort();
-    v.pop().unwrap()
+    pyralog_testkit::segments(dir).pop().unwrap()
 }
 
 #[test]
