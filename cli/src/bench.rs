@@ -100,7 +100,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         linger: Duration::from_millis(if b.one_in_flight { 0 } else { b.linger_ms }),
         ..ProducerConfig::default()
     };
-    let producer = client.producer(cfg);
+    let producer = client.producer(cfg)?;
     let value = Bytes::from(vec![b'x'; b.record_size]);
     let hist = Arc::new(Mutex::new(new_histogram()));
     let stop_at = b.duration.map(|s| Instant::now() + Duration::from_secs(s));

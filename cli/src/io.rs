@@ -27,7 +27,7 @@ pub struct ProduceArgs {
 }
 
 pub async fn produce(client: &Client, args: ProduceArgs) -> anyhow::Result<()> {
-    let producer = client.producer(ProducerConfig { linger: Duration::from_millis(1), ..ProducerConfig::default() });
+    let producer = client.producer(ProducerConfig { linger: Duration::from_millis(1), ..ProducerConfig::default() })?;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut pending = Vec::new();
     let mut out = std::io::stdout().lock();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use pyralog_protocol::batch::NO_PRODUCER_ID;
 use pyralog_protocol::log_id::validate_log_id;
 use pyralog_protocol::model::{LogConfig, LogMetadata, LogStats};
 use pyralog_protocol::pyralog_capnp::{response, OffsetSpec};
@@ -16,7 +17,7 @@ use crate::config::{ClientConfig, ConsumerConfig, ProducerConfig};
 use crate::consumer::Consumer;
 use crate::error::{Error, Result};
 use crate::producer::Producer;
-use crate::record::{ConsumerRecord, LogOffset, Record, RecordMetadata};
+use crate::record::{ConsumerRecord, LogOffset, ProducerIdentity, Record, RecordMetadata};
 use crate::transport::Transport;
 use crate::wire::{self, capnp_err, unexpected};
 
@@ -342,6 +343,23 @@ impl Client {
         res
     }
 
+    /// A new producer identity, or the next epoch of `resume`.
+    pub(crate) async fn init_producer(&self, resume: Option<ProducerIdentity>) -> Result<ProducerIdentity> {
+        let req = wire::request(|r| {
+            let mut b = r.init_init_producer();
+            b.set_producer_id(resume.map_or(NO_PRODUCER_ID, |p| p.id));
+            b.set_producer_epoch(resume.map_or(0, |p| p.epoch));
+        });
+        self.call(req, |w| match w {
+            response::InitProducer(r) => {
+                let r = r.map_err(capnp_err)?;
+                Ok(ProducerIdentity { id: r.get_producer_id(), epoch: r.get_producer_epoch() })
+            }
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
     pub(crate) async fn fetch(
         &self,
         specs: &[FetchSpec],
@@ -492,8 +510,11 @@ impl Client {
         Ok(out)
     }
 
-    /// A batching producer.
-    pub fn producer(&self, config: ProducerConfig) -> Producer {
+    /// A batching producer, idempotent unless configured otherwise.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for settings out of range (`max_in_flight`).
+    pub fn producer(&self, config: ProducerConfig) -> Result<Producer> {
         Producer::new(self.clone(), config)
     }
 

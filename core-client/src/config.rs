@@ -60,10 +60,23 @@ pub struct ProducerConfig {
     /// Wait between retries of a failed batch.
     pub retry_backoff: Duration,
     pub partitioner: Partitioner,
+    /// Stamp batches with a producer id and VLSN so the server writes each
+    /// exactly once, in order, across retries. Without it a retried batch may
+    /// be written twice, and with `max_in_flight > 1` out of order.
+    pub idempotence: bool,
+    /// Batches of one partition sent and not yet acknowledged, at most
+    /// (1..=`MAX_IN_FLIGHT_BATCHES_PER_PARTITION`).
+    pub max_in_flight: usize,
+    /// Continue as this earlier producer identity (from
+    /// [`crate::Producer::identity`]): the server bumps its epoch, and the
+    /// earlier incarnation's writes fail with `ProducerFenced` from then on.
+    pub resume: Option<crate::record::ProducerIdentity>,
 }
 
 /// Default producer batch size.
 pub const DEFAULT_BATCH_SIZE: usize = 256 * 1024;
+/// Default batches in flight per partition.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = pyralog_protocol::limits::MAX_IN_FLIGHT_BATCHES_PER_PARTITION;
 /// Default producer buffer.
 pub const DEFAULT_BUFFER_MEMORY: usize = 64 * 1024 * 1024;
 
@@ -77,6 +90,9 @@ impl Default for ProducerConfig {
             delivery_timeout: Duration::from_secs(120),
             retry_backoff: Duration::from_millis(100),
             partitioner: Partitioner::Default,
+            idempotence: true,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            resume: None,
         }
     }
 }

@@ -33,4 +33,4 @@ pub use pyralog_protocol::model::{
     FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
     TimestampType,
 };
-pub use record::{ConsumerRecord, LogOffset, LogPartition, Record, RecordMetadata};
+pub use record::{ConsumerRecord, LogOffset, LogPartition, ProducerIdentity, Record, RecordMetadata};

@@ -114,3 +114,11 @@ impl LogPartition {
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
+
+/// The identity an idempotent producer writes under: a server-assigned id
+/// and the epoch of this incarnation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProducerIdentity {
+    pub id: u64,
+    pub epoch: u16,
+}

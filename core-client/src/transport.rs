@@ -142,21 +142,38 @@ impl Transport {
     }
 
     /// Sends one request and returns the response bytes.
+    ///
+    /// A request that times out while the connection received nothing at
+    /// all meanwhile means the server is gone (a crashed server never closes
+    /// its connections): the connection is dropped, so the next request
+    /// reconnects instead of waiting for the idle timeout.
     pub(crate) async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }
+        let deadline = tokio::time::Instant::now() + timeout;
+        let timed_out = || Error::new(ErrorCode::Timeout, format!("no response within request_timeout ({timeout:?})"));
+        let conn = tokio::time::timeout_at(deadline, self.connection()).await.map_err(|_| timed_out())??;
+        let received_before = conn.stats().udp_rx.datagrams;
         let exchange = async {
-            let conn = self.connection().await?;
             let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
             // Handing quinn the buffer avoids copying it into the stream.
             send.write_chunk(bytes::Bytes::from(request)).await.map_err(|e| lost(&e))?;
             send.finish().map_err(|e| lost(&e))?;
             read_response(&mut recv).await
         };
-        match tokio::time::timeout(timeout, exchange).await {
+        match tokio::time::timeout_at(deadline, exchange).await {
             Ok(r) => r,
-            Err(_) => Err(Error::new(ErrorCode::Timeout, format!("no response within request_timeout ({timeout:?})"))),
+            Err(_) => {
+                if conn.stats().udp_rx.datagrams == received_before {
+                    conn.close(0u32.into(), b"server unresponsive");
+                    return Err(Error::new(
+                        ErrorCode::ConnectionFailed,
+                        format!("server sent nothing within request_timeout ({timeout:?}); reconnecting"),
+                    ));
+                }
+                Err(timed_out())
+            }
         }
     }
 

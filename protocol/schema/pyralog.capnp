@@ -23,6 +23,15 @@ struct Request {
     produce @10 :ProduceRequest;
     fetch @11 :FetchRequest;
     listOffsets @12 :ListOffsetsRequest;
+    initProducer @13 :InitProducerRequest;
+    joinGroup @14 :JoinGroupRequest;
+    syncGroup @15 :SyncGroupRequest;
+    heartbeat @16 :HeartbeatRequest;
+    leaveGroup @17 :LeaveGroupRequest;
+    offsetCommit @18 :OffsetCommitRequest;
+    offsetFetch @19 :OffsetFetchRequest;
+    listGroups @20 :Void;
+    describeGroup @21 :GroupName;
   }
 }
 
@@ -43,6 +52,15 @@ struct Response {
     produce @11 :ProduceResponse;
     fetch @12 :FetchResponse;
     listOffsets @13 :ListOffsetsResponse;
+    initProducer @14 :InitProducerResponse;
+    joinGroup @15 :JoinGroupResponse;
+    syncGroup @16 :SyncGroupResponse;
+    heartbeat @17 :Void;
+    leaveGroup @18 :Void;
+    offsetCommit @19 :OffsetCommitResponse;
+    offsetFetch @20 :OffsetFetchResponse;
+    listGroups @21 :List(GroupSummary);
+    describeGroup @22 :GroupDescription;
   }
 }
 
@@ -181,6 +199,9 @@ struct ProduceResponse {
   # The server's append time (ms since the Unix epoch).
   appendTimeMs @2 :Int64;
   logStartOffset @3 :UInt64;
+  # True when the batch was a retry of one already written: the offsets are
+  # the original ones and nothing was written again.
+  duplicate @4 :Bool;
 }
 
 struct FetchRequest {
@@ -235,4 +256,165 @@ struct ListOffsetsResponse {
   offset @0 :UInt64;
   leaderEpoch @1 :UInt64;
   timestampMs @2 :Int64;
+}
+
+# --- Idempotent producers (VLSN) ---------------------------------------------
+
+struct InitProducerRequest {
+  # 2^64-1: allocate a new producer id (epoch 0). Otherwise resume this id:
+  # the server bumps its epoch, and batches of any older epoch are fenced.
+  producerId @0 :UInt64;
+  # With a resumed id: the epoch the caller last held.
+  producerEpoch @1 :UInt16;
+}
+
+struct InitProducerResponse {
+  producerId @0 :UInt64;
+  producerEpoch @1 :UInt16;
+}
+
+# --- Consumer groups ------------------------------------------------------------
+
+struct GroupName {
+  name @0 :Text;
+}
+
+struct LogPartitions {
+  log @0 :Text;
+  partitions @1 :List(UInt32);
+}
+
+# What a member asks for and holds, sent with JoinGroup for one assignor.
+struct MemberSubscription {
+  logs @0 :List(Text);
+  # Partitions the member owns now (cooperative rebalancing keeps them).
+  owned @1 :List(LogPartitions);
+}
+
+struct GroupProtocol {
+  # Assignor name: "range", "roundrobin", "cooperative-sticky".
+  name @0 :Text;
+  subscription @1 :MemberSubscription;
+}
+
+struct JoinGroupRequest {
+  group @0 :Text;
+  # Empty on the first join: the coordinator assigns one.
+  memberId @1 :Text;
+  # Static membership: a stable id that keeps its member id across restarts.
+  groupInstanceId @2 :Text;
+  sessionTimeoutMs @3 :UInt32;
+  rebalanceTimeoutMs @4 :UInt32;
+  # In preference order; the group uses the first every member supports.
+  protocols @5 :List(GroupProtocol);
+}
+
+struct JoinedMember {
+  memberId @0 :Text;
+  groupInstanceId @1 :Text;
+  subscription @2 :MemberSubscription;
+}
+
+struct JoinGroupResponse {
+  generation @0 :Int32;
+  protocol @1 :Text;
+  leaderId @2 :Text;
+  memberId @3 :Text;
+  # Every member with its subscription; only the leader receives it.
+  members @4 :List(JoinedMember);
+}
+
+struct MemberAssignment {
+  memberId @0 :Text;
+  partitions @1 :List(LogPartitions);
+}
+
+struct SyncGroupRequest {
+  group @0 :Text;
+  generation @1 :Int32;
+  memberId @2 :Text;
+  # From the leader only: every member's assignment.
+  assignments @3 :List(MemberAssignment);
+}
+
+struct SyncGroupResponse {
+  partitions @0 :List(LogPartitions);
+}
+
+struct HeartbeatRequest {
+  group @0 :Text;
+  generation @1 :Int32;
+  memberId @2 :Text;
+}
+
+struct LeaveGroupRequest {
+  group @0 :Text;
+  memberId @1 :Text;
+}
+
+struct PartitionOffset {
+  log @0 :Text;
+  partition @1 :UInt32;
+  offset @2 :UInt64;
+  metadata @3 :Text;
+}
+
+struct OffsetCommitRequest {
+  group @0 :Text;
+  # -1 with an empty member id: an administrative commit, allowed only while
+  # the group has no members (offset resets).
+  generation @1 :Int32;
+  memberId @2 :Text;
+  offsets @3 :List(PartitionOffset);
+}
+
+struct OffsetCommitResponse {
+  # The committed offsets, as stored.
+  offsets @0 :List(PartitionOffset);
+}
+
+struct OffsetFetchRequest {
+  group @0 :Text;
+  # Empty: every committed offset of the group.
+  partitions @1 :List(LogPartitions);
+}
+
+struct OffsetFetchResponse {
+  # Partitions without a commit are left out.
+  offsets @0 :List(PartitionOffset);
+}
+
+enum GroupState {
+  empty @0;
+  preparingRebalance @1;
+  completingRebalance @2;
+  stable @3;
+}
+
+struct GroupSummary {
+  name @0 :Text;
+  state @1 :GroupState;
+  memberCount @2 :UInt32;
+  protocol @3 :Text;
+  generation @4 :Int32;
+}
+
+struct MemberDescription {
+  memberId @0 :Text;
+  groupInstanceId @1 :Text;
+  partitions @2 :List(LogPartitions);
+}
+
+struct GroupOffset {
+  log @0 :Text;
+  partition @1 :UInt32;
+  committed @2 :UInt64;
+  # The partition's high watermark minus the committed offset.
+  lag @3 :UInt64;
+}
+
+struct GroupDescription {
+  summary @0 :GroupSummary;
+  members @1 :List(MemberDescription);
+  offsets @2 :List(GroupOffset);
 }

@@ -94,6 +94,28 @@ error_codes! {
     /// The server has no state for this producer id.
     UnknownProducer = 402,
 
+    // 5xx: consumer groups
+    /// The member id is not (or no longer) a member of the group; rejoin.
+    UnknownMemberId = 500,
+    /// The request carried another generation than the group's; rejoin.
+    IllegalGeneration = 501,
+    /// The group is rebalancing; rejoin to get the new assignment.
+    RebalanceInProgress = 502,
+    /// No assignor is supported by every member.
+    InconsistentGroupProtocol = 503,
+    /// The group has `MAX_GROUP_MEMBERS` members already.
+    GroupMaxSizeReached = 504,
+    /// The group name breaks the naming rules of log names.
+    InvalidGroupId = 505,
+    /// A session or rebalance timeout is outside the server's bounds.
+    InvalidSessionTimeout = 506,
+    /// The operation needs a group without members (offset reset).
+    GroupNotEmpty = 507,
+    /// Another process joined with the same static instance id.
+    FencedInstanceId = 508,
+    /// No group of that name exists.
+    GroupNotFound = 509,
+
     // 6xx: leadership
     /// The request carried a stale leader epoch.
     FencedEpoch = 600,

@@ -52,3 +52,23 @@ pub const KEEP_ALIVE_INTERVAL_MS: u64 = 5_000;
 /// loopback and jumbo-frame networks large datagrams cut per-packet costs;
 /// elsewhere discovery stays at what the path carries).
 pub const MAX_UDP_PAYLOAD_BYTES: u16 = 65_527;
+/// Most batches of one producer a partition remembers for deduplication; a
+/// producer keeps at most this many batches per partition in flight.
+pub const MAX_IN_FLIGHT_BATCHES_PER_PARTITION: usize = 5;
+/// Most producers whose sequence state one partition keeps; the least recently
+/// writing one is forgotten first (its next batch gets `UnknownProducer`).
+pub const MAX_PRODUCERS_PER_PARTITION: usize = 10_000;
+/// Most members one consumer group may have.
+pub const MAX_GROUP_MEMBERS: usize = 1_000;
+/// Most consumer groups one server holds.
+pub const MAX_GROUPS: usize = 10_000;
+/// Shortest session timeout a member may ask for, in milliseconds.
+pub const MIN_SESSION_TIMEOUT_MS: u32 = 1_000;
+/// Longest session timeout a member may ask for, in milliseconds.
+pub const MAX_SESSION_TIMEOUT_MS: u32 = 300_000;
+/// Longest rebalance timeout a member may ask for, in milliseconds.
+pub const MAX_REBALANCE_TIMEOUT_MS: u32 = 300_000;
+/// Most partitions one offset commit or fetch may name.
+pub const MAX_OFFSET_COMMIT_PARTITIONS: usize = 65_536;
+/// Longest commit metadata string, in bytes.
+pub const MAX_COMMIT_METADATA_BYTES: usize = 4_096;

@@ -17,6 +17,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use crate::config::{Flush, ServerConfig};
 use crate::meta::{Command, MetadataStore, StoredLog};
 use crate::partition::{now_ms, FlushMode, Partition};
+use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::storage::{PartitionLog, StorageConfig};
 
 /// A log being served.
@@ -49,6 +50,9 @@ pub struct Broker {
     logs: RwLock<HashMap<String, Arc<LogHandle>>>,
     /// Serializes admin changes so metadata and open partitions agree.
     admin: tokio::sync::Mutex<()>,
+    pub producer_ids: ProducerIds,
+    /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
+    produce_responses: std::sync::atomic::AtomicU64,
 }
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
@@ -70,11 +74,14 @@ impl Broker {
         clean_trash(&cfg.data_dir);
         let mut meta = MetadataStore::open(&cfg.data_dir.join("meta"))?;
         meta.apply(Command::BumpAllEpochs)?;
+        let producer_ids = ProducerIds::load(&meta);
         let broker = Arc::new(Broker {
             cfg,
             meta: Mutex::new(meta),
             logs: RwLock::new(HashMap::new()),
             admin: tokio::sync::Mutex::new(()),
+            producer_ids,
+            produce_responses: std::sync::atomic::AtomicU64::new(0),
         });
         let stored: Vec<StoredLog> = broker.meta.lock().logs().cloned().collect();
         for log in stored {
@@ -164,6 +171,28 @@ impl Broker {
             .get(name)
             .cloned()
             .ok_or_else(|| err(ErrorCode::LogNotFound, format!("log {name:?} does not exist")))
+    }
+
+    /// Hands out a producer id, or bumps the epoch of `resume`'s id.
+    ///
+    /// # Errors
+    /// As [`ProducerIds::init`].
+    pub fn init_producer(&self, resume: Option<ProducerIdentity>) -> Result<ProducerIdentity, ProtocolError> {
+        self.producer_ids.init(&self.meta, resume)
+    }
+
+    /// Whether fault injection drops the response of this produce.
+    pub fn drop_this_produce_response(&self) -> bool {
+        let n = self.cfg.faults.drop_every_nth_produce_response;
+        if n == 0 {
+            return false;
+        }
+        let count = self.produce_responses.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let drop = count % n == 0;
+        if drop {
+            tracing::info!(count, "fault injection: dropping a produce response");
+        }
+        drop
     }
 
     /// Every log's metadata, sorted by name.

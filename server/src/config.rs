@@ -12,6 +12,9 @@
 //! cert_file = "server.pem"
 //! key_file = "server-key.pem"
 //!
+//! [faults]                    # testing only: deliberate failures
+//! drop_every_nth_produce_response = 0   # 0: never
+//!
 //! [logs.user_events]          # created at start if missing
 //! partition_count = 10
 //! replication_factor = 1
@@ -104,6 +107,16 @@ pub struct ServerConfig {
     pub node_id: u32,
     pub tls: Option<TlsFiles>,
     pub logs: BTreeMap<String, DeclaredLog>,
+    pub faults: Faults,
+}
+
+/// Deliberate failures for fault-injection tests; all off by default.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Write every n-th produce request (n > 0), then drop its response by
+    /// resetting the stream, as if the acknowledgement were lost on the way.
+    pub drop_every_nth_produce_response: u64,
 }
 
 impl Default for ServerConfig {
@@ -122,6 +135,7 @@ impl Default for ServerConfig {
             node_id: 0,
             tls: None,
             logs: BTreeMap::new(),
+            faults: Faults::default(),
         }
     }
 }

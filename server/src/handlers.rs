@@ -20,6 +20,8 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::broker::Broker;
 use crate::partition::{Appended, Partition};
+use crate::producer_ids::ProducerIdentity;
+use crate::storage::producers::BatchProducer;
 use crate::storage::ReadSlice;
 
 type Result<T> = std::result::Result<T, ProtocolError>;
@@ -46,6 +48,7 @@ enum Req {
     Produce { log: String, partition: u32, batch: Vec<u8>, timeout_ms: u32 },
     Fetch(FetchReq),
     ListOffsets { log: String, partition: u32, spec: OffsetSpec, timestamp_ms: i64 },
+    InitProducer(ProducerIdentity),
 }
 
 struct FetchReq {
@@ -70,6 +73,7 @@ enum Resp {
     Produce(Appended),
     Fetch(Vec<Fetched>),
     ListOffsets { offset: u64, epoch: u64, timestamp_ms: i64 },
+    InitProducer(ProducerIdentity),
 }
 
 struct Fetched {
@@ -90,13 +94,17 @@ pub fn error_response(e: &ProtocolError) -> Vec<u8> {
     frame::encode(&m)
 }
 
-/// Handles one request's bytes and returns the response's bytes.
-pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Vec<u8> {
+/// Handles one request's bytes and returns the response's bytes; `None`
+/// when fault injection drops this response.
+pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Option<Vec<u8>> {
     let result = match decode(bytes) {
         Ok(req) => execute(broker, req).await,
         Err(e) => Err(e),
     };
-    match result {
+    if matches!(result, Ok(Resp::Produce(_))) && broker.drop_this_produce_response() {
+        return None;
+    }
+    Some(match result {
         Ok(resp) => frame::encode(&encode(broker, resp)),
         Err(e) => {
             if matches!(e.code, ErrorCode::StorageError | ErrorCode::CorruptData | ErrorCode::Unknown) {
@@ -104,7 +112,7 @@ pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Vec<u8> {
             }
             error_response(&e)
         }
-    }
+    })
 }
 
 fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_>>) -> Result<String> {
@@ -198,6 +206,11 @@ fn decode(bytes: &[u8]) -> Result<Req> {
                 timestamp_ms: r.get_timestamp_ms(),
             }
         }
+        request::InitProducer(r) => {
+            let r = r.map_err(malformed)?;
+            Req::InitProducer(ProducerIdentity { id: r.get_producer_id(), epoch: r.get_producer_epoch() })
+        }
+        _ => return Err(err(ErrorCode::InvalidRequest, "consumer-group requests are not served by this server")),
     })
 }
 
@@ -242,6 +255,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             };
             Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
         }
+        Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume))?),
     })
 }
 
@@ -257,7 +271,10 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
         LogState::Deleting => return Err(err(ErrorCode::LogNotFound, format!("log {log} is being deleted"))),
     }
     let p = h.partition(partition)?;
-    let summary = BatchView::new(batch)?.validate()?;
+    let view = BatchView::new(batch)?;
+    view.validate()?;
+    let producer = BatchProducer::of(&view);
+    broker.producer_ids.check(&producer)?;
     let flags = match timestamp_type {
         TimestampType::CreateTime => 0,
         TimestampType::LogAppendTime => FLAG_LOG_APPEND_TIME,
@@ -266,7 +283,7 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
         0 => DEFAULT_PRODUCE_TIMEOUT_MS,
         t => t.min(MAX_PRODUCE_TIMEOUT_MS),
     };
-    p.append(batch, summary.record_count, flags, Duration::from_millis(u64::from(timeout_ms))).await
+    p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms))).await
 }
 
 async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
@@ -365,6 +382,7 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
             pb.set_leader_epoch(a.epoch);
             pb.set_append_time_ms(a.append_time_ms);
             pb.set_log_start_offset(a.log_start_offset);
+            pb.set_duplicate(a.duplicate);
         }
         Resp::Fetch(results) => {
             let mut list = root.init_fetch().init_partitions(results.len() as u32);
@@ -388,6 +406,11 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
             b.set_offset(offset);
             b.set_leader_epoch(epoch);
             b.set_timestamp_ms(timestamp_ms);
+        }
+        Resp::InitProducer(id) => {
+            let mut b = root.init_init_producer();
+            b.set_producer_id(id.id);
+            b.set_producer_epoch(id.epoch);
         }
     }
     m

@@ -5,6 +5,7 @@ pub mod config;
 pub mod handlers;
 pub mod meta;
 pub mod partition;
+pub mod producer_ids;
 pub mod service;
 #[path = "store/mod.rs"]
 pub mod storage;

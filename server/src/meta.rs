@@ -68,13 +68,32 @@ pub enum Command {
     },
     /// Starts a new leader epoch on every partition of every log (a restart).
     BumpAllEpochs,
+    /// Reserves the next `count` producer ids.
+    AllocateProducerIds {
+        count: u64,
+    },
+    /// Starts the next epoch of a producer id, fencing the older ones.
+    BumpProducerEpoch {
+        producer_id: u64,
+    },
 }
+
+/// Producer ids whose epoch was bumped are remembered up to this many; the
+/// lowest (oldest) ids are forgotten first, and their zombies are then only
+/// fenced by the partitions they wrote to.
+pub const MAX_TRACKED_PRODUCER_EPOCHS: usize = 100_000;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     version: u32,
     next_incarnation: u64,
     logs: BTreeMap<String, StoredLog>,
+    /// Producer ids below this were handed out.
+    #[serde(default)]
+    next_producer_id: u64,
+    /// Producers whose epoch is above 0.
+    #[serde(default)]
+    producer_epochs: BTreeMap<u64, u16>,
 }
 
 /// The persisted state machine.
@@ -110,6 +129,21 @@ impl MetadataStore {
 
     pub fn get(&self, name: &str) -> Option<&StoredLog> {
         self.state.logs.get(name)
+    }
+
+    /// Producer ids below this were handed out.
+    pub fn next_producer_id(&self) -> u64 {
+        self.state.next_producer_id
+    }
+
+    /// The current epoch of a producer id (0 unless bumped).
+    pub fn producer_epoch(&self, producer_id: u64) -> u16 {
+        self.state.producer_epochs.get(&producer_id).copied().unwrap_or(0)
+    }
+
+    /// Every producer with an epoch above 0.
+    pub fn producer_epochs(&self) -> impl Iterator<Item = (u64, u16)> + '_ {
+        self.state.producer_epochs.iter().map(|(k, v)| (*k, *v))
     }
 
     /// Applies a command and persists the new state. The caller has validated
@@ -163,6 +197,18 @@ impl MetadataStore {
             Command::BumpAllEpochs => {
                 for log in s.logs.values_mut() {
                     log.epochs.iter_mut().for_each(|e| *e += 1);
+                }
+                None
+            }
+            Command::AllocateProducerIds { count } => {
+                s.next_producer_id = s.next_producer_id.saturating_add(count);
+                None
+            }
+            Command::BumpProducerEpoch { producer_id } => {
+                let e = s.producer_epochs.entry(producer_id).or_insert(0);
+                *e = e.saturating_add(1);
+                while s.producer_epochs.len() > MAX_TRACKED_PRODUCER_EPOCHS {
+                    s.producer_epochs.pop_first();
                 }
                 None
             }

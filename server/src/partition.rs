@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify};
 
+use crate::storage::producers::{BatchProducer, Sequencing, WrittenBatch};
 use crate::storage::{PartitionLog, ReadSlice, StorageConfig, StorageError};
 
 /// How appended data becomes durable.
@@ -42,6 +43,8 @@ pub struct Appended {
     pub epoch: u64,
     pub append_time_ms: i64,
     pub log_start_offset: u64,
+    /// A retried batch already written: these are the original offsets.
+    pub duplicate: bool,
 }
 
 /// Seconds of history the write rate averages over.
@@ -104,64 +107,97 @@ impl Partition {
         self.storage.lock().set_config(cfg);
     }
 
-    /// Appends a validated batch; returns once it is durable per the flush
-    /// mode, or `Timeout` after `timeout` (the batch may still become durable).
+    /// Appends a validated batch, or finds it already written when it is a
+    /// retry of an idempotent producer's batch; returns once it is durable
+    /// per the flush mode, or `Timeout` after `timeout` (the batch may still
+    /// become durable).
     ///
     /// # Errors
-    /// `StorageError`, `Timeout`, `LogNotFound` if the partition was closed.
+    /// `StorageError`, `Timeout`, `LogNotFound` if the partition was closed,
+    /// and the sequencing errors of `ProducerStates::check`.
     pub async fn append(
         &self,
         batch: &mut [u8],
-        records: u32,
+        producer: BatchProducer,
         flags: u8,
         timeout: Duration,
     ) -> Result<Appended, ProtocolError> {
         let mode = *self.mode.lock();
-        let appended = {
-            let mut s = self.storage.lock();
-            if self.closed.load(Ordering::Acquire) {
-                return Err(ProtocolError::new(ErrorCode::LogNotFound, format!("log {} was deleted", self.log)));
-            }
-            if self.durable.borrow().failed {
-                return Err(ProtocolError::new(
-                    ErrorCode::StorageError,
-                    format!("partition {}/{} refuses writes after a failed fsync", self.log, self.id),
-                ));
-            }
-            let epoch = self.leader_epoch();
-            let now = now_ms();
-            let info = s.append(batch, epoch, now, flags).map_err(storage_error)?;
-            if mode != FlushMode::Always {
-                self.visible.send_replace(info.next_offset);
-            }
-            Appended {
-                base_offset: info.base_offset,
-                next_offset: info.next_offset,
-                epoch,
-                append_time_ms: now,
-                log_start_offset: s.log_start_offset(),
-            }
-        };
-        self.rate.lock().add(records);
+        let appended = self.write(batch, &producer, flags, mode)?;
+        if !appended.duplicate {
+            self.rate.lock().add(producer.record_count);
+        }
         if mode == FlushMode::Always {
-            self.flush_wakeup.notify_one();
-            let mut rx = self.durable.subscribe();
-            let target = appended.next_offset;
-            let wait = async move { rx.wait_for(|d| d.offset >= target || d.failed).await.map(|d| d.failed) };
-            match tokio::time::timeout(timeout, wait).await {
-                Ok(Ok(false)) => {}
-                Ok(_) => {
-                    return Err(ProtocolError::new(ErrorCode::StorageError, "fsync failed; the batch is not durable"))
-                }
-                Err(_) => {
-                    return Err(ProtocolError::new(
-                        ErrorCode::Timeout,
-                        format!("not durable within the produce timeout of {} ms", timeout.as_millis()),
-                    ))
-                }
-            }
+            self.wait_durable(appended.next_offset, timeout).await?;
         }
         Ok(appended)
+    }
+
+    /// The locked part of an append: sequencing, stamping, writing.
+    fn write(
+        &self,
+        batch: &mut [u8],
+        producer: &BatchProducer,
+        flags: u8,
+        mode: FlushMode,
+    ) -> Result<Appended, ProtocolError> {
+        let mut s = self.storage.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(ProtocolError::new(ErrorCode::LogNotFound, format!("log {} was deleted", self.log)));
+        }
+        if self.durable.borrow().failed {
+            return Err(ProtocolError::new(
+                ErrorCode::StorageError,
+                format!("partition {}/{} refuses writes after a failed fsync", self.log, self.id),
+            ));
+        }
+        if let Sequencing::Duplicate(w) = s.producers().check(producer)? {
+            return Ok(Appended {
+                base_offset: w.base_offset,
+                next_offset: w.base_offset + u64::from(w.record_count),
+                epoch: w.leader_epoch,
+                append_time_ms: w.append_time_ms,
+                log_start_offset: s.log_start_offset(),
+                duplicate: true,
+            });
+        }
+        let epoch = self.leader_epoch();
+        let now = now_ms();
+        let info = s.append(batch, epoch, now, flags).map_err(storage_error)?;
+        let written = WrittenBatch {
+            base_vlsn: producer.base_vlsn,
+            record_count: producer.record_count,
+            base_offset: info.base_offset,
+            leader_epoch: epoch,
+            append_time_ms: now,
+        };
+        s.producers_mut().record(producer, written);
+        if mode != FlushMode::Always {
+            self.visible.send_replace(info.next_offset);
+        }
+        Ok(Appended {
+            base_offset: info.base_offset,
+            next_offset: info.next_offset,
+            epoch,
+            append_time_ms: now,
+            log_start_offset: s.log_start_offset(),
+            duplicate: false,
+        })
+    }
+
+    /// Waits until everything below `target` is durable (group commit).
+    async fn wait_durable(&self, target: u64, timeout: Duration) -> Result<(), ProtocolError> {
+        self.flush_wakeup.notify_one();
+        let mut rx = self.durable.subscribe();
+        let wait = async move { rx.wait_for(|d| d.offset >= target || d.failed).await.map(|d| d.failed) };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(false)) => Ok(()),
+            Ok(_) => Err(ProtocolError::new(ErrorCode::StorageError, "fsync failed; the batch is not durable")),
+            Err(_) => Err(ProtocolError::new(
+                ErrorCode::Timeout,
+                format!("not durable within the produce timeout of {} ms", timeout.as_millis()),
+            )),
+        }
     }
 
     /// Reads whole batches from `offset`, up to the high watermark.
@@ -218,9 +254,12 @@ impl Partition {
         self.flush_wakeup.notify_one();
         let me = Arc::clone(self);
         let _ = tokio::task::spawn_blocking(move || {
-            let target = me.storage.lock().sync_target();
-            if let Err(e) = target.sync() {
+            let storage = me.storage.lock();
+            if let Err(e) = storage.sync_target().sync() {
                 tracing::error!(log = %me.log, partition = me.id, error = %e, "final sync failed");
+            }
+            if let Err(e) = storage.snapshot_producers() {
+                tracing::warn!(log = %me.log, partition = me.id, error = %e, "producer snapshot failed");
             }
         })
         .await;

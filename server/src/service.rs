@@ -114,7 +114,13 @@ async fn connection(
 async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
     let deadline = Duration::from_millis(broker.cfg.request_read_timeout_ms);
     let response = match tokio::time::timeout(deadline, recv.read_to_end(MAX_REQUEST_BYTES)).await {
-        Ok(Ok(bytes)) => handle(&broker, &bytes).await,
+        Ok(Ok(bytes)) => match handle(&broker, &bytes).await {
+            Some(response) => response,
+            None => {
+                let _ = send.reset(0u32.into());
+                return;
+            }
+        },
         Ok(Err(quinn::ReadToEndError::TooLong)) => {
             let _ = recv.stop(0u32.into());
             error_response(&ProtocolError::new(

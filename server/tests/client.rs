@@ -18,11 +18,11 @@ async fn custom_partitioner_decides_and_out_of_range_choice_fails() {
     c.create_log(&log, 5).await.unwrap();
     let by_len =
         Partitioner::Custom(Arc::new(|_log: &str, key: Option<&[u8]>, n: u32| key.map_or(0, |k| k.len() as u32 % n)));
-    let p = c.producer(ProducerConfig { partitioner: by_len, ..ProducerConfig::default() });
+    let p = c.producer(ProducerConfig { partitioner: by_len, ..ProducerConfig::default() }).unwrap();
     let md = p.send(&log, Record::new("v").key("abc")).await.unwrap().await.unwrap();
     assert_eq!(md.partition, 3);
     let bad = Partitioner::Custom(Arc::new(|_: &str, _: Option<&[u8]>, n: u32| n));
-    let p2 = c.producer(ProducerConfig { partitioner: bad, ..ProducerConfig::default() });
+    let p2 = c.producer(ProducerConfig { partitioner: bad, ..ProducerConfig::default() }).unwrap();
     assert_eq!(p2.send(&log, Record::new("v")).await.unwrap_err().code(), ErrorCode::PartitionNotFound);
     // An explicit partition wins over any partitioner.
     let md = p.send(&log, Record::new("v").key("abc").partition(1)).await.unwrap().await.unwrap();
@@ -35,7 +35,7 @@ async fn keyless_records_stick_to_a_partition_per_batch_and_spread_over_time() {
     let c = server.client().await;
     let log = unique("sticky");
     c.create_log(&log, 4).await.unwrap();
-    let p = c.producer(ProducerConfig { batch_size: 4096, ..ProducerConfig::default() });
+    let p = c.producer(ProducerConfig { batch_size: 4096, ..ProducerConfig::default() }).unwrap();
     let mut futs = Vec::new();
     for _ in 0..2000 {
         futs.push(p.send(&log, Record::new(vec![0u8; 100])).await.unwrap());
@@ -121,11 +121,13 @@ async fn producer_retries_in_order_across_a_server_restart() {
     let log = unique("retry");
     let c = server.client().await;
     c.create_log(&log, 1).await.unwrap();
-    let p = c.producer(ProducerConfig {
-        delivery_timeout: Duration::from_secs(30),
-        retry_backoff: Duration::from_millis(50),
-        ..ProducerConfig::default()
-    });
+    let p = c
+        .producer(ProducerConfig {
+            delivery_timeout: Duration::from_secs(30),
+            retry_backoff: Duration::from_millis(50),
+            ..ProducerConfig::default()
+        })
+        .unwrap();
     let mut futs = Vec::new();
     for i in 0..500 {
         futs.push(p.send(&log, Record::new(format!("{i:05}"))).await.unwrap());

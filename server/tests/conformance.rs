@@ -136,7 +136,7 @@ async fn scenario_4_and_6_round_trip_keeps_every_field_and_stats_count_1003() {
     let name = unique("conf-roundtrip");
     c.create_log(&name, 4).await.unwrap();
     let start_ms = pyralog_now_ms() - 1;
-    let producer = c.producer(ProducerConfig::default());
+    let producer = c.producer(ProducerConfig::default()).unwrap();
     let sent = round_trip_records();
     let mut futures = Vec::new();
     for r in sent.clone() {
@@ -245,7 +245,7 @@ async fn scenario_8_async_producer_delivers_100k_records_exactly_once() {
     let c = server.client().await;
     let name = unique("conf-throughput");
     c.create_log(&name, 4).await.unwrap();
-    let producer = c.producer(ProducerConfig::default());
+    let producer = c.producer(ProducerConfig::default()).unwrap();
     let payload = |i: u32| {
         let mut v = format!("{i:010}").into_bytes();
         v.resize(100, b'.');
@@ -276,7 +276,7 @@ async fn scenario_11_errors_are_typed_and_write_nothing() {
     c.create_log(&name, 1).await.unwrap();
     let big = vec![0u8; pyralog_protocol::limits::MAX_RECORD_BYTES + 1];
     assert_eq!(code(c.produce(&name, Record::new(big.clone())).await), ErrorCode::RecordTooLarge);
-    let producer = c.producer(ProducerConfig::default());
+    let producer = c.producer(ProducerConfig::default()).unwrap();
     assert_eq!(code(producer.send(&name, Record::new(big)).await), ErrorCode::RecordTooLarge);
     producer.flush().await.unwrap();
     assert_eq!(c.get_log_stats(&name).await.unwrap().record_count, 0);
@@ -295,7 +295,7 @@ async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
     let c = server.client().await;
     let name = unique("conf-close");
     c.create_log(&name, 1).await.unwrap();
-    let producer = c.producer(ProducerConfig::default());
+    let producer = c.producer(ProducerConfig::default()).unwrap();
     producer.close().await.unwrap();
     producer.close().await.unwrap();
     assert_eq!(code(producer.send(&name, Record::new("x")).await), ErrorCode::Closed);
@@ -314,7 +314,7 @@ async fn scenario_13_eight_tasks_produce_through_one_client() {
     let c = server.client().await;
     let name = unique("conf-concurrency");
     c.create_log(&name, 4).await.unwrap();
-    let producer = Arc::new(c.producer(ProducerConfig::default()));
+    let producer = Arc::new(c.producer(ProducerConfig::default()).unwrap());
     let mut tasks = Vec::new();
     for t in 0..8 {
         let (c, producer, name) = (c.clone(), Arc::clone(&producer), name.clone());

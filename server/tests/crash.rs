@@ -28,11 +28,13 @@ fn value_of(id: u64) -> Vec<u8> {
 }
 
 async fn produce_until_killed(client: Client, log: String, first_id: u64, acked: Arc<Acked>) -> u64 {
-    let producer = client.producer(ProducerConfig {
-        linger: Duration::from_millis(1),
-        delivery_timeout: Duration::from_millis(1500),
-        ..ProducerConfig::default()
-    });
+    let producer = client
+        .producer(ProducerConfig {
+            linger: Duration::from_millis(1),
+            delivery_timeout: Duration::from_millis(1500),
+            ..ProducerConfig::default()
+        })
+        .unwrap();
     let mut id = first_id;
     let mut tasks = Vec::new();
     loop {

@@ -209,11 +209,13 @@ async fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_record() 
     let log = unique("sigterm");
     let c = server.client().await;
     c.create_log(&log, 2).await.unwrap();
-    let producer = c.producer(pyralog::ProducerConfig {
-        delivery_timeout: Duration::from_secs(2),
-        linger: Duration::from_millis(1),
-        ..pyralog::ProducerConfig::default()
-    });
+    let producer = c
+        .producer(pyralog::ProducerConfig {
+            delivery_timeout: Duration::from_secs(2),
+            linger: Duration::from_millis(1),
+            ..pyralog::ProducerConfig::default()
+        })
+        .unwrap();
     let mut futures = Vec::new();
     for i in 0..20_000 {
         futures.push(producer.send(&log, Record::new(format!("r{i}"))).await.unwrap());

@@ -18,7 +18,7 @@ async fn main() -> pyralog::Result<()> {
     }
     client.create_log(log, 10).await?;
 
-    let producer = client.producer(ProducerConfig::default());
+    let producer = client.producer(ProducerConfig::default())?;
     let mut sent = Vec::new();
     for i in 0..1000 {
         let record = Record::new(format!("event-{i}")).key(format!("user-{}", i % 100));

@@ -8,6 +8,7 @@
 //! <base:020>.timeindex  time index: (max_timestamp_so_far i64, relative_offset u32) LE,
 //!                       written with each offset index entry
 //! leader-epoch-checkpoint  "<epoch> <start_offset>\n" per leader epoch
+//! <offset:020>.producers   idempotent producers' state as of `offset` (producers.rs)
 //! ```
 //!
 //! Recovery scans the last segment from its start, verifying every batch's
@@ -20,6 +21,7 @@
 
 mod epoch;
 mod index;
+pub mod producers;
 mod recover;
 mod segment;
 
@@ -30,6 +32,7 @@ use memmap2::Mmap;
 use pyralog_protocol::batch::{stamp, BatchView};
 
 use self::epoch::EpochTable;
+use self::producers::ProducerStates;
 use self::segment::Segment;
 
 /// Default segment size.
@@ -172,6 +175,7 @@ pub struct PartitionLog {
     cfg: StorageConfig,
     segments: Vec<Segment>,
     epochs: EpochTable,
+    producers: ProducerStates,
 }
 
 impl PartitionLog {
@@ -185,13 +189,43 @@ impl PartitionLog {
         let mut epochs = EpochTable::load(dir)?;
         let end = segments.last().map_or(0, |s| s.next_offset);
         epochs.truncate_after(end)?;
-        let mut log = PartitionLog { dir: dir.to_owned(), cfg, segments, epochs };
+        let mut log = PartitionLog { dir: dir.to_owned(), cfg, segments, epochs, producers: ProducerStates::default() };
         if log.segments.is_empty() {
             let seg = Segment::create(dir, 0, log.capacity_for(0), cfg.index_interval_bytes, cfg.preallocate)?;
             sync_dir(dir)?;
             log.segments.push(seg);
         }
+        log.rebuild_producers()?;
         Ok((log, report))
+    }
+
+    /// Producer state from the newest snapshot plus every batch after it.
+    fn rebuild_producers(&mut self) -> Result<(), StorageError> {
+        let (from, state) = ProducerStates::load(&self.dir, self.log_end_offset())?.unwrap_or_default();
+        self.producers = state;
+        for seg in self.segments.iter().filter(|s| s.next_offset > from && s.size > 0) {
+            let data = seg.data();
+            let mut pos = seg.scan_start(from) as usize;
+            while let Ok(Some((b, _))) = BatchView::split(&data[pos..]) {
+                if b.base_offset() >= from {
+                    self.producers.observe(&b);
+                }
+                pos += b.bytes().len();
+            }
+            if pos < data.len() {
+                tracing::warn!(segment = %seg.path.display(), position = pos, "producer state rebuilt up to damaged data");
+            }
+        }
+        Ok(())
+    }
+
+    /// Sequence state of the partition's idempotent producers.
+    pub fn producers(&self) -> &ProducerStates {
+        &self.producers
+    }
+
+    pub fn producers_mut(&mut self) -> &mut ProducerStates {
+        &mut self.producers
     }
 
     fn capacity_for(&self, batch: u64) -> u64 {
@@ -264,6 +298,7 @@ impl PartitionLog {
     fn roll(&mut self, next_batch: u64) -> Result<(), StorageError> {
         self.active_mut().seal()?;
         let base = self.log_end_offset();
+        self.producers.snapshot(&self.dir, base)?;
         let seg = Segment::create(
             &self.dir,
             base,
@@ -418,12 +453,21 @@ impl PartitionLog {
         self.epochs.end_offset(epoch, self.log_end_offset())
     }
 
+    /// Snapshots the producer state at the log end (a clean stop).
+    ///
+    /// # Errors
+    /// `Io`.
+    pub fn snapshot_producers(&self) -> Result<(), StorageError> {
+        self.producers.snapshot(&self.dir, self.log_end_offset())
+    }
+
     /// Seals the active segment (truncating its preallocated tail) and syncs.
     ///
     /// # Errors
     /// `Io`.
     pub fn close(mut self) -> Result<(), StorageError> {
-        self.active_mut().seal()
+        self.active_mut().seal()?;
+        self.producers.snapshot(&self.dir, self.log_end_offset())
     }
 }
 

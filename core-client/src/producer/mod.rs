@@ -1,12 +1,16 @@
-//! The batching producer.
+//! The batching, idempotent producer.
 //!
 //! `send` picks the partition, reserves buffer memory and hands the record to
 //! that partition's worker task. A worker builds one batch at a time: it takes
 //! every record already queued (up to `batch_size`), waits up to `linger` for
-//! more when the queue runs dry, sends the batch, and retries it with backoff
-//! on retriable errors until `delivery_timeout`. One batch per partition is in
-//! flight at a time, so records of a partition are written in send order even
-//! across retries; partitions proceed in parallel.
+//! more when the queue runs dry, stamps it with the producer id and the VLSN
+//! of its first record, and sends it with up to `max_in_flight` batches of the
+//! partition outstanding, retrying with backoff until `delivery_timeout`. The
+//! server writes each stamped batch once and in VLSN order, so retries neither
+//! duplicate nor reorder records (see `worker.rs`); partitions proceed in
+//! parallel.
+
+mod worker;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,17 +21,19 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use pyralog_protocol::batch::{check_record, BatchBuilder};
+use pyralog_protocol::batch::check_record;
+use pyralog_protocol::limits::MAX_IN_FLIGHT_BATCHES_PER_PARTITION;
 use pyralog_protocol::model::LogMetadata;
 use pyralog_protocol::ErrorCode;
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::client::{Ack, Client};
+use self::worker::Worker;
+use crate::client::Client;
 use crate::config::ProducerConfig;
 use crate::error::{Error, Result};
 use crate::partitioner::{partition_for_key, Partitioner, Sticky};
-use crate::record::{now_ms, Record, RecordMetadata};
+use crate::record::{ProducerIdentity, Record, RecordMetadata};
 
 /// Resolves to the metadata of one sent record once it is acknowledged.
 #[must_use = "a delivery future reports whether the record was written"]
@@ -53,7 +59,7 @@ struct Queued {
     record: Record,
     size: usize,
     done: oneshot::Sender<Result<RecordMetadata>>,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
 }
 
 enum Item {
@@ -128,6 +134,20 @@ struct Shared {
     routes: Mutex<HashMap<String, Route>>,
     buffer: Arc<Semaphore>,
     closed: AtomicBool,
+    /// The producer id and epoch, obtained with the first batch.
+    identity: OnceCell<ProducerIdentity>,
+    /// Set once a newer incarnation fenced this producer: every send fails.
+    fenced: Mutex<Option<Error>>,
+}
+
+impl Shared {
+    async fn identity(&self) -> Result<ProducerIdentity> {
+        self.identity.get_or_try_init(|| self.client.init_producer(self.cfg.resume)).await.copied()
+    }
+
+    fn fence(&self, e: &Error) {
+        self.fenced.lock().get_or_insert_with(|| e.clone());
+    }
 }
 
 /// A batching, retrying producer. Cheap to clone; clones share batches.
@@ -160,17 +180,42 @@ pub(crate) fn choose_partition(
 }
 
 impl Producer {
-    pub(crate) fn new(client: Client, cfg: ProducerConfig) -> Self {
+    pub(crate) fn new(client: Client, cfg: ProducerConfig) -> Result<Self> {
+        if !(1..=MAX_IN_FLIGHT_BATCHES_PER_PARTITION).contains(&cfg.max_in_flight) {
+            return Err(Error::invalid_argument(format!(
+                "max_in_flight is {}; it must be 1..={MAX_IN_FLIGHT_BATCHES_PER_PARTITION} \
+                 (MAX_IN_FLIGHT_BATCHES_PER_PARTITION, what a partition remembers for deduplication)",
+                cfg.max_in_flight
+            )));
+        }
+        if cfg.resume.is_some() && !cfg.idempotence {
+            return Err(Error::invalid_argument("resume needs idempotence = true"));
+        }
         let buffer = Arc::new(Semaphore::new(cfg.buffer_memory.min(Semaphore::MAX_PERMITS)));
-        Producer {
+        Ok(Producer {
             shared: Arc::new(Shared {
                 client,
                 cfg,
                 routes: Mutex::new(HashMap::new()),
                 buffer,
                 closed: AtomicBool::new(false),
+                identity: OnceCell::new(),
+                fenced: Mutex::new(None),
             }),
+        })
+    }
+
+    /// The producer id and epoch this producer writes under (`None` without
+    /// idempotence), obtained from the server on first use. Keep it to
+    /// [`ProducerConfig::resume`] a later incarnation, which fences this one.
+    ///
+    /// # Errors
+    /// `ConnectionFailed`, `ProducerFenced`, `UnknownProducer` (a bad `resume`).
+    pub async fn identity(&self) -> Result<Option<ProducerIdentity>> {
+        if !self.shared.cfg.idempotence {
+            return Ok(None);
         }
+        self.shared.identity().await.map(Some)
     }
 
     /// Queues a record for `log`; the returned future resolves when it is
@@ -185,12 +230,15 @@ impl Producer {
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
         }
+        if let Some(e) = s.fenced.lock().as_ref() {
+            return Err(e.clone());
+        }
         let size = { check_record(record.key.as_deref(), &record.value, &record.header_refs())? };
         let permit = self.reserve(size).await?;
         loop {
             if let Some(queue) = self.route(log, &record, size)? {
                 let (done, rx) = oneshot::channel();
-                let item = Item::Record(Queued { record, size, done, _permit: permit });
+                let item = Item::Record(Queued { record, size, done, permit });
                 queue.push(item, size, s.cfg.batch_size)?;
                 return Ok(DeliveryFuture { rx });
             }
@@ -230,13 +278,7 @@ impl Producer {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let queue = WorkerQueue { tx, signal: Arc::default() };
-        let worker = Worker {
-            shared: Arc::clone(&self.shared),
-            log: Arc::from(log),
-            partition,
-            rx,
-            signal: Arc::clone(&queue.signal),
-        };
+        let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, rx, Arc::clone(&queue.signal));
         tokio::spawn(worker.run());
         *slot = Some(queue.clone());
         Ok(Some(queue))
@@ -322,171 +364,5 @@ impl Producer {
         self.shared.routes.lock().clear();
         self.shared.buffer.close();
         r
-    }
-}
-
-/// One partition's batch under construction.
-struct Building {
-    builder: BatchBuilder,
-    waiting: Vec<(oneshot::Sender<Result<RecordMetadata>>, i64, OwnedSemaphorePermit)>,
-    /// When the batch started: linger and the delivery timeout count from here.
-    started: Instant,
-    /// Timestamp for records without one (read once per batch and per wait).
-    now_ms: i64,
-    flushes: Vec<oneshot::Sender<()>>,
-}
-
-/// One partition's sender task.
-struct Worker {
-    shared: Arc<Shared>,
-    log: Arc<str>,
-    partition: u32,
-    rx: mpsc::UnboundedReceiver<Item>,
-    signal: Arc<Signal>,
-}
-
-impl Worker {
-    async fn run(mut self) {
-        let mut carry: Option<Item> = None;
-        loop {
-            let first = match carry.take() {
-                Some(i) => i,
-                None => match self.recv().await {
-                    Some(i) => i,
-                    None => return,
-                },
-            };
-            let first = match first {
-                Item::Flush(done) => {
-                    let _ = done.send(());
-                    continue;
-                }
-                Item::Record(q) => q,
-            };
-            let mut b = Building {
-                builder: BatchBuilder::new(self.shared.cfg.batch_size.min(1 << 20) + 1024),
-                waiting: Vec::new(),
-                started: Instant::now(),
-                now_ms: now_ms(),
-                flushes: Vec::new(),
-            };
-            add(&mut b, first);
-            carry = self.fill(&mut b).await;
-            send_batch(&self.shared, &self.log, self.partition, b).await;
-        }
-    }
-
-    fn took(&self, item: &Item) {
-        if let Item::Record(q) = item {
-            self.signal.queued_bytes.fetch_sub(q.size, Ordering::AcqRel);
-        }
-    }
-
-    async fn recv(&mut self) -> Option<Item> {
-        let item = self.rx.recv().await?;
-        self.took(&item);
-        Some(item)
-    }
-
-    fn try_recv(&mut self) -> std::result::Result<Item, mpsc::error::TryRecvError> {
-        let item = self.rx.try_recv()?;
-        self.took(&item);
-        Ok(item)
-    }
-
-    /// Adds queued records until the batch is full, a flush arrives, or the
-    /// linger deadline passes with the queue empty. Returns a record that did
-    /// not fit.
-    async fn fill(&mut self, b: &mut Building) -> Option<Item> {
-        let (batch_size, linger) = (self.shared.cfg.batch_size, self.shared.cfg.linger);
-        let deadline = b.started + linger;
-        loop {
-            if b.builder.size_bytes() >= batch_size || !b.flushes.is_empty() {
-                return None;
-            }
-            let item = match self.try_recv() {
-                Ok(i) => i,
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if Instant::now() >= deadline {
-                        return None;
-                    }
-                    // Sleep through the linger unless a batch's worth arrives first.
-                    tokio::select! {
-                        _ = self.signal.full.notified() => {}
-                        _ = tokio::time::sleep_until(deadline) => {}
-                    }
-                    b.now_ms = now_ms();
-                    continue;
-                }
-            };
-            match item {
-                Item::Flush(done) => b.flushes.push(done),
-                Item::Record(q) => {
-                    if b.builder.size_bytes() + q.size > batch_size && b.builder.record_count() > 0 {
-                        return Some(Item::Record(q));
-                    }
-                    add(b, q);
-                }
-            }
-        }
-    }
-}
-
-fn add(b: &mut Building, q: Queued) {
-    let r = &q.record;
-    let ts = r.timestamp.unwrap_or(b.now_ms);
-    match b.builder.push(ts, r.key.as_deref(), &r.value, &r.header_refs()) {
-        Ok(()) => b.waiting.push((q.done, ts, q._permit)),
-        Err(e) => {
-            let _ = q.done.send(Err(e.into()));
-        }
-    }
-}
-
-async fn send_batch(shared: &Shared, log: &Arc<str>, partition: u32, b: Building) {
-    if b.builder.record_count() > 0 {
-        let deadline = b.started + shared.cfg.delivery_timeout;
-        let encoded = b.builder.finish();
-        let result = deliver(shared, log, partition, &encoded, deadline).await;
-        let config = shared.client.cached_metadata(log).await.map(|m| m.config).unwrap_or_default();
-        for (i, (done, ts, _permit)) in b.waiting.into_iter().enumerate() {
-            let r = match &result {
-                Ok(ack) => Ok(RecordMetadata {
-                    log: Arc::clone(log),
-                    partition,
-                    offset: ack.base_offset + i as u64,
-                    epoch: ack.epoch,
-                    timestamp: ack.timestamp_for(ts, &config),
-                }),
-                Err(e) => Err(e.clone()),
-            };
-            let _ = done.send(r);
-        }
-    }
-    for f in b.flushes {
-        let _ = f.send(());
-    }
-}
-
-async fn deliver(shared: &Shared, log: &str, partition: u32, batch: &[u8], deadline: Instant) -> Result<Ack> {
-    let request_timeout = shared.client.inner.config.request_timeout;
-    loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(Error::new(
-                ErrorCode::Timeout,
-                format!("not acknowledged within delivery_timeout ({:?})", shared.cfg.delivery_timeout),
-            ));
-        }
-        let timeout = request_timeout.min(remaining);
-        match shared.client.produce_batch(log, partition, batch, timeout).await {
-            Ok(ack) => return Ok(ack),
-            Err(e) if e.is_retriable() && remaining > shared.cfg.retry_backoff => {
-                tracing::debug!(log, partition, error = %e, "retrying batch");
-                tokio::time::sleep(shared.cfg.retry_backoff.min(Duration::from_secs(1))).await;
-            }
-            Err(e) => return Err(e),
-        }
     }
 }

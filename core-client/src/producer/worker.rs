@@ -1,0 +1,404 @@
+//! One partition's sender: builds batches from its queue, stamps each with
+//! the producer identity and VLSN, and keeps up to `max_in_flight` batches in
+//! flight.
+//!
+//! Batches of one partition can reach the server out of order (each request
+//! is its own QUIC stream and is served concurrently). The server answers a
+//! batch that arrives before its predecessor with `OutOfOrderSequence`; the
+//! sender then waits for the earlier batches to resolve and sends it again,
+//! so the log holds them in send order. A retried batch that was in fact
+//! written is answered with its original offsets and written only once.
+//!
+//! When a batch fails for good (its delivery timeout, or an error no retry
+//! fixes) the partition's sequence may have a hole the server will never
+//! accept: the batches after it fail too, and once nothing is in flight the
+//! sender continues under a fresh producer id starting again at VLSN 0.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyralog_protocol::batch::BatchBuilder;
+use pyralog_protocol::ErrorCode;
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use super::{Item, Queued, Shared, Signal};
+use crate::client::Ack;
+use crate::error::{Error, Result};
+use crate::record::{now_ms, ProducerIdentity, RecordMetadata};
+
+/// One partition's batch under construction.
+struct Building {
+    builder: BatchBuilder,
+    waiting: Vec<(oneshot::Sender<Result<RecordMetadata>>, i64, OwnedSemaphorePermit)>,
+    /// When the batch started: linger and the delivery timeout count from here.
+    started: Instant,
+    /// Timestamp for records without one (read once per batch and per wait).
+    now_ms: i64,
+    flushes: Vec<oneshot::Sender<()>>,
+}
+
+/// Where a partition's VLSN sequence stands.
+#[derive(Clone, Copy)]
+struct Sequence {
+    identity: ProducerIdentity,
+    next_vlsn: u64,
+}
+
+/// The batches of one partition in flight.
+///
+/// A slot is freed only when every earlier batch has resolved too, so the
+/// batches sent since the oldest unresolved one never exceed
+/// `max_in_flight`: the server still remembers that oldest batch when its
+/// retry arrives, however many later batches were acknowledged meanwhile.
+struct Pipeline {
+    slots: Arc<Semaphore>,
+    max_in_flight: u32,
+    window: Mutex<Window>,
+    resolved: Notify,
+    /// A batch failed for good: the sequence needs a fresh producer id.
+    broken: AtomicBool,
+}
+
+#[derive(Default)]
+struct Window {
+    /// Base VLSNs of batches sent and not yet resolved.
+    unresolved: BTreeSet<u64>,
+    /// Slots of resolved batches that wait for an earlier one to resolve.
+    parked: BTreeMap<u64, OwnedSemaphorePermit>,
+}
+
+impl Pipeline {
+    fn has_earlier(&self, vlsn: u64) -> bool {
+        self.window.lock().unresolved.first().is_some_and(|first| *first < vlsn)
+    }
+
+    fn sent(&self, vlsn: u64) {
+        self.window.lock().unresolved.insert(vlsn);
+    }
+
+    /// Marks a batch resolved and frees every slot no earlier batch holds back.
+    fn resolve(&self, vlsn: u64, slot: OwnedSemaphorePermit) {
+        let freed = {
+            let mut w = self.window.lock();
+            w.unresolved.remove(&vlsn);
+            w.parked.insert(vlsn, slot);
+            match w.unresolved.first().copied() {
+                Some(oldest) => {
+                    let held = w.parked.split_off(&oldest);
+                    std::mem::replace(&mut w.parked, held)
+                }
+                None => std::mem::take(&mut w.parked),
+            }
+        };
+        drop(freed);
+        self.resolved.notify_waiters();
+    }
+
+    /// Waits until no batch before `vlsn` is unresolved, or `deadline`.
+    async fn wait_for_earlier(&self, vlsn: u64, deadline: Instant) {
+        loop {
+            let notified = self.resolved.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.has_earlier(vlsn) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until nothing is in flight.
+    async fn drain(&self) {
+        if let Ok(all) = self.slots.acquire_many(self.max_in_flight).await {
+            drop(all);
+        }
+    }
+}
+
+/// One partition's sender task.
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    log: Arc<str>,
+    partition: u32,
+    rx: mpsc::UnboundedReceiver<Item>,
+    signal: Arc<Signal>,
+    pipeline: Arc<Pipeline>,
+    sequence: Option<Sequence>,
+}
+
+impl Worker {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        log: Arc<str>,
+        partition: u32,
+        rx: mpsc::UnboundedReceiver<Item>,
+        signal: Arc<Signal>,
+    ) -> Self {
+        let max_in_flight = shared.cfg.max_in_flight as u32;
+        let pipeline = Arc::new(Pipeline {
+            slots: Arc::new(Semaphore::new(max_in_flight as usize)),
+            max_in_flight,
+            window: Mutex::new(Window::default()),
+            resolved: Notify::new(),
+            broken: AtomicBool::new(false),
+        });
+        Worker { shared, log, partition, rx, signal, pipeline, sequence: None }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut carry: Option<Item> = None;
+        loop {
+            let first = match carry.take() {
+                Some(i) => i,
+                None => match self.recv().await {
+                    Some(i) => i,
+                    None => return,
+                },
+            };
+            let first = match first {
+                Item::Flush(done) => {
+                    self.pipeline.drain().await;
+                    let _ = done.send(());
+                    continue;
+                }
+                Item::Record(q) => q,
+            };
+            let mut b = Building {
+                builder: BatchBuilder::new(self.shared.cfg.batch_size.min(1 << 20) + 1024),
+                waiting: Vec::new(),
+                started: Instant::now(),
+                now_ms: now_ms(),
+                flushes: Vec::new(),
+            };
+            add(&mut b, first);
+            carry = self.fill(&mut b).await;
+            self.dispatch(b).await;
+        }
+    }
+
+    fn took(&self, item: &Item) {
+        if let Item::Record(q) = item {
+            self.signal.queued_bytes.fetch_sub(q.size, Ordering::AcqRel);
+        }
+    }
+
+    async fn recv(&mut self) -> Option<Item> {
+        let item = self.rx.recv().await?;
+        self.took(&item);
+        Some(item)
+    }
+
+    fn try_recv(&mut self) -> std::result::Result<Item, mpsc::error::TryRecvError> {
+        let item = self.rx.try_recv()?;
+        self.took(&item);
+        Ok(item)
+    }
+
+    /// Adds queued records until the batch is full, a flush arrives, or the
+    /// linger deadline passes with the queue empty. Returns a record that did
+    /// not fit.
+    async fn fill(&mut self, b: &mut Building) -> Option<Item> {
+        let (batch_size, linger) = (self.shared.cfg.batch_size, self.shared.cfg.linger);
+        let deadline = b.started + linger;
+        loop {
+            if b.builder.size_bytes() >= batch_size || !b.flushes.is_empty() {
+                return None;
+            }
+            let item = match self.try_recv() {
+                Ok(i) => i,
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if Instant::now() >= deadline {
+                        return None;
+                    }
+                    // Sleep through the linger unless a batch's worth arrives first.
+                    tokio::select! {
+                        _ = self.signal.full.notified() => {}
+                        _ = tokio::time::sleep_until(deadline) => {}
+                    }
+                    b.now_ms = now_ms();
+                    continue;
+                }
+            };
+            match item {
+                Item::Flush(done) => b.flushes.push(done),
+                Item::Record(q) => {
+                    if b.builder.size_bytes() + q.size > batch_size && b.builder.record_count() > 0 {
+                        return Some(Item::Record(q));
+                    }
+                    add(b, q);
+                }
+            }
+        }
+    }
+
+    /// Stamps the batch, waits for an in-flight slot, and hands the batch to
+    /// its own send task; a flush in the batch waits for everything in flight.
+    async fn dispatch(&mut self, mut b: Building) {
+        let flushes = std::mem::take(&mut b.flushes);
+        if b.builder.record_count() > 0 {
+            // Before taking a slot: a reset waits for every slot to be free.
+            match self.prepare_sequence().await {
+                Ok(()) => {
+                    let slot = Arc::clone(&self.pipeline.slots).acquire_owned().await.expect("never closed");
+                    let vlsn = self.stamp(&mut b);
+                    let send = Send {
+                        shared: Arc::clone(&self.shared),
+                        pipeline: Arc::clone(&self.pipeline),
+                        log: Arc::clone(&self.log),
+                        partition: self.partition,
+                        vlsn,
+                    };
+                    tokio::spawn(send.run(b, slot));
+                }
+                Err(e) => fail(b, &e),
+            }
+        }
+        if !flushes.is_empty() {
+            self.pipeline.drain().await;
+            for f in flushes {
+                let _ = f.send(());
+            }
+        }
+    }
+
+    /// The producer identity for the first batch; after a batch failed for
+    /// good, once nothing is in flight, a fresh producer id (the old sequence
+    /// may have a hole the server never accepts).
+    async fn prepare_sequence(&mut self) -> Result<()> {
+        if !self.shared.cfg.idempotence {
+            return Ok(());
+        }
+        if !self.pipeline.broken.load(Ordering::Acquire) {
+            if self.sequence.is_none() {
+                self.sequence = Some(Sequence { identity: self.shared.identity().await?, next_vlsn: 0 });
+            }
+            return Ok(());
+        }
+        self.pipeline.drain().await;
+        let fresh = self.shared.client.init_producer(None).await?;
+        self.pipeline.broken.store(false, Ordering::Release);
+        tracing::debug!(log = %self.log, partition = self.partition, producer = fresh.id, "continuing under a fresh producer id");
+        self.sequence = Some(Sequence { identity: fresh, next_vlsn: 0 });
+        Ok(())
+    }
+
+    /// Sets the batch's producer fields; returns its base VLSN (`None`
+    /// without idempotence).
+    fn stamp(&mut self, b: &mut Building) -> Option<u64> {
+        let seq = self.sequence.as_mut().filter(|_| self.shared.cfg.idempotence)?;
+        let vlsn = seq.next_vlsn;
+        b.builder.set_producer(seq.identity.id, seq.identity.epoch, vlsn);
+        seq.next_vlsn += u64::from(b.builder.record_count());
+        self.pipeline.sent(vlsn);
+        Some(vlsn)
+    }
+}
+
+fn add(b: &mut Building, q: Queued) {
+    let r = &q.record;
+    let ts = r.timestamp.unwrap_or(b.now_ms);
+    match b.builder.push(ts, r.key.as_deref(), &r.value, &r.header_refs()) {
+        Ok(()) => b.waiting.push((q.done, ts, q.permit)),
+        Err(e) => {
+            let _ = q.done.send(Err(e.into()));
+        }
+    }
+}
+
+fn fail(b: Building, e: &Error) {
+    for (done, _, _) in b.waiting {
+        let _ = done.send(Err(e.clone()));
+    }
+}
+
+/// One batch's delivery.
+struct Send {
+    shared: Arc<Shared>,
+    pipeline: Arc<Pipeline>,
+    log: Arc<str>,
+    partition: u32,
+    vlsn: Option<u64>,
+}
+
+impl Send {
+    async fn run(self, b: Building, slot: OwnedSemaphorePermit) {
+        let deadline = b.started + self.shared.cfg.delivery_timeout;
+        let encoded = b.builder.finish();
+        let result = self.deliver(&encoded, deadline).await;
+        match self.vlsn {
+            Some(vlsn) => {
+                if result.is_err() {
+                    self.pipeline.broken.store(true, Ordering::Release);
+                }
+                self.pipeline.resolve(vlsn, slot);
+            }
+            None => drop(slot),
+        }
+        if let Err(e) = &result {
+            if e.code() == ErrorCode::ProducerFenced {
+                self.shared.fence(e);
+            }
+        }
+        let config = self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default();
+        for (i, (done, ts, _permit)) in b.waiting.into_iter().enumerate() {
+            let r = match &result {
+                Ok(ack) => Ok(RecordMetadata {
+                    log: Arc::clone(&self.log),
+                    partition: self.partition,
+                    offset: ack.base_offset + i as u64,
+                    epoch: ack.epoch,
+                    timestamp: ack.timestamp_for(ts, &config),
+                }),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = done.send(r);
+        }
+    }
+
+    async fn deliver(&self, batch: &[u8], deadline: Instant) -> Result<Ack> {
+        let (shared, log, partition) = (&self.shared, &*self.log, self.partition);
+        let request_timeout = shared.client.inner.config.request_timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!("not acknowledged within delivery_timeout ({:?})", shared.cfg.delivery_timeout),
+                ));
+            }
+            let timeout = request_timeout.min(remaining);
+            // An earlier batch may land (and resolve) while this one is being
+            // refused for overtaking it: what counts is the state at sending.
+            let earlier_at_send = self.earlier_in_flight();
+            match shared.client.produce_batch(log, partition, batch, timeout).await {
+                Ok(ack) => return Ok(ack),
+                Err(e) if overtook(&e) && (earlier_at_send || self.earlier_in_flight()) => {
+                    // Overtook its predecessor: send again once that one resolved.
+                    self.pipeline.wait_for_earlier(self.vlsn.unwrap_or(0), deadline).await;
+                }
+                Err(e) if e.is_retriable() && remaining > shared.cfg.retry_backoff => {
+                    tracing::debug!(log, partition, error = %e, "retrying batch");
+                    tokio::time::sleep(shared.cfg.retry_backoff.min(Duration::from_secs(1))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn earlier_in_flight(&self) -> bool {
+        self.vlsn.is_some_and(|v| self.pipeline.has_earlier(v))
+    }
+}
+
+/// What the server answers a batch that arrived before its predecessor
+/// (`UnknownProducer` when even the producer's first batch has not landed).
+fn overtook(e: &Error) -> bool {
+    matches!(e.code(), ErrorCode::OutOfOrderSequence | ErrorCode::UnknownProducer)
+}
