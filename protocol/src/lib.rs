@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod error;
 pub mod frame;
+pub mod group;
 pub mod limits;
 pub mod log_id;
 pub mod model;

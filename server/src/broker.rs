@@ -15,6 +15,7 @@ use pyralog_protocol::model::{
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::config::{Flush, ServerConfig};
+use crate::groups::{Groups, OFFSETS_LOG};
 use crate::meta::{Command, MetadataStore, StoredLog};
 use crate::partition::{now_ms, FlushMode, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
@@ -51,6 +52,8 @@ pub struct Broker {
     /// Serializes admin changes so metadata and open partitions agree.
     admin: tokio::sync::Mutex<()>,
     pub producer_ids: ProducerIds,
+    /// Consumer groups, set once the offsets log is open.
+    groups: std::sync::OnceLock<Arc<Groups>>,
     /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
     produce_responses: std::sync::atomic::AtomicU64,
 }
@@ -81,6 +84,7 @@ impl Broker {
             logs: RwLock::new(HashMap::new()),
             admin: tokio::sync::Mutex::new(()),
             producer_ids,
+            groups: std::sync::OnceLock::new(),
             produce_responses: std::sync::atomic::AtomicU64::new(0),
         });
         let stored: Vec<StoredLog> = broker.meta.lock().logs().cloned().collect();
@@ -89,7 +93,26 @@ impl Broker {
             broker.logs.write().insert(log.name.clone(), handle);
         }
         broker.create_declared_logs().await?;
+        broker.open_groups().await?;
         Ok(broker)
+    }
+
+    async fn open_groups(&self) -> anyhow::Result<()> {
+        if self.log(OFFSETS_LOG).is_err() {
+            let config = LogConfig { flush_policy: FlushPolicy::Always, ..LogConfig::default() };
+            self.create_log(OFFSETS_LOG, 1, 1, config, true)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating {OFFSETS_LOG}: {e}"))?;
+        }
+        let partition = self.log(OFFSETS_LOG).and_then(|h| h.partition(0)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let groups = Groups::open(partition).map_err(|e| anyhow::anyhow!("replaying {OFFSETS_LOG}: {e}"))?;
+        let _ = self.groups.set(groups);
+        Ok(())
+    }
+
+    /// The consumer groups.
+    pub fn groups(&self) -> &Arc<Groups> {
+        self.groups.get().expect("opened with the broker")
     }
 
     async fn create_declared_logs(&self) -> anyhow::Result<()> {
@@ -196,8 +219,10 @@ impl Broker {
     }
 
     /// Every log's metadata, sorted by name.
+    /// Internal logs (`__` names) are left out.
     pub fn list(&self) -> Vec<LogMetadata> {
-        let mut v: Vec<_> = self.logs.read().values().map(|h| self.metadata(h)).collect();
+        let mut v: Vec<_> =
+            self.logs.read().iter().filter(|(name, _)| !is_internal(name)).map(|(_, h)| self.metadata(h)).collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
@@ -354,6 +379,9 @@ impl Broker {
     /// # Errors
     /// `LogNotFound`, `StorageError`.
     pub async fn delete_log(&self, name: &str) -> Result<(), ProtocolError> {
+        if is_internal(name) {
+            return Err(err(ErrorCode::ReservedLogName, format!("internal log {name:?} cannot be deleted")));
+        }
         let _admin = self.admin.lock().await;
         let h = self.log(name)?;
         h.stored.write().state = LogState::Deleting;

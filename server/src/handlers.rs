@@ -19,6 +19,7 @@ use pyralog_protocol::pyralog_capnp::{request, response, OffsetSpec};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::broker::Broker;
+use crate::group_handlers::{self, GroupReq, GroupResp};
 use crate::partition::{Appended, Partition};
 use crate::producer_ids::ProducerIdentity;
 use crate::storage::producers::BatchProducer;
@@ -49,6 +50,7 @@ enum Req {
     Fetch(FetchReq),
     ListOffsets { log: String, partition: u32, spec: OffsetSpec, timestamp_ms: i64 },
     InitProducer(ProducerIdentity),
+    Group(GroupReq),
 }
 
 struct FetchReq {
@@ -74,6 +76,7 @@ enum Resp {
     Fetch(Vec<Fetched>),
     ListOffsets { offset: u64, epoch: u64, timestamp_ms: i64 },
     InitProducer(ProducerIdentity),
+    Group(GroupResp),
 }
 
 struct Fetched {
@@ -210,7 +213,10 @@ fn decode(bytes: &[u8]) -> Result<Req> {
             let r = r.map_err(malformed)?;
             Req::InitProducer(ProducerIdentity { id: r.get_producer_id(), epoch: r.get_producer_epoch() })
         }
-        _ => return Err(err(ErrorCode::InvalidRequest, "consumer-group requests are not served by this server")),
+        other => match group_handlers::decode(other)? {
+            Some(g) => Req::Group(g),
+            None => return Err(err(ErrorCode::InvalidRequest, "request type not served")),
+        },
     })
 }
 
@@ -256,6 +262,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
         }
         Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume))?),
+        Req::Group(g) => Resp::Group(group_handlers::execute(broker, g).await?),
     })
 }
 
@@ -407,6 +414,7 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
             b.set_leader_epoch(epoch);
             b.set_timestamp_ms(timestamp_ms);
         }
+        Resp::Group(g) => group_handlers::encode(g, root),
         Resp::InitProducer(id) => {
             let mut b = root.init_init_producer();
             b.set_producer_id(id.id);

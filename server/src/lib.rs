@@ -2,6 +2,8 @@
 
 pub mod broker;
 pub mod config;
+pub mod group_handlers;
+pub mod groups;
 pub mod handlers;
 pub mod meta;
 pub mod partition;
@@ -47,7 +49,8 @@ impl Server {
         let in_flight = Arc::new(service::InFlight::default());
         let accept_task =
             tokio::spawn(service::serve(Arc::clone(&broker), endpoint.clone(), Arc::clone(&in_flight), rx.clone()));
-        let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx));
+        let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
+        tokio::spawn(group_clock(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
     }
 
@@ -66,6 +69,17 @@ impl Server {
         self.broker.shutdown().await;
         self.endpoint.close(0u32.into(), b"server shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+    }
+}
+
+/// Drives group session timeouts and rebalance deadlines.
+async fn group_clock(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(groups::TICK_MS));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => broker.groups().tick(),
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -1,0 +1,236 @@
+//! Consumer groups: the coordinator state machine driven by requests and a
+//! clock tick, and committed offsets stored durably in the internal log
+//! `__consumer_offsets` (one record per committed partition, replayed on
+//! start; the last record of a key wins).
+//!
+//! Offset record: key `group \0 log \0 partition` (decimal), value
+//! `offset u64 LE` followed by the commit metadata (UTF-8).
+
+pub mod coordinator;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pyralog_protocol::batch::{BatchBuilder, BatchIter, BatchView};
+use pyralog_protocol::limits::{MAX_COMMIT_METADATA_BYTES, MAX_OFFSET_COMMIT_PARTITIONS, MAX_REBALANCE_TIMEOUT_MS};
+use pyralog_protocol::{ErrorCode, ProtocolError};
+
+use self::coordinator::{Coordinator, Join, Joined, LogPartitions, Pending};
+use crate::partition::{now_ms, Partition};
+use crate::storage::producers::BatchProducer;
+
+/// The internal log holding committed offsets.
+pub const OFFSETS_LOG: &str = "__consumer_offsets";
+/// How often sessions and rebalance deadlines are checked.
+pub const TICK_MS: u64 = 100;
+/// Extra wait past a rebalance timeout before a join or sync gives up.
+const WAIT_GRACE_MS: u64 = 5_000;
+/// Bytes read per step when replaying the offsets log.
+const REPLAY_READ_BYTES: usize = 4 * 1024 * 1024;
+/// Durability wait for an offset commit.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub use pyralog_protocol::group::PartitionOffset as Committed;
+
+type OffsetKey = (String, String, u32);
+
+/// Every group's membership and committed offsets.
+pub struct Groups {
+    coordinator: Mutex<Coordinator>,
+    offsets: Mutex<BTreeMap<OffsetKey, (u64, String)>>,
+    offsets_log: Arc<Partition>,
+    /// Commits are written to the offsets log one at a time, in the order
+    /// they are applied.
+    commit_order: tokio::sync::Mutex<()>,
+    started: Instant,
+}
+
+fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
+    ProtocolError::new(code, msg)
+}
+
+fn offset_key(group: &str, log: &str, partition: u32) -> Vec<u8> {
+    format!("{group}\0{log}\0{partition}").into_bytes()
+}
+
+fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(OffsetKey, (u64, String))> {
+    let key = std::str::from_utf8(key).ok()?;
+    let mut parts = key.split('\0');
+    let (group, log, partition) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
+    let offset = u64::from_le_bytes(value.get(..8)?.try_into().ok()?);
+    let metadata = String::from_utf8(value[8..].to_vec()).ok()?;
+    Some(((group.to_owned(), log.to_owned(), partition), (offset, metadata)))
+}
+
+async fn waited<T>(rx: Pending<T>, limit_ms: u64) -> Result<T, ProtocolError> {
+    match tokio::time::timeout(Duration::from_millis(limit_ms), rx).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Err(err(ErrorCode::RebalanceInProgress, "the group changed while waiting; rejoin")),
+        Err(_) => Err(err(ErrorCode::Timeout, format!("the group did not settle within {limit_ms} ms"))),
+    }
+}
+
+impl Groups {
+    /// Replays the committed offsets from the offsets log's partition 0.
+    ///
+    /// # Errors
+    /// A damaged offsets log.
+    pub fn open(offsets_log: Arc<Partition>) -> Result<Arc<Groups>, ProtocolError> {
+        let mut offsets = BTreeMap::new();
+        let mut at = offsets_log.log_start_offset();
+        while at < offsets_log.high_watermark() {
+            let slice = offsets_log.read(at, REPLAY_READ_BYTES)?;
+            if slice.bytes().is_empty() {
+                break;
+            }
+            for batch in BatchIter::new(slice.bytes()) {
+                let batch = batch?;
+                for r in batch.records() {
+                    let r = r?;
+                    if let Some((k, v)) = r.key.and_then(|k| parse_offset_record(k, r.value)) {
+                        offsets.insert(k, v);
+                    }
+                    at = r.offset + 1;
+                }
+            }
+        }
+        tracing::debug!(committed = offsets.len(), "replayed committed offsets");
+        Ok(Arc::new(Groups {
+            coordinator: Mutex::new(Coordinator::default()),
+            offsets: Mutex::new(offsets),
+            offsets_log,
+            commit_order: tokio::sync::Mutex::new(()),
+            started: Instant::now(),
+        }))
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    pub fn coordinator(&self) -> parking_lot::MutexGuard<'_, Coordinator> {
+        self.coordinator.lock()
+    }
+
+    pub fn tick(&self) {
+        let now = self.now_ms();
+        self.coordinator.lock().tick(now);
+    }
+
+    /// # Errors
+    /// As [`Coordinator::join`], or `Timeout`.
+    pub async fn join(&self, j: Join) -> Result<Joined, ProtocolError> {
+        let limit = u64::from(j.rebalance_timeout_ms.max(j.session_timeout_ms)) + WAIT_GRACE_MS;
+        let rx = self.coordinator.lock().join(j, self.now_ms())?;
+        waited(rx, limit).await
+    }
+
+    /// # Errors
+    /// As [`Coordinator::sync`], or `Timeout`.
+    pub async fn sync(
+        &self,
+        group: &str,
+        generation: i32,
+        member_id: &str,
+        assignments: Vec<(String, Vec<LogPartitions>)>,
+    ) -> Result<Vec<LogPartitions>, ProtocolError> {
+        let rx = self.coordinator.lock().sync(group, generation, member_id, assignments, self.now_ms())?;
+        waited(rx, u64::from(MAX_REBALANCE_TIMEOUT_MS) + WAIT_GRACE_MS).await
+    }
+
+    /// # Errors
+    /// As [`Coordinator::heartbeat`].
+    pub fn heartbeat(&self, group: &str, generation: i32, member_id: &str) -> Result<(), ProtocolError> {
+        let now = self.now_ms();
+        self.coordinator.lock().heartbeat(group, generation, member_id, now)
+    }
+
+    /// # Errors
+    /// As [`Coordinator::leave`].
+    pub fn leave(&self, group: &str, member_id: &str) -> Result<(), ProtocolError> {
+        let now = self.now_ms();
+        self.coordinator.lock().leave(group, member_id, now)
+    }
+
+    /// Stores offsets durably, then makes them visible to `fetch`.
+    ///
+    /// # Errors
+    /// As [`Coordinator::check_commit`]; `InvalidRequest` (too many
+    /// partitions, metadata too long); `StorageError`, `Timeout`.
+    pub async fn commit(
+        &self,
+        group: &str,
+        generation: i32,
+        member_id: &str,
+        offsets: Vec<Committed>,
+    ) -> Result<Vec<Committed>, ProtocolError> {
+        if offsets.len() > MAX_OFFSET_COMMIT_PARTITIONS {
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "commit names {} partitions; MAX_OFFSET_COMMIT_PARTITIONS is {MAX_OFFSET_COMMIT_PARTITIONS}",
+                    offsets.len()
+                ),
+            ));
+        }
+        if let Some(c) = offsets.iter().find(|c| c.metadata.len() > MAX_COMMIT_METADATA_BYTES) {
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "commit metadata of {}/{} exceeds MAX_COMMIT_METADATA_BYTES ({MAX_COMMIT_METADATA_BYTES})",
+                    c.log, c.partition
+                ),
+            ));
+        }
+        self.coordinator.lock().check_commit(group, generation, member_id)?;
+        if offsets.is_empty() {
+            return Ok(offsets);
+        }
+        let mut builder = BatchBuilder::new(offsets.len() * 64);
+        let ts = now_ms();
+        for c in &offsets {
+            let mut value = c.offset.to_le_bytes().to_vec();
+            value.extend_from_slice(c.metadata.as_bytes());
+            builder.push(ts, Some(&offset_key(group, &c.log, c.partition)), &value, &[])?;
+        }
+        let mut batch = builder.finish();
+        let who = BatchProducer::of(&BatchView::new(&batch)?);
+        let _in_order = self.commit_order.lock().await;
+        self.offsets_log.append(&mut batch, who, 0, COMMIT_TIMEOUT).await?;
+        let mut stored = self.offsets.lock();
+        for c in &offsets {
+            stored.insert((group.to_owned(), c.log.clone(), c.partition), (c.offset, c.metadata.clone()));
+        }
+        Ok(offsets)
+    }
+
+    /// Committed offsets of a group: of the named partitions, or all.
+    pub fn fetch(&self, group: &str, partitions: &[LogPartitions]) -> Vec<Committed> {
+        let stored = self.offsets.lock();
+        let from = (group.to_owned(), String::new(), 0);
+        stored
+            .range(from..)
+            .take_while(|((g, _, _), _)| g == group)
+            .filter(|((_, log, p), _)| {
+                partitions.is_empty() || partitions.iter().any(|lp| lp.log == *log && lp.partitions.contains(p))
+            })
+            .map(|((_, log, p), (offset, metadata))| Committed {
+                log: log.clone(),
+                partition: *p,
+                offset: *offset,
+                metadata: metadata.clone(),
+            })
+            .collect()
+    }
+
+    /// Names of every group with members or committed offsets.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.coordinator.lock().groups().map(|(n, _)| n.clone()).collect();
+        names.extend(self.offsets.lock().keys().map(|(g, _, _)| g.clone()));
+        names.sort();
+        names.dedup();
+        names
+    }
+}
