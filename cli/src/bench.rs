@@ -183,7 +183,7 @@ async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
         bytes += records.iter().map(|r| r.value.len() as u64).sum::<u64>();
     }
     let elapsed = start.elapsed();
-    consumer.close();
+    consumer.close().await;
     let rate = n as f64 / elapsed.as_secs_f64();
     let mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
     println!(

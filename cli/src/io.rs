@@ -132,7 +132,7 @@ pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
         out.flush()?;
     }
     out.flush()?;
-    consumer.close();
+    consumer.close().await;
     Ok(())
 }
 

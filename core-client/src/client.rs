@@ -91,7 +91,7 @@ impl Client {
         self.call_within(req, self.inner.config.request_timeout, read).await
     }
 
-    async fn call_within<T>(
+    pub(crate) async fn call_within<T>(
         &self,
         req: Vec<u8>,
         timeout: Duration,

@@ -121,6 +121,24 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u32,
     /// Longest the server holds a fetch waiting for data.
     pub fetch_max_wait: Duration,
+    /// The consumer group `subscribe` joins; `None` for `assign` only.
+    pub group_id: Option<String>,
+    /// Static membership: a stable id that keeps the member's partitions
+    /// across a restart within the session timeout.
+    pub group_instance_id: Option<String>,
+    /// The coordinator expels a member silent for this long.
+    pub session_timeout: Duration,
+    /// How often the member heartbeats (well below the session timeout).
+    pub heartbeat_interval: Duration,
+    /// Longest a rebalance waits for every member to rejoin.
+    pub rebalance_timeout: Duration,
+    /// Assignors offered, in preference order (`cooperative-sticky`,
+    /// `range`, `roundrobin`).
+    pub assignors: Vec<String>,
+    /// Commit positions every `auto_commit_interval`, before partitions are
+    /// revoked, and on close.
+    pub enable_auto_commit: bool,
+    pub auto_commit_interval: Duration,
 }
 
 impl Default for ConsumerConfig {
@@ -131,6 +149,14 @@ impl Default for ConsumerConfig {
             fetch_max_bytes: 16 * 1024 * 1024,
             max_partition_fetch_bytes: 4 * 1024 * 1024,
             fetch_max_wait: Duration::from_millis(500),
+            group_id: None,
+            group_instance_id: None,
+            session_timeout: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(3),
+            rebalance_timeout: Duration::from_secs(30),
+            assignors: crate::group::assignor::ALL.iter().map(|s| (*s).to_owned()).collect(),
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_secs(5),
         }
     }
 }

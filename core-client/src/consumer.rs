@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use crate::client::{Client, FetchSpec, Fetched};
 use crate::config::{ConsumerConfig, OffsetReset};
 use crate::error::{Error, Result};
+use crate::group::GroupSession;
 use crate::record::{ConsumerRecord, LogOffset, LogPartition};
 use crate::wire;
 
@@ -44,20 +45,30 @@ type Prefetch = (Vec<FetchSpec>, JoinHandle<Result<Vec<Fetched>>>);
 /// Reads assigned partitions. Not shared between tasks: wrap it in a mutex
 /// to do so.
 pub struct Consumer {
-    client: Client,
-    cfg: ConsumerConfig,
+    pub(crate) client: Client,
+    pub(crate) cfg: ConsumerConfig,
     parts: BTreeMap<LogPartition, PartState>,
     buffer: VecDeque<ConsumerRecord>,
     prefetch: Option<Prefetch>,
     closed: bool,
+    /// Set by `subscribe`: the group membership that decides the assignment.
+    pub(crate) group: Option<GroupSession>,
 }
 
 impl Consumer {
     pub(crate) fn new(client: Client, cfg: ConsumerConfig) -> Self {
-        Consumer { client, cfg, parts: BTreeMap::new(), buffer: VecDeque::new(), prefetch: None, closed: false }
+        Consumer {
+            client,
+            cfg,
+            parts: BTreeMap::new(),
+            buffer: VecDeque::new(),
+            prefetch: None,
+            closed: false,
+            group: None,
+        }
     }
 
-    fn check_open(&self) -> Result<()> {
+    pub(crate) fn check_open(&self) -> Result<()> {
         if self.closed {
             return Err(Error::closed("consumer"));
         }
@@ -79,6 +90,15 @@ impl Consumer {
     /// `Closed`.
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = LogPartition>) -> Result<()> {
         self.check_open()?;
+        if self.group.is_some() {
+            return Err(Error::invalid_argument("this consumer subscribed to a group; unsubscribe before assign"));
+        }
+        self.set_assignment(partitions);
+        Ok(())
+    }
+
+    /// Replaces the assignment (the group session's way in).
+    pub(crate) fn set_assignment(&mut self, partitions: impl IntoIterator<Item = LogPartition>) {
         let reset = self.default_reset();
         let mut next = BTreeMap::new();
         for lp in partitions {
@@ -94,7 +114,6 @@ impl Consumer {
         let parts = &self.parts;
         self.buffer.retain(|r| parts.contains_key(&LogPartition { log: Arc::clone(&r.log), partition: r.partition }));
         self.prefetch = None;
-        Ok(())
     }
 
     /// Assigns every partition of `log`.
@@ -106,6 +125,11 @@ impl Consumer {
         let mut all: Vec<LogPartition> = self.parts.keys().filter(|lp| &*lp.log != log).cloned().collect();
         all.extend((0..md.partition_count).map(|p| LogPartition::new(log, p)));
         self.assign(all)
+    }
+
+    /// Positions known without asking the server (no pending reset).
+    pub(crate) fn known_positions(&self) -> Vec<(LogPartition, u64)> {
+        self.parts.iter().filter(|(_, s)| s.pending_reset.is_none()).map(|(lp, s)| (lp.clone(), s.position)).collect()
     }
 
     /// The assigned partitions.
@@ -284,6 +308,9 @@ impl Consumer {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
         loop {
+            if self.group.is_some() {
+                self.drive_group().await?;
+            }
             if !self.buffer.is_empty() {
                 return Ok(self.take());
             }
@@ -356,8 +383,16 @@ impl Consumer {
         out
     }
 
-    /// Stops fetching. Idempotent; later calls fail with `Closed`.
-    pub fn close(&mut self) {
+    /// Stops fetching; a group member commits (with auto-commit), hands its
+    /// partitions back and leaves the group. Idempotent; later calls fail
+    /// with `Closed`.
+    pub async fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        if self.group.is_some() {
+            self.leave_group().await;
+        }
         self.closed = true;
         if let Some((_, h)) = self.prefetch.take() {
             h.abort();
@@ -370,6 +405,9 @@ impl Drop for Consumer {
     fn drop(&mut self) {
         if let Some((_, h)) = self.prefetch.take() {
             h.abort();
+        }
+        if let Some(g) = self.group.take() {
+            g.abandon();
         }
     }
 }

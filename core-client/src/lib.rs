@@ -17,6 +17,7 @@ mod client;
 mod config;
 mod consumer;
 mod error;
+pub mod group;
 pub mod partitioner;
 mod producer;
 mod record;
@@ -27,6 +28,7 @@ pub use client::{Client, LogSpec};
 pub use config::{ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
 pub use consumer::Consumer;
 pub use error::{Error, ErrorCode, Result};
+pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
 pub use partitioner::Partitioner;
 pub use producer::{DeliveryFuture, Producer};
 pub use pyralog_protocol::model::{

@@ -300,8 +300,8 @@ async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
     producer.close().await.unwrap();
     assert_eq!(code(producer.send(&name, Record::new("x")).await), ErrorCode::Closed);
     let mut consumer = c.consumer(ConsumerConfig::default());
-    consumer.close();
-    consumer.close();
+    consumer.close().await;
+    consumer.close().await;
     assert_eq!(code(consumer.poll(Duration::from_millis(10)).await), ErrorCode::Closed);
     c.close().await;
     c.close().await;
