@@ -4,13 +4,15 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use pyralog::{Client, ConsumerConfig, LogOffset, LogPartition, ProducerConfig, Record};
+use pyralog::{Client, ConsumerConfig, LogOffset, LogPartition, OffsetReset, ProducerConfig, Record};
 use tokio::io::AsyncBufReadExt;
 
 /// Records sent before the CLI waits for their acknowledgements.
 const PRODUCE_WINDOW: usize = 10_000;
 /// Poll wait while following a log.
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
+/// In group mode without --follow or --max: stop after this long without records.
+const GROUP_IDLE_EXIT: Duration = Duration::from_secs(3);
 
 #[derive(Args)]
 pub struct ProduceArgs {
@@ -82,9 +84,17 @@ pub struct ConsumeArgs {
     /// Print "partition offset<TAB>" before each value.
     #[arg(long)]
     print_offsets: bool,
+    /// Read as a member of this consumer group: the group splits the log's
+    /// partitions between its members and resumes at its committed offsets
+    /// (without any, at the end, or the beginning with --from-beginning).
+    #[arg(long, conflicts_with_all = ["partition", "offset"])]
+    group: Option<String>,
 }
 
 pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
+    if args.group.is_some() {
+        return consume_in_group(client, args).await;
+    }
     let md = client.get_log_metadata(&args.log).await?;
     let partitions: Vec<u32> = match args.partition {
         Some(p) => vec![p],
@@ -115,15 +125,7 @@ pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
             break;
         }
         for r in consumer.poll(FOLLOW_POLL).await? {
-            if args.print_offsets {
-                write!(out, "{} {}\t", r.partition, r.offset)?;
-            }
-            if args.print_keys {
-                out.write_all(r.key.as_deref().unwrap_or_default())?;
-                out.write_all(b"\t")?;
-            }
-            out.write_all(&r.value)?;
-            out.write_all(b"\n")?;
+            write_record(&mut out, &args, &r)?;
             seen += 1;
             if seen >= max {
                 break;
@@ -134,6 +136,52 @@ pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
     out.flush()?;
     consumer.close().await;
     Ok(())
+}
+
+/// Group mode: runs until `--max` records, or forever with `--follow`;
+/// otherwise until nothing arrives for `GROUP_IDLE_EXIT` after the first record.
+async fn consume_in_group(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
+    let cfg = ConsumerConfig {
+        group_id: args.group.clone(),
+        auto_offset_reset: if args.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest },
+        ..ConsumerConfig::default()
+    };
+    let mut consumer = client.consumer(cfg);
+    consumer.subscribe(&[&args.log], None)?;
+    let max = args.max.unwrap_or(usize::MAX);
+    let (mut seen, mut last_record) = (0usize, None::<std::time::Instant>);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    while seen < max {
+        let records = consumer.poll(FOLLOW_POLL).await?;
+        if records.is_empty() {
+            if !args.follow && last_record.is_some_and(|t| t.elapsed() >= GROUP_IDLE_EXIT) {
+                break;
+            }
+            continue;
+        }
+        last_record = Some(std::time::Instant::now());
+        for r in records.iter().take(max - seen) {
+            write_record(&mut out, &args, r)?;
+            seen += 1;
+        }
+        out.flush()?;
+        consumer.commit().await?;
+    }
+    out.flush()?;
+    consumer.close().await;
+    Ok(())
+}
+
+fn write_record(out: &mut impl Write, args: &ConsumeArgs, r: &pyralog::ConsumerRecord) -> std::io::Result<()> {
+    if args.print_offsets {
+        write!(out, "{} {}\t", r.partition, r.offset)?;
+    }
+    if args.print_keys {
+        out.write_all(r.key.as_deref().unwrap_or_default())?;
+        out.write_all(b"\t")?;
+    }
+    out.write_all(&r.value)?;
+    out.write_all(b"\n")
 }
 
 async fn caught_up(consumer: &mut pyralog::Consumer, lps: &[LogPartition], ends: &[u64]) -> anyhow::Result<bool> {

@@ -2,6 +2,7 @@
 //! benchmarks (kcat and the kafka-*-perf-test tools in one).
 
 mod bench;
+mod groups;
 mod io;
 mod logs;
 
@@ -38,6 +39,9 @@ enum Command {
     Produce(io::ProduceArgs),
     /// Print records, one value per line.
     Consume(io::ConsumeArgs),
+    /// List, describe and reset consumer groups.
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
     /// Measure produce and consume throughput and latency.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -53,6 +57,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(cmd) => logs::run(&client, cmd).await,
         Command::Produce(args) => io::produce(&client, args).await,
         Command::Consume(args) => io::consume(&client, args).await,
+        Command::Groups(cmd) => groups::run(&client, cmd).await,
         Command::Bench(cmd) => bench::run(&client, cmd).await,
     };
     client.close().await;

@@ -82,3 +82,69 @@ fn bench_produce_and_consume_report_rates() {
     let l = ok(&s, &["bench", "produce", "--log", &log, "--count", "200", "--one-in-flight"], None);
     assert!(l.contains("one in flight") && l.contains("p50"), "{l}");
 }
+
+fn group_consumer(server: &TestServer, log: &str, group: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pyralog"))
+        .env("PYRALOG_SERVER", &server.addr)
+        .env("PYRALOG_CA_FILE", server.ca_file())
+        .args(["consume", log, "--group", group, "--from-beginning", "--print-offsets", "--max", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Partitions of each "member ... partitions L/0,L/1" line of `groups describe`.
+fn member_partitions(describe: &str) -> Vec<usize> {
+    describe
+        .lines()
+        .filter_map(|l| l.strip_prefix("member "))
+        .map(|l| l.rsplit(' ').next().unwrap_or("").split(',').filter(|p| !p.is_empty()).count())
+        .collect()
+}
+
+#[test]
+fn two_group_consumers_split_a_log_then_groups_describe_list_and_reset_offsets() {
+    let s = server();
+    let (log, group) = (unique("cli-group"), unique("cli-g"));
+    ok(&s, &["logs", "create", &log, "--partitions", "4"], None);
+    let (a, b) = (group_consumer(&s, &log, &group), group_consumer(&s, &log, &group));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Until the group exists, describe fails with GroupNotFound.
+    let described = |s: &TestServer| String::from_utf8(cli(s, &["groups", "describe", &group], None).stdout).unwrap();
+    while member_partitions(&described(&s)) != [2, 2] {
+        assert!(std::time::Instant::now() < deadline, "the two consumers never split the partitions");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for p in 0..4 {
+        let lines: String = (0..10).map(|i| format!("v{p}-{i}\n")).collect();
+        ok(&s, &["produce", &log, "--partition", &p.to_string()], Some(&lines));
+    }
+    let outputs: Vec<String> = [a, b]
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    let partitions_of = |out: &str| -> std::collections::BTreeSet<String> {
+        out.lines().map(|l| l.split(' ').next().unwrap().to_owned()).collect()
+    };
+    let (pa, pb) = (partitions_of(&outputs[0]), partitions_of(&outputs[1]));
+    assert_eq!((pa.len(), pb.len()), (2, 2), "each consumer read two partitions: {pa:?} {pb:?}");
+    assert!(pa.is_disjoint(&pb));
+    assert_eq!(outputs.iter().map(|o| o.lines().count()).sum::<usize>(), 40);
+
+    let list = ok(&s, &["groups", "list"], None);
+    assert!(list.lines().any(|l| l.starts_with(&group) && l.contains("Empty")), "{list}");
+    let describe = ok(&s, &["groups", "describe", &group], None);
+    let committed: Vec<&str> = describe.lines().filter(|l| l.starts_with(&log)).collect();
+    assert_eq!(committed.len(), 4, "{describe}");
+    assert!(committed.iter().all(|l| l.split_whitespace().collect::<Vec<_>>()[2..] == ["10", "0"]), "{describe}");
+
+    ok(&s, &["groups", "reset-offsets", &group, "--log", &log, "--to-offset", "7"], None);
+    let again = ok(&s, &["consume", &log, "--group", &group, "--print-offsets", "--max", "12"], None);
+    assert_eq!(again.lines().count(), 12);
+    assert!(again.lines().all(|l| l.split(['\t', ' ']).nth(1).unwrap().parse::<u64>().unwrap() >= 7), "{again}");
+}

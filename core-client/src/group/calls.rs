@@ -209,6 +209,24 @@ impl Client {
         .await
     }
 
+    /// Sets a group's committed offsets (next offset to read) from outside
+    /// the group, as an offset reset does. The group must have no members.
+    ///
+    /// # Errors
+    /// `GroupNotEmpty`, `InvalidGroupId`; connection errors.
+    pub async fn alter_group_offsets(&self, group: &str, offsets: &[(crate::LogPartition, u64)]) -> Result<()> {
+        let wire: Vec<PartitionOffset> = offsets
+            .iter()
+            .map(|(lp, o)| PartitionOffset {
+                log: lp.log.to_string(),
+                partition: lp.partition,
+                offset: *o,
+                metadata: String::new(),
+            })
+            .collect();
+        self.offset_commit(group, -1, "", &wire).await
+    }
+
     /// Committed offsets of `group` (of `partitions`, or all when empty).
     pub(crate) async fn offset_fetch(&self, group: &str, partitions: &[LogPartitions]) -> Result<Vec<PartitionOffset>> {
         let req = wire::request(|r| {
