@@ -99,13 +99,19 @@ impl Broker {
 
     async fn open_groups(&self) -> anyhow::Result<()> {
         if self.log(OFFSETS_LOG).is_err() {
-            let config = LogConfig { flush_policy: FlushPolicy::Always, ..LogConfig::default() };
+            let config = LogConfig {
+                flush_policy: FlushPolicy::Always,
+                segment_bytes: self.cfg.group_offsets_segment_bytes,
+                ..LogConfig::default()
+            };
             self.create_log(OFFSETS_LOG, 1, 1, config, true)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating {OFFSETS_LOG}: {e}"))?;
         }
         let partition = self.log(OFFSETS_LOG).and_then(|h| h.partition(0)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let groups = Groups::open(partition).map_err(|e| anyhow::anyhow!("replaying {OFFSETS_LOG}: {e}"))?;
+        let dir = self.cfg.data_dir.join("groups");
+        let groups = Groups::open(partition, &dir, self.cfg.group_offsets_snapshot_every)
+            .map_err(|e| anyhow::anyhow!("replaying {OFFSETS_LOG}: {e}"))?;
         let _ = self.groups.set(groups);
         Ok(())
     }

@@ -50,6 +50,10 @@ pub const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION: u32 = 256;
 pub const DEFAULT_REQUEST_READ_TIMEOUT_MS: u64 = 10_000;
 /// How often retention runs by default.
 pub const DEFAULT_RETENTION_CHECK_INTERVAL_MS: u64 = 5_000;
+/// Committed offsets between two snapshots of the group offsets.
+pub const DEFAULT_GROUP_OFFSETS_SNAPSHOT_EVERY: u64 = 100_000;
+/// Segment size of the internal offsets log (small, so snapshots free space soon).
+pub const DEFAULT_GROUP_OFFSETS_SEGMENT_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest a graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
 
@@ -108,6 +112,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     pub logs: BTreeMap<String, DeclaredLog>,
     pub faults: Faults,
+    /// After this many committed offsets the group offsets are snapshotted
+    /// and the offsets log's segments below the snapshot are deleted.
+    pub group_offsets_snapshot_every: u64,
+    pub group_offsets_segment_bytes: u64,
 }
 
 /// Deliberate failures for fault-injection tests; all off by default.
@@ -136,6 +144,8 @@ impl Default for ServerConfig {
             tls: None,
             logs: BTreeMap::new(),
             faults: Faults::default(),
+            group_offsets_snapshot_every: DEFAULT_GROUP_OFFSETS_SNAPSHOT_EVERY,
+            group_offsets_segment_bytes: DEFAULT_GROUP_OFFSETS_SEGMENT_BYTES,
         }
     }
 }
@@ -165,6 +175,12 @@ impl ServerConfig {
         }
         if self.retention_check_interval_ms == 0 || self.request_read_timeout_ms == 0 {
             bail!("retention_check_interval_ms and request_read_timeout_ms must be > 0");
+        }
+        if self.group_offsets_snapshot_every == 0 {
+            bail!("group_offsets_snapshot_every must be > 0");
+        }
+        if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&self.group_offsets_segment_bytes) {
+            bail!("group_offsets_segment_bytes must be in {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES}");
         }
         if self.max_connections == 0 || self.max_in_flight_per_connection == 0 {
             bail!("max_connections and max_in_flight_per_connection must be > 0");

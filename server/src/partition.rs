@@ -235,6 +235,14 @@ impl Partition {
         Ok(found.filter(|(o, _)| *o < hw))
     }
 
+    /// Deletes whole segments below `offset`; returns how many.
+    ///
+    /// # Errors
+    /// `StorageError`.
+    pub fn delete_segments_below(&self, offset: u64) -> Result<usize, ProtocolError> {
+        self.storage.lock().delete_segments_below(offset).map_err(storage_error)
+    }
+
     /// Runs retention; returns the number of segments deleted.
     pub fn apply_retention(&self, now: i64) -> usize {
         match self.storage.lock().apply_retention(now) {

@@ -5,10 +5,17 @@
 //!
 //! Offset record: key `group \0 log \0 partition` (decimal), value
 //! `offset u64 LE` followed by the commit metadata (UTF-8).
+//!
+//! The log does not grow without bound: every `snapshot_every` committed
+//! offsets the whole table is snapshotted (`snapshot.rs`) and the log's
+//! segments below the snapshot are deleted; start-up loads the snapshot and
+//! replays the log from there.
 
 pub mod coordinator;
+mod snapshot;
 
-use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,12 +42,16 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub use pyralog_protocol::group::PartitionOffset as Committed;
 
 type OffsetKey = (String, String, u32);
+use self::snapshot::Offsets;
 
 /// Every group's membership and committed offsets.
 pub struct Groups {
     coordinator: Mutex<Coordinator>,
-    offsets: Mutex<BTreeMap<OffsetKey, (u64, String)>>,
+    offsets: Mutex<Offsets>,
     offsets_log: Arc<Partition>,
+    snapshot_dir: PathBuf,
+    snapshot_every: u64,
+    since_snapshot: AtomicU64,
     /// Commits are written to the offsets log one at a time, in the order
     /// they are applied.
     commit_order: tokio::sync::Mutex<()>,
@@ -77,9 +88,13 @@ impl Groups {
     ///
     /// # Errors
     /// A damaged offsets log.
-    pub fn open(offsets_log: Arc<Partition>) -> Result<Arc<Groups>, ProtocolError> {
-        let mut offsets = BTreeMap::new();
-        let mut at = offsets_log.log_start_offset();
+    pub fn open(
+        offsets_log: Arc<Partition>,
+        snapshot_dir: &Path,
+        snapshot_every: u64,
+    ) -> Result<Arc<Groups>, ProtocolError> {
+        let (covered, mut offsets) = snapshot::load(snapshot_dir)?.unwrap_or_default();
+        let mut at = offsets_log.log_start_offset().max(covered);
         while at < offsets_log.high_watermark() {
             let slice = offsets_log.read(at, REPLAY_READ_BYTES)?;
             if slice.bytes().is_empty() {
@@ -101,6 +116,9 @@ impl Groups {
             coordinator: Mutex::new(Coordinator::default()),
             offsets: Mutex::new(offsets),
             offsets_log,
+            snapshot_dir: snapshot_dir.to_owned(),
+            snapshot_every,
+            since_snapshot: AtomicU64::new(0),
             commit_order: tokio::sync::Mutex::new(()),
             started: Instant::now(),
         }))
@@ -199,11 +217,32 @@ impl Groups {
         let who = BatchProducer::of(&BatchView::new(&batch)?);
         let _in_order = self.commit_order.lock().await;
         self.offsets_log.append(&mut batch, who, 0, COMMIT_TIMEOUT).await?;
-        let mut stored = self.offsets.lock();
-        for c in &offsets {
-            stored.insert((group.to_owned(), c.log.clone(), c.partition), (c.offset, c.metadata.clone()));
+        {
+            let mut stored = self.offsets.lock();
+            for c in &offsets {
+                stored.insert((group.to_owned(), c.log.clone(), c.partition), (c.offset, c.metadata.clone()));
+            }
+        }
+        let since = self.since_snapshot.fetch_add(offsets.len() as u64, Ordering::Relaxed) + offsets.len() as u64;
+        if since >= self.snapshot_every {
+            // Still in commit order: the table holds exactly the log below its end.
+            self.snapshot_and_trim().await?;
         }
         Ok(offsets)
+    }
+
+    /// Snapshots the table and deletes the offsets log's segments below it.
+    async fn snapshot_and_trim(&self) -> Result<(), ProtocolError> {
+        let covered = self.offsets_log.high_watermark();
+        let table = self.offsets.lock().clone();
+        let dir = self.snapshot_dir.clone();
+        tokio::task::spawn_blocking(move || snapshot::write(&dir, covered, &table))
+            .await
+            .map_err(|e| err(ErrorCode::StorageError, format!("snapshot task failed: {e}")))??;
+        self.since_snapshot.store(0, Ordering::Relaxed);
+        let deleted = self.offsets_log.delete_segments_below(covered)?;
+        tracing::debug!(covered, deleted, "snapshotted group offsets");
+        Ok(())
     }
 
     /// Committed offsets of a group: of the named partitions, or all.

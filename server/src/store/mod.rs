@@ -431,6 +431,20 @@ impl PartitionLog {
         Ok(deleted)
     }
 
+    /// Deletes the sealed segments whose records all lie below `offset`
+    /// (data summarized elsewhere, as in a snapshot); returns how many.
+    ///
+    /// # Errors
+    /// `Io`.
+    pub fn delete_segments_below(&mut self, offset: u64) -> Result<usize, StorageError> {
+        let mut deleted = 0;
+        while self.segments.len() > 1 && self.segments[0].next_offset <= offset {
+            self.segments.remove(0).delete()?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
     pub fn leader_epoch(&self) -> u64 {
         self.epochs.latest()
     }
