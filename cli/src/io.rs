@@ -4,15 +4,13 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use pyralog::{Client, ConsumerConfig, LogOffset, LogPartition, OffsetReset, ProducerConfig, Record};
+use pyralog::{Client, ConsumerConfig, LogOffset, LogPartition, ProducerConfig, Record};
 use tokio::io::AsyncBufReadExt;
 
 /// Records sent before the CLI waits for their acknowledgements.
 const PRODUCE_WINDOW: usize = 10_000;
 /// Poll wait while following a log.
-const FOLLOW_POLL: Duration = Duration::from_millis(500);
-/// In group mode without --follow or --max: stop after this long without records.
-const GROUP_IDLE_EXIT: Duration = Duration::from_secs(3);
+pub(crate) const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 #[derive(Args)]
 pub struct ProduceArgs {
@@ -25,7 +23,7 @@ pub struct ProduceArgs {
     partition: Option<u32>,
     /// Print "partition offset" for each record.
     #[arg(long)]
-    print_offsets: bool,
+    pub(crate) print_offsets: bool,
 }
 
 pub async fn produce(client: &Client, args: ProduceArgs) -> anyhow::Result<()> {
@@ -62,7 +60,7 @@ async fn drain(pending: &mut Vec<pyralog::DeliveryFuture>, print: bool, out: &mu
 
 #[derive(Args)]
 pub struct ConsumeArgs {
-    log: String,
+    pub(crate) log: String,
     /// Read only this partition (default: all).
     #[arg(long)]
     partition: Option<u32>,
@@ -71,16 +69,16 @@ pub struct ConsumeArgs {
     offset: Option<u64>,
     /// Start at the beginning (default: the end).
     #[arg(long)]
-    from_beginning: bool,
+    pub(crate) from_beginning: bool,
     /// Stop after this many records.
     #[arg(long)]
-    max: Option<usize>,
+    pub(crate) max: Option<usize>,
     /// Keep waiting for new records instead of stopping at the end.
     #[arg(long)]
-    follow: bool,
+    pub(crate) follow: bool,
     /// Print "key<TAB>" before each value.
     #[arg(long)]
-    print_keys: bool,
+    pub(crate) print_keys: bool,
     /// Print "partition offset<TAB>" before each value.
     #[arg(long)]
     print_offsets: bool,
@@ -88,12 +86,20 @@ pub struct ConsumeArgs {
     /// partitions between its members and resumes at its committed offsets
     /// (without any, at the end, or the beginning with --from-beginning).
     #[arg(long, conflicts_with_all = ["partition", "offset"])]
-    group: Option<String>,
+    pub(crate) group: Option<String>,
+    /// Group mode: the coordinator expels this consumer after this long
+    /// without heartbeats (a crashed consumer's partitions move after it).
+    #[arg(long, requires = "group", default_value_t = 10_000)]
+    pub(crate) session_timeout_ms: u64,
+    /// Group mode: print timestamped events instead of values — records,
+    /// commits, and partitions assigned, revoked and lost.
+    #[arg(long, requires = "group")]
+    pub(crate) trace_group: bool,
 }
 
 pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
     if args.group.is_some() {
-        return consume_in_group(client, args).await;
+        return crate::group_consume::run(client, args).await;
     }
     let md = client.get_log_metadata(&args.log).await?;
     let partitions: Vec<u32> = match args.partition {
@@ -138,41 +144,11 @@ pub async fn consume(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Group mode: runs until `--max` records, or forever with `--follow`;
-/// otherwise until nothing arrives for `GROUP_IDLE_EXIT` after the first record.
-async fn consume_in_group(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
-    let cfg = ConsumerConfig {
-        group_id: args.group.clone(),
-        auto_offset_reset: if args.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest },
-        ..ConsumerConfig::default()
-    };
-    let mut consumer = client.consumer(cfg);
-    consumer.subscribe(&[&args.log], None)?;
-    let max = args.max.unwrap_or(usize::MAX);
-    let (mut seen, mut last_record) = (0usize, None::<std::time::Instant>);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    while seen < max {
-        let records = consumer.poll(FOLLOW_POLL).await?;
-        if records.is_empty() {
-            if !args.follow && last_record.is_some_and(|t| t.elapsed() >= GROUP_IDLE_EXIT) {
-                break;
-            }
-            continue;
-        }
-        last_record = Some(std::time::Instant::now());
-        for r in records.iter().take(max - seen) {
-            write_record(&mut out, &args, r)?;
-            seen += 1;
-        }
-        out.flush()?;
-        consumer.commit().await?;
-    }
-    out.flush()?;
-    consumer.close().await;
-    Ok(())
-}
-
-fn write_record(out: &mut impl Write, args: &ConsumeArgs, r: &pyralog::ConsumerRecord) -> std::io::Result<()> {
+pub(crate) fn write_record(
+    out: &mut impl Write,
+    args: &ConsumeArgs,
+    r: &pyralog::ConsumerRecord,
+) -> std::io::Result<()> {
     if args.print_offsets {
         write!(out, "{} {}\t", r.partition, r.offset)?;
     }

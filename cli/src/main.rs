@@ -2,6 +2,7 @@
 //! benchmarks (kcat and the kafka-*-perf-test tools in one).
 
 mod bench;
+mod group_consume;
 mod groups;
 mod io;
 mod logs;
