@@ -103,8 +103,11 @@ fn partitions(list: &str) -> Vec<u32> {
     list.split(',').filter_map(|p| p.parse().ok()).collect()
 }
 
-/// Ownership intervals [from, to) per partition of one member.
-fn ownership(m: &Member, end: u128) -> Vec<(u32, u128, u128)> {
+/// A partition owned over [from µs, to µs).
+type Owned = (u32, u128, u128);
+
+/// Ownership intervals of one member.
+fn ownership(m: &Member, end: u128) -> Vec<Owned> {
     let mut open: BTreeMap<u32, u128> = BTreeMap::new();
     let mut out = Vec::new();
     for (t, kind, rest) in m.events() {
@@ -206,7 +209,7 @@ async fn given_members_joining_leaving_and_sigkilled_every_record_is_processed_a
     assert_eq!(redelivered, 0, "records delivered again after their commit");
 
     // No partition is owned by two members at once.
-    let intervals: Vec<(&str, Vec<(u32, u128, u128)>)> = members.iter().map(|m| (m.name, ownership(m, end))).collect();
+    let intervals: Vec<(&str, Vec<Owned>)> = members.iter().map(|m| (m.name, ownership(m, end))).collect();
     for (i, (a, ia)) in intervals.iter().enumerate() {
         for (b, ib) in &intervals[i + 1..] {
             for (pa, fa, ta) in ia {
