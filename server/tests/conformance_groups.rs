@@ -191,3 +191,48 @@ async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes
     second.close().await;
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits() {
+    let server = common::start();
+    let c = server.client().await;
+    let (log, group) = (unique("auto"), unique("g-auto"));
+    c.create_log(&log, 1).await.unwrap();
+    produce_per_partition(&c, &log, 1, 30, "r").await;
+    let lp = LogPartition::new(&log, 0);
+    let cfg = ConsumerConfig {
+        enable_auto_commit: true,
+        auto_commit_interval: Duration::from_millis(200),
+        max_poll_records: 10,
+        ..group_config(&group)
+    };
+
+    let mut consumer = c.consumer(cfg.clone());
+    consumer.subscribe(&[&log], None).unwrap();
+    let mut got = 0;
+    while got < 10 {
+        got += consumer.poll(POLL).await.unwrap().len();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    got += consumer.poll(POLL).await.unwrap().len(); // the interval passed: this poll commits
+    let committed = consumer.committed(std::slice::from_ref(&lp)).await.unwrap();
+    assert!(committed.get(&lp).is_some_and(|o| *o >= 10), "interval auto-commit: {committed:?}");
+    consumer.unsubscribe().await.unwrap();
+    assert!(consumer.assignment().is_empty());
+    let after_leave = consumer.committed(std::slice::from_ref(&lp)).await.unwrap();
+    assert_eq!(after_leave.get(&lp), Some(&(got as u64)), "leaving commits every record polled");
+    consumer.close().await;
+
+    let mut next = c.consumer(cfg);
+    next.subscribe(&[&log], None).unwrap();
+    let mut first = Vec::new();
+    for _ in 0..100 {
+        first = next.poll(POLL).await.unwrap();
+        if !first.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(first.first().map(|r| r.offset), Some(got as u64));
+    next.close().await;
+    c.close().await;
+}

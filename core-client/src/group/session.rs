@@ -426,13 +426,18 @@ impl Consumer {
         Ok(tokio::spawn(async move { client.offset_commit(&group, generation, &member_id, &wire).await }))
     }
 
-    /// The group's committed offsets of `partitions` (next offset to read);
-    /// partitions without a commit are left out.
+    /// The committed offsets of `partitions` (next offset to read) in the
+    /// configured group, subscribed or not; partitions without a commit are
+    /// left out.
     ///
     /// # Errors
-    /// `InvalidArgument` (no group), connection errors.
+    /// `InvalidArgument` (no `group_id`), connection errors.
     pub async fn committed(&self, partitions: &[LogPartition]) -> Result<BTreeMap<LogPartition, u64>> {
-        let group = self.session()?.group.clone();
+        let group = self
+            .cfg
+            .group_id
+            .clone()
+            .ok_or_else(|| Error::invalid_argument("committed needs ConsumerConfig::group_id"))?;
         let set: BTreeSet<LogPartition> = partitions.iter().cloned().collect();
         let got = self.client.offset_fetch(&group, &to_wire(&set)).await?;
         Ok(got.into_iter().map(|c| (LogPartition::new(&c.log, c.partition), c.offset)).collect())

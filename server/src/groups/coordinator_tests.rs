@@ -115,3 +115,14 @@ fn given_bad_input_when_joining_it_is_refused_and_changes_nothing() {
     assert_eq!(c.join(other, 0).unwrap_err().code, ErrorCode::InconsistentGroupProtocol);
     assert_eq!(c.group("g").unwrap().member_count(), 1);
 }
+
+#[test]
+fn given_static_member_when_it_restarts_without_its_id_it_keeps_its_member_id() {
+    let mut c = Coordinator::default();
+    let stat = |member: &str| Join { instance_id: Some("worker-1".into()), ..join(member) };
+    let a = answer(c.join(stat(""), 0).unwrap()).unwrap();
+    answer(c.sync("g", 1, &a.member_id, vec![], 0).unwrap()).unwrap();
+    let restarted = answer(c.join(stat(""), 30).unwrap()).unwrap();
+    assert_eq!(restarted.member_id, a.member_id, "the instance id keeps its member id");
+    assert_eq!(c.group("g").unwrap().member_count(), 1, "no second member for the same instance");
+}
