@@ -54,6 +54,12 @@ pub struct ProduceBench {
     /// Wait for each record before sending the next (latency mode).
     #[arg(long)]
     one_in_flight: bool,
+    /// Send without producer ids and VLSNs (no deduplication of retries).
+    #[arg(long)]
+    no_idempotence: bool,
+    /// Batches in flight per partition (1..=5).
+    #[arg(long, default_value_t = pyralog::ProducerConfig::default().max_in_flight)]
+    max_in_flight: usize,
     /// Also print a JSON line.
     #[arg(long)]
     json: bool,
@@ -98,6 +104,8 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let cfg = ProducerConfig {
         batch_size: b.batch_size,
         linger: Duration::from_millis(if b.one_in_flight { 0 } else { b.linger_ms }),
+        idempotence: !b.no_idempotence,
+        max_in_flight: b.max_in_flight,
         ..ProducerConfig::default()
     };
     let producer = client.producer(cfg)?;
@@ -137,10 +145,12 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let mbps = rate * b.record_size as f64 / 1e6;
     let flush = format!("{:?}", md.config.flush_policy);
     println!(
-        "produce: {sent} records of {} B, {} partitions, flush {flush}{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
+        "produce: {sent} records of {} B, {} partitions, flush {flush}{}, {} in flight{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
         b.record_size,
         md.partition_count,
-        if b.one_in_flight { ", one in flight" } else { "" },
+        if b.one_in_flight { ", one record at a time" } else { "" },
+        b.max_in_flight,
+        if b.no_idempotence { ", not idempotent" } else { ", idempotent" },
         h.value_at_quantile(0.5),
         h.value_at_quantile(0.99),
         h.value_at_quantile(0.999),

@@ -47,6 +47,11 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
+/// Longest an idempotent batch that arrived ahead of its predecessor waits
+/// for it before being refused `OutOfOrderSequence` (requests of one
+/// producer travel on separate streams and may be served out of order).
+const REORDER_WAIT: Duration = Duration::from_millis(50);
+
 /// Seconds of history the write rate averages over.
 const WRITE_RATE_WINDOW_SECS: usize = 60;
 
@@ -60,6 +65,8 @@ pub struct Partition {
     durable: watch::Sender<Durable>,
     visible: watch::Sender<u64>,
     flush_wakeup: Notify,
+    /// Woken after every append (batches waiting for their predecessor).
+    appended: Notify,
     closed: AtomicBool,
     rate: Mutex<WriteRate>,
 }
@@ -77,6 +84,7 @@ impl Partition {
             durable: watch::Sender::new(Durable { offset: end, failed: false }),
             visible: watch::Sender::new(end),
             flush_wakeup: Notify::new(),
+            appended: Notify::new(),
             closed: AtomicBool::new(false),
             rate: Mutex::new(WriteRate::default()),
         });
@@ -123,7 +131,7 @@ impl Partition {
         timeout: Duration,
     ) -> Result<Appended, ProtocolError> {
         let mode = *self.mode.lock();
-        let appended = self.write(batch, &producer, flags, mode)?;
+        let appended = self.write_in_sequence(batch, &producer, flags, mode).await?;
         if !appended.duplicate {
             self.rate.lock().add(producer.record_count);
         }
@@ -131,6 +139,31 @@ impl Partition {
             self.wait_durable(appended.next_offset, timeout).await?;
         }
         Ok(appended)
+    }
+
+    /// Writes, giving a batch that overtook its predecessor up to
+    /// `REORDER_WAIT` for the predecessor to land.
+    async fn write_in_sequence(
+        &self,
+        batch: &mut [u8],
+        producer: &BatchProducer,
+        flags: u8,
+        mode: FlushMode,
+    ) -> Result<Appended, ProtocolError> {
+        let deadline = tokio::time::Instant::now() + REORDER_WAIT;
+        loop {
+            let appended = self.appended.notified();
+            tokio::pin!(appended);
+            appended.as_mut().enable();
+            match self.write(batch, producer, flags, mode) {
+                Err(e) if self.storage.lock().producers().is_ahead(producer) => {
+                    if tokio::time::timeout_at(deadline, appended).await.is_err() {
+                        return Err(e);
+                    }
+                }
+                done => return done,
+            }
+        }
     }
 
     /// The locked part of an append: sequencing, stamping, writing.
@@ -175,6 +208,7 @@ impl Partition {
         if mode != FlushMode::Always {
             self.visible.send_replace(info.next_offset);
         }
+        self.appended.notify_waiters();
         Ok(Appended {
             base_offset: info.base_offset,
             next_offset: info.next_offset,

@@ -145,6 +145,19 @@ impl ProducerStates {
         }
     }
 
+    /// Whether `b` starts past the next expected VLSN of its producer and
+    /// epoch — it may have overtaken a batch still on its way.
+    pub fn is_ahead(&self, b: &BatchProducer) -> bool {
+        if !b.is_idempotent() || b.base_vlsn == 0 {
+            return false;
+        }
+        match self.producers.get(&b.id) {
+            None => true,
+            Some(p) if p.epoch == b.epoch => b.base_vlsn > p.batches.back().map_or(0, WrittenBatch::next_vlsn),
+            Some(_) => false,
+        }
+    }
+
     /// Records a batch written for producer `b`.
     pub fn record(&mut self, b: &BatchProducer, written: WrittenBatch) {
         if !b.is_idempotent() {
@@ -360,6 +373,8 @@ mod tests {
         s.record(&who(1, 0, 0, 10), at(0, 10, 100));
         s.record(&who(1, 0, 10, 5), at(10, 5, 110));
         assert_eq!(s.check(&who(1, 0, 15, 3)).unwrap(), Sequencing::Append);
+        assert!(s.is_ahead(&who(1, 0, 16, 3)) && !s.is_ahead(&who(1, 0, 15, 3)) && !s.is_ahead(&who(1, 0, 5, 3)));
+        assert!(s.is_ahead(&who(7, 0, 4, 1)), "a first batch that overtook the producer's very first");
         assert_eq!(s.check(&who(1, 0, 0, 10)).unwrap(), Sequencing::Duplicate(at(0, 10, 100)));
         assert_eq!(code(s.check(&who(1, 0, 16, 3))), ErrorCode::OutOfOrderSequence);
         assert_eq!(code(s.check(&who(1, 0, 5, 3))), ErrorCode::OutOfOrderSequence);
