@@ -80,7 +80,7 @@ fn bench_produce_and_consume_report_rates() {
     let c = ok(&s, &["bench", "consume", "--log", &log, "--json"], None);
     assert!(c.contains("\"records\":20000"), "{c}");
     let l = ok(&s, &["bench", "produce", "--log", &log, "--count", "200", "--one-in-flight"], None);
-    assert!(l.contains("one in flight") && l.contains("p50"), "{l}");
+    assert!(l.contains("one record at a time") && l.contains("idempotent") && l.contains("p50"), "{l}");
 }
 
 fn group_consumer(server: &TestServer, log: &str, group: &str) -> std::process::Child {

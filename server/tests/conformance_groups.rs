@@ -176,6 +176,15 @@ async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes
     first.commit().await.unwrap();
     let committed = first.committed(std::slice::from_ref(&lp)).await.unwrap();
     assert_eq!(committed, HashMap::from([(lp.clone(), 40)]).into_iter().collect());
+    // An asynchronous commit resolves once durable.
+    let mut more = Vec::new();
+    while more.len() < 5 {
+        more.extend(first.poll(POLL).await.unwrap());
+    }
+    let pending = first.commit_async().unwrap();
+    pending.await.unwrap().unwrap();
+    let after_async = first.committed(std::slice::from_ref(&lp)).await.unwrap();
+    assert_eq!(after_async.get(&lp), Some(&(40 + more.len() as u64)));
     first.close().await;
 
     let mut second = c.consumer(group_config(&group));
@@ -187,7 +196,8 @@ async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes
             break;
         }
     }
-    assert_eq!(resumed.first().map(|r| r.offset), Some(40), "resumes exactly at the committed offset");
+    let expected = 40 + more.len() as u64;
+    assert_eq!(resumed.first().map(|r| r.offset), Some(expected), "resumes exactly at the committed offset");
     second.close().await;
     c.close().await;
 }
