@@ -37,3 +37,55 @@ async fn given_many_commits_when_snapshotted_the_offsets_log_stays_small_and_sur
     assert!(c.list_logs().await.unwrap().iter().all(|l| l.name != "__consumer_offsets"), "internal logs are hidden");
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_server_sigkilled_under_a_group_member_it_rejoins_and_resumes_at_the_committed_offsets() {
+    use std::time::Duration;
+
+    use pyralog::{Client, ClientConfig, ConsumerConfig, Record};
+
+    let mut server = common::start();
+    let (log, group) = (unique("rejoin"), unique("rejoin-g"));
+    let config = ClientConfig {
+        request_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(2),
+        ..ClientConfig::with_ca_file(server.ca_file())
+    };
+    let c = Client::connect(&server.addr, config).await.unwrap();
+    c.create_log(&log, 2).await.unwrap();
+    for i in 0..20u32 {
+        c.produce(&log, Record::new(format!("before-{i}")).partition(i % 2)).await.unwrap();
+    }
+    let mut consumer = c.consumer(ConsumerConfig {
+        group_id: Some(group.clone()),
+        session_timeout: Duration::from_secs(3),
+        heartbeat_interval: Duration::from_millis(300),
+        enable_auto_commit: false,
+        ..ConsumerConfig::default()
+    });
+    consumer.subscribe(&[&log], None).unwrap();
+    let mut before = 0;
+    while before < 20 {
+        before += consumer.poll(Duration::from_millis(200)).await.unwrap().len();
+    }
+    consumer.commit().await.unwrap();
+
+    server.kill();
+    server.restart();
+    for i in 0..10u32 {
+        c.produce(&log, Record::new(format!("after-{i}")).partition(i % 2)).await.unwrap();
+    }
+    let mut after = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while after.len() < 10 {
+        assert!(tokio::time::Instant::now() < deadline, "no records after the restart: {after:?}");
+        match consumer.poll(Duration::from_millis(200)).await {
+            Ok(records) => after.extend(records.into_iter().map(|r| r.value)),
+            Err(e) => assert!(e.is_retriable(), "poll failed for good: {e}"),
+        }
+    }
+    assert!(after.iter().all(|v| v.starts_with(b"after-")), "only records after the commit: {after:?}");
+    assert_eq!(after.len(), 10);
+    consumer.close().await;
+    c.close().await;
+}
