@@ -170,3 +170,37 @@ async fn given_resumed_identity_when_old_incarnation_sends_it_is_fenced() {
     assert_eq!(values, vec![&b"a"[..], &b"b"[..]]);
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_server_down_at_the_first_send_when_it_returns_within_the_delivery_timeout_the_record_is_written() {
+    let mut server = common::start();
+    let config = ClientConfig {
+        request_timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        ..ClientConfig::with_ca_file(server.ca_file())
+    };
+    let c = Client::connect(&server.addr, config).await.unwrap();
+    let log = unique("eos-late");
+    c.create_log(&log, 1).await.unwrap();
+    let producer =
+        c.producer(ProducerConfig { delivery_timeout: Duration::from_secs(30), ..producer_config(true) }).unwrap();
+    server.kill();
+    // Neither the log's metadata nor a producer id can be had until the server is back.
+    let restart = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        tokio::task::spawn_blocking(move || {
+            server.restart();
+            server
+        })
+        .await
+        .unwrap()
+    });
+    let delivery = producer.send(&log, record(7)).await.expect("send waits for metadata up to max_block");
+    let server = restart.await.unwrap();
+    let md = delivery.await.expect("written once the server is back");
+    assert_eq!(md.offset, 0);
+    let reader = server.client().await;
+    assert_eq!(reader.consume(&log, LogOffset::ZERO, 10).await.unwrap().len(), 1);
+    c.close().await;
+    reader.close().await;
+}

@@ -242,7 +242,7 @@ impl Producer {
                 queue.push(item, size, s.cfg.batch_size)?;
                 return Ok(DeliveryFuture { rx });
             }
-            let md = s.client.get_log_metadata(log).await?;
+            let md = self.metadata(log).await?;
             let mut routes = s.routes.lock();
             let route = routes.entry(log.to_owned()).or_insert_with(|| Route {
                 md: Arc::new(md.clone()),
@@ -253,6 +253,22 @@ impl Producer {
             });
             route.md = Arc::new(md);
             route.fetched = Instant::now();
+        }
+    }
+
+    /// The log's metadata, retried on retriable errors (server unreachable)
+    /// for up to `max_block`, as `send` waits for buffer room.
+    async fn metadata(&self, log: &str) -> Result<LogMetadata> {
+        let s = &self.shared;
+        let deadline = Instant::now() + s.cfg.max_block;
+        let backoff = s.cfg.retry_backoff.min(Duration::from_secs(1));
+        loop {
+            match s.client.get_log_metadata(log).await {
+                Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
+                    tokio::time::sleep(backoff).await;
+                }
+                done => return done,
+            }
         }
     }
 

@@ -244,7 +244,8 @@ impl Worker {
         let flushes = std::mem::take(&mut b.flushes);
         if b.builder.record_count() > 0 {
             // Before taking a slot: a reset waits for every slot to be free.
-            match self.prepare_sequence().await {
+            let deadline = b.started + self.shared.cfg.delivery_timeout;
+            match self.prepare_sequence(deadline).await {
                 Ok(()) => {
                     let slot = Arc::clone(&self.pipeline.slots).acquire_owned().await.expect("never closed");
                     let vlsn = self.stamp(&mut b);
@@ -268,10 +269,25 @@ impl Worker {
         }
     }
 
+    /// `prepare_sequence_once`, retried with backoff on retriable errors
+    /// (server unreachable) until the batch's delivery deadline.
+    async fn prepare_sequence(&mut self, deadline: Instant) -> Result<()> {
+        let backoff = self.shared.cfg.retry_backoff.min(Duration::from_secs(1));
+        loop {
+            match self.prepare_sequence_once().await {
+                Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
+                    tracing::debug!(log = %self.log, partition = self.partition, error = %e, "retrying producer id");
+                    tokio::time::sleep(backoff).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// The producer identity for the first batch; after a batch failed for
     /// good, once nothing is in flight, a fresh producer id (the old sequence
     /// may have a hole the server never accepts).
-    async fn prepare_sequence(&mut self) -> Result<()> {
+    async fn prepare_sequence_once(&mut self) -> Result<()> {
         if !self.shared.cfg.idempotence {
             return Ok(());
         }
