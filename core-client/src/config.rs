@@ -132,6 +132,9 @@ pub struct ConsumerConfig {
     pub heartbeat_interval: Duration,
     /// Longest a rebalance waits for every member to rejoin.
     pub rebalance_timeout: Duration,
+    /// A member whose application does not poll for this long leaves the
+    /// group (its partitions go to the others) and rejoins on its next poll.
+    pub max_poll_interval: Duration,
     /// Assignors offered, in preference order (`cooperative-sticky`,
     /// `range`, `roundrobin`).
     pub assignors: Vec<String>,
@@ -154,6 +157,7 @@ impl Default for ConsumerConfig {
             session_timeout: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(3),
             rebalance_timeout: Duration::from_secs(30),
+            max_poll_interval: Duration::from_secs(300),
             assignors: crate::group::assignor::ALL.iter().map(|s| (*s).to_owned()).collect(),
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_secs(5),

@@ -246,3 +246,31 @@ async fn auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits
     next.close().await;
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_stops_polling_leaves_after_max_poll_interval_and_rejoins_on_its_next_poll() {
+    let server = common::start();
+    let c = server.client().await;
+    let (log, group) = (unique("slow"), unique("g-slow"));
+    c.create_log(&log, 4).await.unwrap();
+    let steady = Member::start(&c, &group, &log);
+    let mut slow = c.consumer(ConsumerConfig { max_poll_interval: Duration::from_secs(1), ..group_config(&group) });
+    slow.subscribe(&[&log], None).unwrap();
+    let split =
+        |slow: &pyralog::Consumer, steady: &Member| slow.assignment().len() == 2 && steady.assignment().len() == 2;
+    let deadline = tokio::time::Instant::now() + PHASE_TIMEOUT;
+    while !split(&slow, &steady) {
+        assert!(tokio::time::Instant::now() < deadline, "the two members never split the log");
+        slow.poll(POLL).await.unwrap();
+    }
+    // No poll for longer than max_poll_interval: the steady member takes everything.
+    eventually("the steady member owns all 4 partitions", || steady.assignment().len() == 4).await;
+    let deadline = tokio::time::Instant::now() + PHASE_TIMEOUT;
+    while !split(&slow, &steady) {
+        assert!(tokio::time::Instant::now() < deadline, "the slow member never rejoined");
+        slow.poll(POLL).await.unwrap();
+    }
+    slow.close().await;
+    steady.close().await;
+    c.close().await;
+}

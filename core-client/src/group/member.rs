@@ -22,6 +22,9 @@ pub(crate) enum Outcome {
     Rejoin,
     /// The partitions are lost; rejoin as a new member of the group.
     Lost(Vec<LogPartition>),
+    /// The application stopped polling for longer than the poll interval:
+    /// leave the group so the others take over; the partitions are lost.
+    Leave(Vec<LogPartition>),
 }
 
 /// One member's view of its membership.
@@ -36,10 +39,12 @@ pub(crate) struct Membership {
     heartbeat_interval_ms: u64,
     last_heartbeat_ok_ms: u64,
     next_heartbeat_ms: u64,
+    max_poll_interval_ms: u64,
+    last_poll_ms: u64,
 }
 
 impl Membership {
-    pub fn new(session_ms: u64, heartbeat_interval_ms: u64) -> Self {
+    pub fn new(session_ms: u64, heartbeat_interval_ms: u64, max_poll_interval_ms: u64) -> Self {
         Membership {
             member_id: String::new(),
             generation: -1,
@@ -49,7 +54,14 @@ impl Membership {
             heartbeat_interval_ms,
             last_heartbeat_ok_ms: 0,
             next_heartbeat_ms: 0,
+            max_poll_interval_ms,
+            last_poll_ms: 0,
         }
+    }
+
+    /// The application polled.
+    pub fn polled(&mut self, now_ms: u64) {
+        self.last_poll_ms = now_ms;
     }
 
     /// Whether a heartbeat should be sent now.
@@ -108,6 +120,12 @@ impl Membership {
     /// Time passed without an answer: past the session timeout the
     /// coordinator has expelled this member.
     pub fn tick(&mut self, now_ms: u64) -> Outcome {
+        if !self.needs_join && now_ms.saturating_sub(self.last_poll_ms) > self.max_poll_interval_ms {
+            return match self.lose(true) {
+                Outcome::Lost(parts) => Outcome::Leave(parts),
+                other => other,
+            };
+        }
         let silent = now_ms.saturating_sub(self.last_heartbeat_ok_ms);
         if !self.needs_join && silent > self.session_ms {
             return self.lose(true);
@@ -131,13 +149,15 @@ mod tests {
 
     const SESSION_MS: u64 = 10_000;
     const HEARTBEAT_MS: u64 = 3_000;
+    const MAX_POLL_MS: u64 = 60_000;
 
     fn parts(ps: &[u32]) -> BTreeSet<LogPartition> {
         ps.iter().map(|p| LogPartition::new("l", *p)).collect()
     }
 
     fn stable(now: u64) -> Membership {
-        let mut m = Membership::new(SESSION_MS, HEARTBEAT_MS);
+        let mut m = Membership::new(SESSION_MS, HEARTBEAT_MS, MAX_POLL_MS);
+        m.polled(now);
         m.joined("m-1", 1, now);
         m.synced(parts(&[0, 1]), now);
         m
@@ -175,5 +195,18 @@ mod tests {
         assert_eq!(out, Outcome::Lost(parts(&[0, 1]).into_iter().collect()));
         assert_eq!((m.generation, m.member_id.as_str(), m.needs_join), (-1, "", true));
         assert_eq!(m.answered(Err(ErrorCode::UnknownMemberId), 600), Outcome::Lost(vec![]));
+    }
+
+    #[test]
+    fn given_application_stops_polling_when_poll_interval_passes_member_leaves_and_loses_partitions() {
+        let mut m = stable(0);
+        for t in (3_000..=60_000).step_by(3_000) {
+            assert_eq!(m.answered(Ok(()), t), Outcome::Nothing, "heartbeats alone keep it a member");
+        }
+        assert_eq!(m.tick(60_000), Outcome::Nothing);
+        assert_eq!(m.tick(60_001), Outcome::Leave(parts(&[0, 1]).into_iter().collect()));
+        assert!(m.needs_join && m.assigned.is_empty());
+        m.polled(70_000);
+        assert_eq!(m.tick(70_001), Outcome::Nothing, "a member waiting to rejoin does not leave again");
     }
 }

@@ -96,8 +96,16 @@ async fn heartbeats(
         } else {
             membership.lock().tick(now)
         };
-        if let Outcome::Lost(parts) = outcome {
-            lost.lock().extend(parts);
+        match outcome {
+            Outcome::Lost(parts) => lost.lock().extend(parts),
+            Outcome::Leave(parts) => {
+                tracing::warn!(%group, "no poll within max_poll_interval; leaving the group");
+                if let Err(e) = client.leave_group(&group, &member_id).await {
+                    tracing::debug!(error = %e, "leave failed; the session timeout expels the member");
+                }
+                lost.lock().extend(parts);
+            }
+            _ => {}
         }
     }
 }
@@ -140,6 +148,7 @@ impl Consumer {
         let membership = Arc::new(Mutex::new(Membership::new(
             cfg.session_timeout.as_millis() as u64,
             cfg.heartbeat_interval.as_millis() as u64,
+            cfg.max_poll_interval.as_millis() as u64,
         )));
         let lost = Arc::new(Mutex::new(Vec::new()));
         let clock = Instant::now();
@@ -184,6 +193,9 @@ impl Consumer {
 
     /// Applies lost partitions, auto-commits, and rebalances when needed.
     pub(crate) async fn drive_group(&mut self) -> Result<()> {
+        let g = self.session()?;
+        let now = g.now_ms();
+        g.membership.lock().polled(now);
         let lost: Vec<LogPartition> = std::mem::take(&mut *self.session()?.lost.lock());
         if !lost.is_empty() {
             let g = self.session()?;
