@@ -20,3 +20,15 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads=2
+
+# Python SDK: a fresh venv in the target directory, the extension built in
+# place by maturin (debug, same target directory), then pytest against the
+# server binary built above.
+echo "== python"
+VENV="$CARGO_TARGET_DIR/python-venv"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7" ruff
+"$VENV/bin/ruff" check python
+"$VENV/bin/ruff" format --check python
+(cd python && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop -q)
+(cd python && "$VENV/bin/python" -m pytest -q tests)

@@ -1,0 +1,21 @@
+//! `pyralog._pyralog`: the native module under the pure-Python `pyralog`
+//! package. Conversion, error mapping and runtime bridging only; every
+//! behaviour lives in the core client.
+
+mod bridge;
+mod client;
+mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _pyralog(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::Client>()?;
+    m.add_class::<types::Record>()?;
+    m.add_class::<types::RecordMetadata>()?;
+    m.add_class::<types::LogMetadata>()?;
+    m.add_class::<types::PartitionMetadata>()?;
+    m.add_function(wrap_pyfunction!(bridge::_register_errors, m)?)?;
+    m.add_function(wrap_pyfunction!(bridge::error_codes, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,376 @@
+"""Typed errors: `PyralogError` and one subclass per stable error code.
+
+Every error carries `code` (the number on the wire) and `message`.
+"""
+
+from __future__ import annotations
+
+from . import _pyralog
+
+
+class PyralogError(Exception):
+    """Base of every error raised by pyralog."""
+
+    code: int = 0
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{type(self).__name__}({code}): {message}")
+        self.code = code
+        self.message = message
+
+
+class Unknown(PyralogError):
+    """An error the server could not classify; the message says more. (code 100)"""
+
+    code = 100
+
+
+class InvalidRequest(PyralogError):
+    """The request was not a well-formed message of this protocol. (code 101)"""
+
+    code = 101
+
+
+class RequestTooLarge(PyralogError):
+    """The request exceeded `MAX_REQUEST_BYTES` or a nesting/traversal limit. (code 102)"""
+
+    code = 102
+
+
+class Timeout(PyralogError):
+    """A wait ran out of time (durability, long-poll, connect). (code 103)"""
+
+    code = 103
+
+
+class Busy(PyralogError):
+    """A connection or in-flight limit was reached; retry later. (code 104)"""
+
+    code = 104
+
+
+class ShuttingDown(PyralogError):
+    """The server is shutting down. (code 105)"""
+
+    code = 105
+
+
+class StorageError(PyralogError):
+    """An I/O error in the server's storage; nothing was acknowledged. (code 106)"""
+
+    code = 106
+
+
+class LogNotFound(PyralogError):
+    """No log of that name exists. (code 200)"""
+
+    code = 200
+
+
+class LogAlreadyExists(PyralogError):
+    """A log of that name already exists. (code 201)"""
+
+    code = 201
+
+
+class InvalidLogId(PyralogError):
+    """The log name breaks the naming rules (the message names the bad character). (code 202)"""
+
+    code = 202
+
+
+class LogPaused(PyralogError):
+    """The log is paused: writes are rejected, reads are served. (code 203)"""
+
+    code = 203
+
+
+class InvalidConfig(PyralogError):
+    """A log setting is out of range. (code 204)"""
+
+    code = 204
+
+
+class InvalidPartitions(PyralogError):
+    """A partition count is out of range or would shrink the log. (code 205)"""
+
+    code = 205
+
+
+class PartitionNotFound(PyralogError):
+    """The log has no partition with that number. (code 206)"""
+
+    code = 206
+
+
+class ReservedLogName(PyralogError):
+    """Names starting with `__` belong to internal logs. (code 207)"""
+
+    code = 207
+
+
+class LogDeleting(PyralogError):
+    """The log is being deleted. (code 208)"""
+
+    code = 208
+
+
+class RecordTooLarge(PyralogError):
+    """A record exceeds `MAX_RECORD_BYTES`. (code 300)"""
+
+    code = 300
+
+
+class BatchTooLarge(PyralogError):
+    """A batch exceeds `MAX_BATCH_BYTES` or `MAX_BATCH_RECORDS`. (code 301)"""
+
+    code = 301
+
+
+class CorruptBatch(PyralogError):
+    """A batch's checksum does not match its bytes. (code 302)"""
+
+    code = 302
+
+
+class InvalidBatch(PyralogError):
+    """A batch is malformed (bad lengths, counts or fields). (code 303)"""
+
+    code = 303
+
+
+class OffsetOutOfRange(PyralogError):
+    """The offset is below the log start or past the end. (code 304)"""
+
+    code = 304
+
+
+class CorruptData(PyralogError):
+    """Stored data failed its checksum inside a sealed segment. (code 305)"""
+
+    code = 305
+
+
+class OutOfOrderSequence(PyralogError):
+    """A batch's sequence leaves a gap after the last one written. (code 400)"""
+
+    code = 400
+
+
+class ProducerFenced(PyralogError):
+    """A newer producer with the same id exists. (code 401)"""
+
+    code = 401
+
+
+class UnknownProducer(PyralogError):
+    """The server has no state for this producer id. (code 402)"""
+
+    code = 402
+
+
+class UnknownMemberId(PyralogError):
+    """The member id is not (or no longer) a member of the group; rejoin. (code 500)"""
+
+    code = 500
+
+
+class IllegalGeneration(PyralogError):
+    """The request carried another generation than the group's; rejoin. (code 501)"""
+
+    code = 501
+
+
+class RebalanceInProgress(PyralogError):
+    """The group is rebalancing; rejoin to get the new assignment. (code 502)"""
+
+    code = 502
+
+
+class InconsistentGroupProtocol(PyralogError):
+    """No assignor is supported by every member. (code 503)"""
+
+    code = 503
+
+
+class GroupMaxSizeReached(PyralogError):
+    """The group has `MAX_GROUP_MEMBERS` members already. (code 504)"""
+
+    code = 504
+
+
+class InvalidGroupId(PyralogError):
+    """The group name breaks the naming rules of log names. (code 505)"""
+
+    code = 505
+
+
+class InvalidSessionTimeout(PyralogError):
+    """A session or rebalance timeout is outside the server's bounds. (code 506)"""
+
+    code = 506
+
+
+class GroupNotEmpty(PyralogError):
+    """The operation needs a group without members (offset reset). (code 507)"""
+
+    code = 507
+
+
+class FencedInstanceId(PyralogError):
+    """Another process joined with the same static instance id. (code 508)"""
+
+    code = 508
+
+
+class GroupNotFound(PyralogError):
+    """No group of that name exists. (code 509)"""
+
+    code = 509
+
+
+class FencedEpoch(PyralogError):
+    """The request carried a stale leader epoch. (code 600)"""
+
+    code = 600
+
+
+class NotLeader(PyralogError):
+    """This server does not lead the partition. (code 601)"""
+
+    code = 601
+
+
+class ConnectionFailed(PyralogError):
+    """Could not connect, or the connection was lost. (code 900)"""
+
+    code = 900
+
+
+class TlsError(PyralogError):
+    """TLS setup or certificate verification failed. (code 901)"""
+
+    code = 901
+
+
+class Closed(PyralogError):
+    """The client, producer or consumer was closed. (code 902)"""
+
+    code = 902
+
+
+class InvalidArgument(PyralogError):
+    """An argument was invalid before anything was sent. (code 903)"""
+
+    code = 903
+
+
+class BufferFull(PyralogError):
+    """A local buffer limit was reached. (code 904)"""
+
+    code = 904
+
+
+#: Error class per code.
+BY_CODE: dict[int, type[PyralogError]] = {
+    100: Unknown,
+    101: InvalidRequest,
+    102: RequestTooLarge,
+    103: Timeout,
+    104: Busy,
+    105: ShuttingDown,
+    106: StorageError,
+    200: LogNotFound,
+    201: LogAlreadyExists,
+    202: InvalidLogId,
+    203: LogPaused,
+    204: InvalidConfig,
+    205: InvalidPartitions,
+    206: PartitionNotFound,
+    207: ReservedLogName,
+    208: LogDeleting,
+    300: RecordTooLarge,
+    301: BatchTooLarge,
+    302: CorruptBatch,
+    303: InvalidBatch,
+    304: OffsetOutOfRange,
+    305: CorruptData,
+    400: OutOfOrderSequence,
+    401: ProducerFenced,
+    402: UnknownProducer,
+    500: UnknownMemberId,
+    501: IllegalGeneration,
+    502: RebalanceInProgress,
+    503: InconsistentGroupProtocol,
+    504: GroupMaxSizeReached,
+    505: InvalidGroupId,
+    506: InvalidSessionTimeout,
+    507: GroupNotEmpty,
+    508: FencedInstanceId,
+    509: GroupNotFound,
+    600: FencedEpoch,
+    601: NotLeader,
+    900: ConnectionFailed,
+    901: TlsError,
+    902: Closed,
+    903: InvalidArgument,
+    904: BufferFull,
+}
+
+
+def _check_codes() -> None:
+    native = dict(_pyralog.error_codes())
+    missing = {c: n for c, n in native.items() if c not in BY_CODE or BY_CODE[c].__name__ != n}
+    if missing:
+        raise ImportError(f"pyralog.errors is out of date with the native module: {missing}")
+
+
+_check_codes()
+_pyralog._register_errors(BY_CODE)
+
+__all__ = [
+    "BY_CODE",
+    "BatchTooLarge",
+    "BufferFull",
+    "Busy",
+    "Closed",
+    "ConnectionFailed",
+    "CorruptBatch",
+    "CorruptData",
+    "FencedEpoch",
+    "FencedInstanceId",
+    "GroupMaxSizeReached",
+    "GroupNotEmpty",
+    "GroupNotFound",
+    "IllegalGeneration",
+    "InconsistentGroupProtocol",
+    "InvalidArgument",
+    "InvalidBatch",
+    "InvalidConfig",
+    "InvalidGroupId",
+    "InvalidLogId",
+    "InvalidPartitions",
+    "InvalidRequest",
+    "InvalidSessionTimeout",
+    "LogAlreadyExists",
+    "LogDeleting",
+    "LogNotFound",
+    "LogPaused",
+    "NotLeader",
+    "OffsetOutOfRange",
+    "OutOfOrderSequence",
+    "PartitionNotFound",
+    "ProducerFenced",
+    "PyralogError",
+    "RebalanceInProgress",
+    "RecordTooLarge",
+    "RequestTooLarge",
+    "ReservedLogName",
+    "ShuttingDown",
+    "StorageError",
+    "Timeout",
+    "TlsError",
+    "Unknown",
+    "UnknownMemberId",
+    "UnknownProducer",
+]
