@@ -14,6 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use pyralog::{Client, ClientConfig, Record};
 use pyralog_testkit::{unique, TestServer};
 
+mod common;
+
 const PARTITIONS: u32 = 16;
 const RECORDS_PER_PARTITION: u64 = 500;
 /// Rounds of one record per partition, and the pause after each.
@@ -37,9 +39,7 @@ struct Member {
 
 impl Member {
     fn start(server: &TestServer, name: &'static str, log: &str, group: &str) -> Member {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pyralog"))
-            .env("PYRALOG_SERVER", &server.addr)
-            .env("PYRALOG_CA_FILE", server.ca_file())
+        let mut child = common::pyralog(server)
             .args(["consume", log, "--group", group, "--from-beginning", "--follow", "--trace-group"])
             .args(["--session-timeout-ms", SESSION_TIMEOUT_MS])
             .stdout(Stdio::piped())

@@ -2,9 +2,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use pyralog_testkit::{unique, TestServer};
+
+mod common;
 
 fn server() -> TestServer {
     let bin = Path::new(env!("CARGO_BIN_EXE_pyralog")).with_file_name("pyralog-server");
@@ -12,9 +14,7 @@ fn server() -> TestServer {
 }
 
 fn cli(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyralog"))
-        .env("PYRALOG_SERVER", &server.addr)
-        .env("PYRALOG_CA_FILE", server.ca_file())
+    let mut child = common::pyralog(server)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -84,9 +84,7 @@ fn bench_produce_and_consume_report_rates() {
 }
 
 fn group_consumer(server: &TestServer, log: &str, group: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_pyralog"))
-        .env("PYRALOG_SERVER", &server.addr)
-        .env("PYRALOG_CA_FILE", server.ca_file())
+    common::pyralog(server)
         .args(["consume", log, "--group", group, "--from-beginning", "--print-offsets", "--max", "20"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use pyralog_protocol::model::{LogConfig, LogState};
 use serde::{Deserialize, Serialize};
+
+use crate::storage::write_atomically;
 
 /// Version of the snapshot file format.
 const SNAPSHOT_VERSION: u32 = 1;
@@ -216,16 +217,8 @@ impl MetadataStore {
     }
 
     fn persist(&self) -> anyhow::Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(&self.state)?;
-        let mut f = fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        Ok(write_atomically(&self.path, &bytes)?)
     }
 }
 

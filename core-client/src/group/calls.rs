@@ -68,6 +68,19 @@ pub struct GroupDescription {
     pub offsets: Vec<GroupOffset>,
 }
 
+/// Next-offsets-to-read as commit entries (no commit metadata).
+pub(crate) fn to_wire_offsets(offsets: &[(crate::LogPartition, u64)]) -> Vec<PartitionOffset> {
+    offsets
+        .iter()
+        .map(|(lp, o)| PartitionOffset {
+            log: lp.log.to_string(),
+            partition: lp.partition,
+            offset: *o,
+            metadata: String::new(),
+        })
+        .collect()
+}
+
 fn owned_text(t: capnp::Result<capnp::text::Reader<'_>>) -> Result<String> {
     t.map_err(capnp_err)?.to_string().map_err(|e| capnp_err(e.into()))
 }
@@ -215,16 +228,7 @@ impl Client {
     /// # Errors
     /// `GroupNotEmpty`, `InvalidGroupId`; connection errors.
     pub async fn alter_group_offsets(&self, group: &str, offsets: &[(crate::LogPartition, u64)]) -> Result<()> {
-        let wire: Vec<PartitionOffset> = offsets
-            .iter()
-            .map(|(lp, o)| PartitionOffset {
-                log: lp.log.to_string(),
-                partition: lp.partition,
-                offset: *o,
-                metadata: String::new(),
-            })
-            .collect();
-        self.offset_commit(group, -1, "", &wire).await
+        self.offset_commit(group, -1, "", &to_wire_offsets(offsets)).await
     }
 
     /// Committed offsets of `group` (of `partitions`, or all when empty).

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::assignor::{self, COOPERATIVE_STICKY};
-use super::calls::JoinRequest;
+use super::calls::{to_wire_offsets, JoinRequest};
 use super::member::{Membership, Outcome};
 use crate::client::Client;
 use crate::consumer::Consumer;
@@ -374,16 +374,7 @@ impl Consumer {
     fn commit_request(&self, offsets: &[(LogPartition, u64)]) -> Result<(Arc<str>, i32, String, Vec<PartitionOffset>)> {
         let g = self.session()?;
         let m = g.membership.lock();
-        let wire = offsets
-            .iter()
-            .map(|(lp, o)| PartitionOffset {
-                log: lp.log.to_string(),
-                partition: lp.partition,
-                offset: *o,
-                metadata: String::new(),
-            })
-            .collect();
-        Ok((Arc::clone(&g.group), m.generation, m.member_id.clone(), wire))
+        Ok((Arc::clone(&g.group), m.generation, m.member_id.clone(), to_wire_offsets(offsets)))
     }
 
     /// Commits the position of every assigned partition and waits until it
@@ -416,9 +407,8 @@ impl Consumer {
                 Ok(())
             }
             Err(e) => {
-                let code = e.code();
                 self.membership_error(e.clone())?;
-                Err(Error::new(code, e.message().to_owned()))
+                Err(e)
             }
         }
     }

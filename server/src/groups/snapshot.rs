@@ -3,11 +3,12 @@
 //! written to a temporary file, synced, renamed, and the directory synced.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use serde::{Deserialize, Serialize};
+
+use crate::storage::write_atomically;
 
 /// Version of the snapshot format.
 const VERSION: u32 = 1;
@@ -61,9 +62,5 @@ pub fn write(dir: &Path, log_offset: u64, offsets: &Offsets) -> Result<(), Proto
     std::fs::create_dir_all(dir).map_err(|e| failed(&p, e))?;
     let entries = offsets.iter().map(|((g, l, part), (o, m))| (g.clone(), l.clone(), *part, *o, m.clone())).collect();
     let bytes = serde_json::to_vec(&File { version: VERSION, log_offset, entries }).map_err(|e| failed(&p, e))?;
-    let tmp = p.with_extension("snapshot.tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(|e| failed(&tmp, e))?;
-    f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(|e| failed(&tmp, e))?;
-    std::fs::rename(&tmp, &p).map_err(|e| failed(&p, e))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| failed(&p, e))
+    write_atomically(&p, &bytes).map_err(|e| failed(&p, e))
 }

@@ -96,6 +96,26 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
 }
 
+/// Replaces `path` with `bytes` so a crash leaves the old or the new file,
+/// never a mix: write `<path>.tmp`, fsync it, rename over `path`, fsync
+/// the directory.
+///
+/// # Errors
+/// `Io`; the previous file stays in place.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => sync_dir(dir),
+        _ => Ok(()),
+    }
+}
+
 /// What recovery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecoveryReport {

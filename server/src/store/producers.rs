@@ -20,14 +20,13 @@
 //! ```
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pyralog_protocol::batch::{BatchView, NO_PRODUCER_ID};
 use pyralog_protocol::limits::{MAX_IN_FLIGHT_BATCHES_PER_PARTITION, MAX_PRODUCERS_PER_PARTITION};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
-use super::{io_err, StorageError};
+use super::{io_err, write_atomically, StorageError};
 
 const MAGIC: &[u8; 4] = b"PYPS";
 const VERSION: u16 = 1;
@@ -209,12 +208,7 @@ impl ProducerStates {
     /// # Errors
     /// `Io`.
     pub fn snapshot(&self, dir: &Path, offset: u64) -> Result<(), StorageError> {
-        let path = snapshot_path(dir, offset);
-        let tmp = path.with_extension("producers.tmp");
-        let bytes = self.encode(offset);
-        let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        write_atomically(&snapshot_path(dir, offset), &self.encode(offset))?;
         let mut all = snapshot_offsets(dir)?;
         all.sort_unstable();
         let stale = all.len().saturating_sub(SNAPSHOTS_KEPT);
