@@ -217,16 +217,21 @@ async fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_record() 
         })
         .unwrap();
     let mut futures = Vec::new();
+    let mut acked = Vec::new();
     for i in 0..20_000 {
         futures.push(producer.send(&log, Record::new(format!("r{i}"))).await.unwrap());
         if i == 10_000 {
-            // Stop the server while batches are in flight.
+            // Some records acknowledged (the first batch waits for a producer
+            // id, so this does not follow from the sends alone), the rest in
+            // flight: stop the server.
+            for f in futures.drain(..1000) {
+                acked.push(f.await.expect("acknowledged before the stop"));
+            }
             let t = Instant::now();
             assert!(server.terminate(), "graceful shutdown exits 0");
             assert!(t.elapsed() < Duration::from_secs(10), "shutdown took {:?}", t.elapsed());
         }
     }
-    let mut acked = Vec::new();
     for f in futures {
         if let Ok(md) = f.await {
             acked.push(md);
