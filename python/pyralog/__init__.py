@@ -8,14 +8,38 @@
 """
 
 from . import errors
-from ._pyralog import Client, LogMetadata, PartitionMetadata, Record, RecordMetadata
+from ._client import OFFSET_END, AsyncClient, Client
+from ._consumer import AsyncConsumer, Consumer
+from ._producer import AsyncProducer, Producer
+from ._pyralog import (
+    Delivery,
+    LogConfig,
+    LogMetadata,
+    LogPartition,
+    LogStats,
+    PartitionMetadata,
+    PartitionStats,
+    Record,
+    RecordMetadata,
+)
 from .errors import *
 from .errors import PyralogError
 
 __all__ = [
+    "OFFSET_END",
+    "AsyncClient",
+    "AsyncConsumer",
+    "AsyncProducer",
     "Client",
+    "Consumer",
+    "Delivery",
+    "LogConfig",
     "LogMetadata",
+    "LogPartition",
+    "LogStats",
     "PartitionMetadata",
+    "PartitionStats",
+    "Producer",
     "PyralogError",
     "Record",
     "RecordMetadata",

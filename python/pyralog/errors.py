@@ -318,6 +318,11 @@ BY_CODE: dict[int, type[PyralogError]] = {
 }
 
 
+class UsedAfterFork(Closed):
+    """A client, producer or consumer created before `os.fork()` was used in the
+    child: its native threads did not survive the fork. Create them in the child."""
+
+
 def _check_codes() -> None:
     native = dict(_pyralog.error_codes())
     missing = {c: n for c, n in native.items() if c not in BY_CODE or BY_CODE[c].__name__ != n}
@@ -326,7 +331,7 @@ def _check_codes() -> None:
 
 
 _check_codes()
-_pyralog._register_errors(BY_CODE)
+_pyralog._register_errors(BY_CODE, UsedAfterFork)
 
 __all__ = [
     "BY_CODE",
@@ -373,4 +378,5 @@ __all__ = [
     "Unknown",
     "UnknownMemberId",
     "UnknownProducer",
+    "UsedAfterFork",
 ]

@@ -1,8 +1,6 @@
-//! Runtime bridging: one tokio runtime per process, waits in short slices
-//! with the GIL released (so other threads run and Ctrl-C is seen), typed
-//! errors, and a clear error after `fork`.
+//! Runtime bridging: one tokio runtime per process, typed errors, and a
+//! clear error after `fork`. Waiting is in `delivery.rs`.
 
-use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -12,20 +10,25 @@ use pyo3::types::PyDict;
 use tokio::runtime::Runtime;
 
 /// Longest the GIL stays released before signals are checked.
-const WAIT_SLICE: Duration = Duration::from_millis(100);
+pub const WAIT_SLICE: Duration = Duration::from_millis(100);
 /// Worker threads of the shared runtime.
 const RUNTIME_THREADS: usize = 2;
 
-struct Shared {
-    runtime: Runtime,
+pub struct Shared {
+    pub runtime: Runtime,
     pid: u32,
 }
 
 static SHARED: OnceLock<Shared> = OnceLock::new();
 /// Error code -> Python exception class, registered by `pyralog.errors`.
 static ERRORS: OnceLock<Py<PyDict>> = OnceLock::new();
+/// The exception class for use after `fork`, registered by `pyralog.errors`.
+static FORKED: OnceLock<PyObject> = OnceLock::new();
 
-fn shared() -> PyResult<&'static Shared> {
+const FORK_MESSAGE: &str =
+    "pyralog was used in a child process after fork(): its threads do not survive fork; create clients in the child";
+
+pub fn shared() -> PyResult<&'static Shared> {
     let s = SHARED.get_or_init(|| Shared {
         runtime: tokio::runtime::Builder::new_multi_thread()
             .worker_threads(RUNTIME_THREADS)
@@ -36,17 +39,23 @@ fn shared() -> PyResult<&'static Shared> {
         pid: std::process::id(),
     });
     if s.pid != std::process::id() {
-        return Err(PyRuntimeError::new_err(
-            "pyralog was used after fork(): its threads do not survive fork; create clients in the child process",
-        ));
+        return Err(Python::with_gil(|py| match FORKED.get() {
+            Some(cls) => match cls.call1(py, (pyralog::ErrorCode::Closed.as_u16(), FORK_MESSAGE)) {
+                Ok(exc) => PyErr::from_value(exc.into_bound(py)),
+                Err(e) => e,
+            },
+            None => PyRuntimeError::new_err(FORK_MESSAGE),
+        }));
     }
     Ok(s)
 }
 
-/// Called once by `pyralog.errors` with `{code: exception class}`.
+/// Called once by `pyralog.errors` with `{code: exception class}` and the
+/// class for use after `fork`.
 #[pyfunction]
-pub fn _register_errors(classes: Bound<'_, PyDict>) {
+pub fn _register_errors(classes: Bound<'_, PyDict>, forked: PyObject) {
     let _ = ERRORS.set(classes.unbind());
+    let _ = FORKED.set(forked);
 }
 
 /// Every error code and its name, for `pyralog.errors` to check itself against.
@@ -65,29 +74,4 @@ pub fn to_py_err(e: pyralog::Error) -> PyErr {
             _ => PyRuntimeError::new_err(format!("{}: {}", e.code().name(), e.message())),
         }
     })
-}
-
-/// Runs `fut` on the shared runtime and waits for it with the GIL released,
-/// in slices; a pending signal (Ctrl-C) cancels the work and raises.
-pub fn wait<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
-where
-    T: Send + 'static,
-    F: Future<Output = pyralog::Result<T>> + Send + 'static,
-{
-    let s = shared()?;
-    let mut handle = s.runtime.spawn(fut);
-    loop {
-        let done =
-            py.allow_threads(|| s.runtime.block_on(async { tokio::time::timeout(WAIT_SLICE, &mut handle).await.ok() }));
-        match done {
-            Some(Ok(result)) => return result.map_err(to_py_err),
-            Some(Err(e)) => return Err(PyRuntimeError::new_err(format!("pyralog task failed: {e}"))),
-            None => {
-                if let Err(e) = py.check_signals() {
-                    handle.abort();
-                    return Err(e);
-                }
-            }
-        }
-    }
 }

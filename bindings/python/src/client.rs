@@ -1,137 +1,171 @@
-//! The synchronous `Client`.
-
-use std::time::Duration;
+//! `_Client`: the core client's operations, each returning a `Delivery`
+//! that the pure-Python `Client` waits for and `AsyncClient` awaits.
 
 use pyo3::prelude::*;
 
-use crate::bridge::wait;
-use crate::types::{bytes_like, LogMetadata, Record, RecordMetadata};
+use crate::consumer::{consumer_config, Consumer};
+use crate::delivery::{convert, seconds, Delivery};
+use crate::producer::{producer_config, Producer};
+use crate::types::{record, LogConfig, LogMetadata, LogStats, Record, RecordMetadata};
 
-/// A connection to a Pyralog server.
-#[pyclass(module = "pyralog")]
-pub struct Client {
+/// The native half of `pyralog.Client` and `pyralog.AsyncClient`.
+#[pyclass(module = "pyralog._pyralog")]
+pub struct _Client {
     inner: pyralog::Client,
 }
 
+fn metadata(r: pyralog::Result<pyralog::LogMetadata>) -> PyResult<PyObject> {
+    convert(r.map(LogMetadata::from))
+}
+
+fn records(r: pyralog::Result<Vec<pyralog::ConsumerRecord>>) -> PyResult<PyObject> {
+    convert(r.map(|v| v.into_iter().map(Record::from).collect::<Vec<_>>()))
+}
+
 #[pymethods]
-impl Client {
-    #[new]
-    #[pyo3(signature = (addr, ca_file=None, connect_timeout=5.0, request_timeout=30.0))]
-    fn new(
-        py: Python<'_>,
+impl _Client {
+    /// Connects; resolves to a `_Client`.
+    #[staticmethod]
+    #[pyo3(signature = (addr, ca_file=None, server_name=None, connect_timeout=5.0, request_timeout=30.0))]
+    fn connect(
         addr: String,
         ca_file: Option<String>,
+        server_name: Option<String>,
         connect_timeout: f64,
         request_timeout: f64,
-    ) -> PyResult<Self> {
+    ) -> PyResult<Delivery> {
         let config = pyralog::ClientConfig {
             ca_file: ca_file.map(Into::into),
+            server_name,
             connect_timeout: seconds(connect_timeout)?,
             request_timeout: seconds(request_timeout)?,
             ..pyralog::ClientConfig::default()
         };
-        let inner = wait(py, async move { pyralog::Client::connect(&addr, config).await })?;
-        Ok(Client { inner })
+        Delivery::spawn(
+            async move { convert(pyralog::Client::connect(&addr, config).await.map(|inner| _Client { inner })) },
+        )
     }
 
-    #[pyo3(signature = (name, partitions=1))]
-    fn create_log(&self, py: Python<'_>, name: String, partitions: u32) -> PyResult<LogMetadata> {
+    #[pyo3(signature = (name, partitions, replication_factor, config))]
+    fn create_log(
+        &self,
+        name: String,
+        partitions: u32,
+        replication_factor: u32,
+        config: Option<LogConfig>,
+    ) -> PyResult<Delivery> {
+        let spec = pyralog::LogSpec {
+            partition_count: partitions,
+            replication_factor,
+            config: config.map(|c| c.to_core()).transpose()?.unwrap_or_default(),
+        };
         let c = self.inner.clone();
-        wait(py, async move { c.create_log(&name, partitions).await }).map(Into::into)
+        Delivery::spawn(async move { metadata(c.create_log_with_config(&name, spec).await) })
     }
 
-    fn list_logs(&self, py: Python<'_>) -> PyResult<Vec<LogMetadata>> {
+    fn list_logs(&self) -> PyResult<Delivery> {
         let c = self.inner.clone();
-        Ok(wait(py, async move { c.list_logs().await })?.into_iter().map(Into::into).collect())
+        Delivery::spawn(async move {
+            convert(c.list_logs().await.map(|v| v.into_iter().map(LogMetadata::from).collect::<Vec<_>>()))
+        })
     }
 
-    fn log_exists(&self, py: Python<'_>, name: String) -> PyResult<bool> {
+    fn log_exists(&self, name: String) -> PyResult<Delivery> {
         let c = self.inner.clone();
-        wait(py, async move { c.log_exists(&name).await })
+        Delivery::spawn(async move { convert(c.log_exists(&name).await) })
     }
 
-    fn get_log_metadata(&self, py: Python<'_>, name: String) -> PyResult<LogMetadata> {
+    fn get_log_metadata(&self, name: String) -> PyResult<Delivery> {
         let c = self.inner.clone();
-        wait(py, async move { c.get_log_metadata(&name).await }).map(Into::into)
+        Delivery::spawn(async move { metadata(c.get_log_metadata(&name).await) })
     }
 
-    fn delete_log(&self, py: Python<'_>, name: String) -> PyResult<()> {
+    fn get_log_stats(&self, name: String) -> PyResult<Delivery> {
         let c = self.inner.clone();
-        wait(py, async move { c.delete_log(&name).await })
+        Delivery::spawn(async move { convert(c.get_log_stats(&name).await.map(LogStats::from)) })
     }
 
-    #[pyo3(signature = (log, value, key=None, headers=None, partition=None))]
+    fn update_log_config(&self, name: String, config: LogConfig) -> PyResult<Delivery> {
+        let (c, config) = (self.inner.clone(), config.to_core()?);
+        Delivery::spawn(async move { metadata(c.update_log_config(&name, config).await) })
+    }
+
+    fn pause_log(&self, name: String) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move { metadata(c.pause_log(&name).await) })
+    }
+
+    fn resume_log(&self, name: String) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move { metadata(c.resume_log(&name).await) })
+    }
+
+    fn delete_log(&self, name: String) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move { convert(c.delete_log(&name).await) })
+    }
+
+    fn add_partitions(&self, name: String, partitions: u32) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move { metadata(c.add_partitions(&name, partitions).await) })
+    }
+
+    #[pyo3(signature = (log, value, key, headers, partition, timestamp))]
     fn produce(
         &self,
-        py: Python<'_>,
         log: String,
         value: &Bound<'_, PyAny>,
         key: Option<&Bound<'_, PyAny>>,
-        headers: Option<Vec<(String, Bound<'_, PyAny>)>>,
+        headers: Option<&Bound<'_, PyAny>>,
         partition: Option<u32>,
-    ) -> PyResult<RecordMetadata> {
-        let mut record = pyralog::Record::new(bytes_like(value, "value")?);
-        if let Some(k) = key {
-            record = record.key(bytes_like(k, "key")?);
-        }
-        for (name, v) in headers.unwrap_or_default() {
-            record = record.header(name, bytes_like(&v, "header value")?);
-        }
-        record.partition = partition;
-        let c = self.inner.clone();
-        wait(py, async move { c.produce(&log, record).await }).map(Into::into)
+        timestamp: Option<i64>,
+    ) -> PyResult<Delivery> {
+        let (c, r) = (self.inner.clone(), record(value, key, headers, partition, timestamp)?);
+        Delivery::spawn(async move { convert(c.produce(&log, r).await.map(RecordMetadata::from)) })
     }
 
-    #[pyo3(signature = (log, partition, offset=0, max_records=1000))]
+    fn consume(&self, log: String, offset: u64, max_records: usize) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move { records(c.consume(&log, pyralog::LogOffset(offset), max_records).await) })
+    }
+
     fn consume_from_partition(
         &self,
-        py: Python<'_>,
         log: String,
         partition: u32,
         offset: u64,
         max_records: usize,
-    ) -> PyResult<Vec<Record>> {
+    ) -> PyResult<Delivery> {
         let c = self.inner.clone();
-        let records = wait(py, async move {
-            c.consume_from_partition(&log, partition, pyralog::LogOffset(offset), max_records).await
-        })?;
-        Ok(records.into_iter().map(Into::into).collect())
-    }
-
-    #[pyo3(signature = (log, offset=0, max_records=1000))]
-    fn consume(&self, py: Python<'_>, log: String, offset: u64, max_records: usize) -> PyResult<Vec<Record>> {
-        let c = self.inner.clone();
-        let records = wait(py, async move { c.consume(&log, pyralog::LogOffset(offset), max_records).await })?;
-        Ok(records.into_iter().map(Into::into).collect())
-    }
-
-    /// Closes the connection; idempotent. Later calls raise `Closed`.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let c = self.inner.clone();
-        wait(py, async move {
-            c.close().await;
-            Ok(())
+        Delivery::spawn(async move {
+            records(c.consume_from_partition(&log, partition, pyralog::LogOffset(offset), max_records).await)
         })
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// A batching producer; settings as in `pyralog.Client.producer`.
+    #[pyo3(signature = (**settings))]
+    fn producer(&self, settings: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Producer> {
+        let cfg = producer_config(settings)?;
+        let inner = self.inner.producer(cfg).map_err(crate::bridge::to_py_err)?;
+        Ok(Producer::new(inner))
     }
 
-    #[pyo3(signature = (_t=None, _v=None, _tb=None))]
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _t: Option<&Bound<'_, PyAny>>,
-        _v: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<bool> {
-        self.close(py)?;
-        Ok(false)
+    /// A consumer; settings as in `pyralog.Client.consumer`.
+    #[pyo3(signature = (**settings))]
+    fn consumer(&self, settings: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Consumer> {
+        let cfg = consumer_config(settings)?;
+        Ok(Consumer::new(self.inner.consumer(cfg)))
     }
-}
 
-fn seconds(s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s)
-        .map_err(|_| pyo3::exceptions::PyValueError::new_err(format!("{s} is not a valid number of seconds")))
+    fn close(&self) -> PyResult<Delivery> {
+        let c = self.inner.clone();
+        Delivery::spawn(async move {
+            c.close().await;
+            convert(Ok(()))
+        })
+    }
+
+    fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
 }
