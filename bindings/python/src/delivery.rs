@@ -176,18 +176,26 @@ impl Delivery {
         let rt = &shared()?.runtime;
         let state = Arc::clone(&self.state);
         let (fut_ref, loop_ref) = (future.clone_ref(py), event_loop.clone_ref(py));
+        let mut work_abort = None;
+        self.done()?; // an outcome already there is set without a thread hop
         let task = match self.take() {
             State::Done(out) => {
-                resolve(py, &event_loop, &future, clone_out(py, &out));
+                let copy = clone_out(py, &out);
                 self.put(State::Done(out));
+                set_now(py, &future, copy)?;
                 None
             }
-            State::Running(mut work) => Some(rt.spawn(async move {
-                let out = drive(&mut work).await;
-                Python::with_gil(|py| {
-                    resolve(py, &loop_ref, &fut_ref, clone_out(py, &out));
-                    *state.lock().expect("delivery lock") = State::Done(out);
-                });
+            State::Running(mut work) => Some(rt.spawn({
+                if let Work::Spawned(h) = &work {
+                    work_abort = Some(h.abort_handle());
+                }
+                async move {
+                    let out = drive(&mut work).await;
+                    Python::with_gil(|py| {
+                        resolve(py, &loop_ref, &fut_ref, clone_out(py, &out));
+                        *state.lock().expect("delivery lock") = State::Done(out);
+                    });
+                }
             })),
             State::Busy => Some(rt.spawn(async move {
                 let out = loop {
@@ -201,9 +209,19 @@ impl Delivery {
         };
         if let Some(task) = task {
             let abort = task.abort_handle();
+            let state = Arc::clone(&self.state);
             let on_done = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
                 if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
                     abort.abort();
+                    if let Some(work) = &work_abort {
+                        work.abort();
+                    }
+                    let mut state = state.lock().expect("delivery lock");
+                    if matches!(*state, State::Busy) {
+                        *state = State::Done(Err(PyErr::from_value(
+                            args.py().import("asyncio")?.getattr("CancelledError")?.call0()?,
+                        )));
+                    }
                 }
                 Ok(())
             })?;
@@ -249,6 +267,15 @@ fn check_wait(py: Python<'_>, deadline: Option<Instant>) -> PyResult<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Completes an asyncio future on its event loop's thread.
+fn set_now(py: Python<'_>, future: &PyObject, out: PyOut) -> PyResult<()> {
+    match out {
+        Ok(v) => future.call_method1(py, "set_result", (v,))?,
+        Err(e) => future.call_method1(py, "set_exception", (e.into_value(py),))?,
+    };
+    Ok(())
 }
 
 /// Completes an asyncio future from any thread, unless it was cancelled.
