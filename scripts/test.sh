@@ -21,14 +21,18 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads=2
 
-# Python SDK: a fresh venv in the target directory, the extension built in
-# place by maturin (debug, same target directory), then pytest against the
-# server binary built above.
+# Python SDK: a venv in the target directory; the wheel a user would install,
+# built by maturin (debug profile, same target directory) and installed into
+# it; then pytest (run from outside the source tree, so the installed wheel is
+# what is imported) against the server binary built above.
 echo "== python"
 VENV="$CARGO_TARGET_DIR/python-venv"
+WHEELS="$CARGO_TARGET_DIR/wheels"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7" ruff
 "$VENV/bin/ruff" check python
 "$VENV/bin/ruff" format --check python
-(cd python && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop -q)
-(cd python && "$VENV/bin/python" -m pytest -q tests)
+rm -rf "$WHEELS"
+(cd python && "$VENV/bin/maturin" build -q --profile dev --out "$WHEELS")
+"$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/pyralog-*.whl
+(cd python/tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)
