@@ -127,12 +127,14 @@ class PyralogBench:
         with self.client.consumer(max_poll_records=50_000) as c:
             c.assign([(log, p) for p in range(PARTITIONS)])
             t = time.perf_counter()
-            seen = 0
+            seen = nbytes = 0
             while seen < count:
                 records = c.poll(CONSUME_POLL_S)
                 if not records:
                     raise RuntimeError(f"pyralog: only {seen} of {count} records came back")
                 seen += len(records)
+                nbytes += sum(len(r.value) for r in records)  # a reader touches every value
+            assert nbytes == seen * size
             return Result(seen, size, time.perf_counter() - t)
 
     def latency(self, value: bytes) -> Result:
@@ -185,14 +187,15 @@ class NatsBench:
         async def main():
             sub_conn, pub_conn = await self._connect(), await self._connect()
             done = asyncio.get_running_loop().create_future()
-            seen = 0
+            seen = nbytes = 0
             first = None
 
-            async def on_msg(_msg):
-                nonlocal seen, first
+            async def on_msg(msg):
+                nonlocal seen, first, nbytes
                 if first is None:
                     first = time.perf_counter()
                 seen += 1
+                nbytes += len(msg.data)
                 if seen == len(values) and not done.done():
                     done.set_result(time.perf_counter())
 
@@ -280,7 +283,7 @@ class RedisBench:
 
     def consume(self, stream: str, count: int, size: int) -> Result:
         t = time.perf_counter()
-        seen, last = 0, "-"
+        seen, nbytes, last = 0, 0, "-"
         while seen < count:
             batch = self.r.xrange(stream, min=last, count=10 * BATCH)
             if last != "-":
@@ -288,6 +291,7 @@ class RedisBench:
             if not batch:
                 raise RuntimeError(f"redis: only {seen} of {count} entries came back")
             seen += len(batch)
+            nbytes += sum(len(fields[b"v"]) for _, fields in batch)
             last = batch[-1][0]
         return Result(seen, size, time.perf_counter() - t)
 
