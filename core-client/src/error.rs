@@ -36,7 +36,8 @@ impl Error {
         self.code.is_retriable()
     }
 
-    pub(crate) fn closed(what: &str) -> Self {
+    /// `Closed`: "{what} is closed".
+    pub fn closed(what: &str) -> Self {
         Error::new(ErrorCode::Closed, format!("{what} is closed"))
     }
 

@@ -133,6 +133,9 @@ error_codes! {
     InvalidArgument = 903,
     /// A local buffer limit was reached.
     BufferFull = 904,
+    /// The caller cancelled the wait (a Go context, a cancel token); the
+    /// operation itself may still complete.
+    Cancelled = 905,
 }
 
 impl ErrorCode {

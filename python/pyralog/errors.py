@@ -271,6 +271,13 @@ class BufferFull(PyralogError):
     code = 904
 
 
+class Cancelled(PyralogError):
+    """The caller cancelled the wait (a Go context, a cancel token); the operation itself
+    may still complete. (code 905)"""
+
+    code = 905
+
+
 #: Error class per code.
 BY_CODE: dict[int, type[PyralogError]] = {
     100: Unknown,
@@ -315,6 +322,7 @@ BY_CODE: dict[int, type[PyralogError]] = {
     902: Closed,
     903: InvalidArgument,
     904: BufferFull,
+    905: Cancelled,
 }
 
 
@@ -338,6 +346,7 @@ __all__ = [
     "BatchTooLarge",
     "BufferFull",
     "Busy",
+    "Cancelled",
     "Closed",
     "ConnectionFailed",
     "CorruptBatch",

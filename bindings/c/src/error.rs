@@ -1,0 +1,131 @@
+//! Errors across the boundary, the shared runtime, and the guard that keeps
+//! panics on the Rust side.
+
+use std::ffi::{c_char, CString};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use pyralog::{Error, ErrorCode};
+use tokio::runtime::Runtime;
+
+/// Worker threads of the shared runtime.
+const RUNTIME_THREADS: usize = 2;
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+pub(crate) fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_THREADS)
+            .thread_name("pyralog")
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+/// An error: `code` is a stable error code (`pyralog_error_code_name` names
+/// it), `message` a NUL-terminated UTF-8 text. Free with `pyralog_error_free`.
+#[repr(C)]
+pub struct pyralog_error_t {
+    pub code: i32,
+    pub message: *mut c_char,
+}
+
+pub(crate) type Ret = *mut pyralog_error_t;
+
+pub(crate) fn error_ptr(e: Error) -> Ret {
+    let message = CString::new(e.message().replace('\0', " ")).unwrap_or_default();
+    Box::into_raw(Box::new(pyralog_error_t { code: i32::from(e.code().as_u16()), message: message.into_raw() }))
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, message)
+}
+
+/// Runs `f`, turning its error or a panic into an error pointer.
+pub(crate) fn guard(f: impl FnOnce() -> pyralog::Result<()>) -> Ret {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => std::ptr::null_mut(),
+        Ok(Err(e)) => error_ptr(e),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            error_ptr(Error::new(ErrorCode::Unknown, format!("internal error in pyralog: {what}")))
+        }
+    }
+}
+
+/// Waits for `fut` on this thread. A call made from inside the runtime (a
+/// rebalance callback calling back in) runs `fut` on the runtime's workers
+/// instead, since a thread cannot block on the runtime it is driving.
+pub(crate) fn block<T: Send + 'static>(
+    fut: impl Future<Output = pyralog::Result<T>> + Send + 'static,
+) -> pyralog::Result<T> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime().block_on(fut);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv().unwrap_or_else(|_| Err(Error::new(ErrorCode::Unknown, "the operation was dropped")))
+}
+
+/// Writes `v` to `out`, which must not be NULL.
+pub(crate) fn put<T>(out: *mut T, v: T) -> pyralog::Result<()> {
+    if out.is_null() {
+        return Err(invalid("an output pointer is NULL"));
+    }
+    // SAFETY: the caller passed a valid, writable, aligned pointer (checked non-NULL).
+    unsafe { out.write(v) };
+    Ok(())
+}
+
+/// Frees an error. NULL is ignored.
+///
+/// # Safety
+/// `e` is NULL or an error returned by this library, not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyralog_error_free(e: *mut pyralog_error_t) {
+    if e.is_null() {
+        return;
+    }
+    // SAFETY: per the contract, `e` came from `Box::into_raw` in `error_ptr`.
+    let e = unsafe { Box::from_raw(e) };
+    if !e.message.is_null() {
+        // SAFETY: `message` came from `CString::into_raw`.
+        drop(unsafe { CString::from_raw(e.message) });
+    }
+}
+
+/// The name of an error code (`"LogNotFound"`), a static NUL-terminated
+/// string; `"Unknown"` for numbers without a name.
+#[no_mangle]
+pub extern "C" fn pyralog_error_code_name(code: i32) -> *const c_char {
+    let code = u16::try_from(code).map(ErrorCode::from_u16).unwrap_or(ErrorCode::Unknown);
+    NAMES
+        .get_or_init(|| ErrorCode::ALL.iter().map(|c| (*c, CString::new(c.name()).expect("no NUL"))).collect())
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(c"Unknown".as_ptr(), |(_, n)| n.as_ptr())
+}
+
+static NAMES: OnceLock<Vec<(ErrorCode, CString)>> = OnceLock::new();
+
+/// How many error codes there are; with `pyralog_error_code_at` a binding
+/// checks its own list against the library's.
+#[no_mangle]
+pub extern "C" fn pyralog_error_code_count() -> usize {
+    ErrorCode::ALL.len()
+}
+
+/// The `index`-th error code in numeric order, or -1 past the end.
+#[no_mangle]
+pub extern "C" fn pyralog_error_code_at(index: usize) -> i32 {
+    ErrorCode::ALL.get(index).map_or(-1, |c| i32::from(c.as_u16()))
+}
