@@ -1,0 +1,20 @@
+// Package pyralog is the Go client of Pyralog, a partitioned, replicated,
+// append-only log. It binds with cgo to the C ABI of the Rust core client
+// (bindings/c), so partitioning, batching, idempotent retries, consumer
+// groups and commits behave exactly as in every other language.
+//
+//	client, err := pyralog.Connect(ctx, "127.0.0.1:9092", pyralog.Config{CAFile: "pyralog-data/tls/ca.pem"})
+//	if err != nil { ... }
+//	defer client.Close()
+//	md, err := client.Produce(ctx, "user_events", pyralog.Record{Key: []byte("user-1"), Value: []byte("event-1")})
+//	records, err := client.ConsumeFromPartition(ctx, "user_events", md.Partition, 0, 10)
+//
+// Every blocking call takes a context.Context: cancelling it (or its
+// deadline passing) ends the native wait at once with an error that
+// matches both ErrCancelled and the context's error under errors.Is.
+// Errors are *Error values with a stable Code; each code has a sentinel
+// (ErrLogNotFound, ErrInvalidLogId, ...) usable with errors.Is.
+//
+// The static library must be built first (see README.md): the package links
+// go/lib/libpyralog_c.a.
+package pyralog

@@ -1,0 +1,3 @@
+module github.com/pyralog/pyralog/go
+
+go 1.22
