@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, and the whole Rust workspace's tests
-# (which start the real pyralog-server binary). Installs what it needs.
+# Runs every test: formatting, lints, the whole Rust workspace's tests (which
+# start the real pyralog-server binary, the C example included), then the
+# Python and Go SDKs' suites against it. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
+# The C ABI's static library is a build artifact `cargo test` does not make;
+# the C example test and the Go package link it.
+cargo build -p pyralog-c --locked
 cargo test --workspace --locked -- --test-threads=2
 
 # Python SDK: a venv in the target directory; the wheel a user would install,
@@ -36,3 +40,11 @@ rm -rf "$WHEELS"
 (cd python && "$VENV/bin/maturin" build -q --profile dev --out "$WHEELS")
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/pyralog-*.whl
 (cd python/tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)
+
+# Go SDK: cgo over the C ABI's static library built above; vet, then the
+# conformance and runtime tests with the race detector.
+echo "== go"
+mkdir -p go/lib
+cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
+(cd go && test -z "$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; })
+(cd go && go vet ./... && go test -race -count=1 ./...)
