@@ -17,3 +17,6 @@ func NativeErrorCodes() map[Code]string {
 	}
 	return out
 }
+
+// cgoNoop is the cheapest native call, for measuring the cost of one cgo call.
+func cgoNoop() { C.pyralog_error_code_count() }
