@@ -12,7 +12,7 @@
 #define PYRALOG_CONSUMER_CLOSE_WAIT_MS 30000
 
 // Records sent whose reports the caller has not taken yet, at most: `send`
-// waits (up to `max_block`) beyond this, so an idle report poller cannot
+// waits (up to `max_block`) beyond this, so an idle report taker cannot
 // make reports pile up without bound.
 #define PYRALOG_MAX_UNREPORTED_RECORDS (1 << 20)
 

@@ -14,7 +14,7 @@ const RUNTIME_THREADS: usize = 2;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
-pub(crate) fn runtime() -> &'static Runtime {
+pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(RUNTIME_THREADS)
@@ -63,9 +63,7 @@ pub(crate) fn guard(f: impl FnOnce() -> pyralog::Result<()>) -> Ret {
 /// Waits for `fut` on this thread. A call made from inside the runtime (a
 /// rebalance callback calling back in) runs `fut` on the runtime's workers
 /// instead, since a thread cannot block on the runtime it is driving.
-pub(crate) fn block<T: Send + 'static>(
-    fut: impl Future<Output = pyralog::Result<T>> + Send + 'static,
-) -> pyralog::Result<T> {
+pub fn block<T: Send + 'static>(fut: impl Future<Output = pyralog::Result<T>> + Send + 'static) -> pyralog::Result<T> {
     if tokio::runtime::Handle::try_current().is_err() {
         return runtime().block_on(fut);
     }

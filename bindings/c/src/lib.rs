@@ -22,8 +22,9 @@
 mod cancel;
 mod client;
 mod consumer;
-mod error;
+pub mod error;
 mod producer;
+pub mod reporting;
 mod types;
 
 pub use cancel::*;
@@ -31,4 +32,5 @@ pub use client::*;
 pub use consumer::*;
 pub use error::*;
 pub use producer::*;
+pub use reporting::MAX_UNREPORTED_RECORDS;
 pub use types::*;

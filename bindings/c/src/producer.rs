@@ -3,24 +3,14 @@
 //! `pyralog_producer_poll_reports` (the librdkafka model: one thread of the
 //! binding polls reports in bulk, so a record costs no call of its own).
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-use parking_lot::{Condvar, Mutex};
-use pyralog::{Error, ErrorCode};
-use tokio::sync::Semaphore;
 
 use crate::cancel::{pyralog_cancel_t, Cancel};
 use crate::client::{ms_or, pyralog_client_t};
 use crate::error::{block, error_ptr, guard, invalid, put, pyralog_error_t, runtime};
+use crate::reporting::{Report, ReportingProducer};
 use crate::types::*;
-
-/// Records sent whose reports the caller has not taken yet, at most: `send`
-/// waits (up to `max_block`) beyond this, so an idle report poller cannot
-/// make reports pile up without bound.
-pub const MAX_UNREPORTED_RECORDS: usize = 1 << 20;
 
 /// A record's outcome: `error` is NULL on success (then `metadata` is set),
 /// else an error the taker frees with `pyralog_error_free`.
@@ -34,24 +24,20 @@ pub struct pyralog_report_t {
     pub error: *mut pyralog_error_t,
 }
 
-// SAFETY: the error pointer is owned by the report and handed over whole.
-unsafe impl Send for pyralog_report_t {}
-
-struct Reports {
-    queue: Mutex<VecDeque<pyralog_report_t>>,
-    ready: Condvar,
-    /// Records sent whose report is not in the queue yet.
-    outstanding: AtomicUsize,
-    closed: AtomicBool,
-    room: Arc<Semaphore>,
+impl From<Report> for pyralog_report_t {
+    fn from(r: Report) -> Self {
+        let (metadata, error) = match r.result {
+            Ok(md) => (md.into(), std::ptr::null_mut()),
+            Err(e) => (pyralog_record_metadata_t::default(), error_ptr(e)),
+        };
+        pyralog_report_t { token: r.token, index: r.index, metadata, error }
+    }
 }
 
 /// A batching, retrying, idempotent producer. Thread-safe. Close with
 /// `pyralog_producer_close`, take the last reports, then free it.
 pub struct pyralog_producer_t {
-    inner: pyralog::Producer,
-    reports: Arc<Reports>,
-    max_block: Duration,
+    inner: Arc<ReportingProducer>,
 }
 
 /// Producer settings; zero takes the default of each (`idempotence`:
@@ -101,17 +87,9 @@ pub unsafe extern "C" fn pyralog_producer_new(
         // SAFETY: per the contract.
         let (c, cfg) = unsafe { (c.as_ref().ok_or_else(|| invalid("the client is NULL"))?, config.as_ref()) };
         let cfg = producer_config(cfg)?;
-        let max_block = cfg.max_block;
         let _rt = runtime().enter();
-        let inner = c.inner.producer(cfg)?;
-        let reports = Arc::new(Reports {
-            queue: Mutex::default(),
-            ready: Condvar::new(),
-            outstanding: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            room: Arc::new(Semaphore::new(MAX_UNREPORTED_RECORDS)),
-        });
-        put(out, Box::into_raw(Box::new(pyralog_producer_t { inner, reports, max_block })))
+        let inner = Arc::new(ReportingProducer::new(&c.inner, cfg)?);
+        put(out, Box::into_raw(Box::new(pyralog_producer_t { inner })))
     })
 }
 
@@ -143,34 +121,8 @@ pub unsafe extern "C" fn pyralog_producer_send(
             let b = batch.as_ref().ok_or_else(|| invalid("batch is NULL"))?;
             (producer(p)?, log.to_str()?.to_owned(), b.to_records()?, Cancel::from_ptr(cancel))
         };
-        let n = records.len();
-        let permits = u32::try_from(n).ok().filter(|n| (*n as usize) <= MAX_UNREPORTED_RECORDS);
-        let permits =
-            permits.ok_or_else(|| invalid(format!("a batch holds at most {MAX_UNREPORTED_RECORDS} records")))?;
-        let (inner, reports, max_block) = (p.inner.clone(), Arc::clone(&p.reports), p.max_block);
-        let room = Arc::clone(&reports.room);
-        let acks = block(cancel.run(async move {
-            let permit = tokio::time::timeout(max_block, room.acquire_many_owned(permits)).await;
-            let permit = permit
-                .map_err(|_| Error::new(ErrorCode::BufferFull, "reports not taken within max_block"))?
-                .map_err(|_| Error::closed("producer"))?;
-            let acks = inner.send_batch(&log, records).await?;
-            permit.forget(); // given back as the reports are taken
-            Ok(acks)
-        }))?;
-        reports.outstanding.fetch_add(n, Ordering::AcqRel);
-        runtime().spawn(async move {
-            for (index, ack) in acks.into_iter().enumerate() {
-                let (metadata, error) = match ack.await {
-                    Ok(md) => (md.into(), std::ptr::null_mut()),
-                    Err(e) => (pyralog_record_metadata_t::default(), error_ptr(e)),
-                };
-                reports.queue.lock().push_back(pyralog_report_t { token, index, metadata, error });
-                reports.outstanding.fetch_sub(1, Ordering::AcqRel);
-                reports.ready.notify_all();
-            }
-        });
-        Ok(())
+        let p = Arc::clone(&p.inner);
+        block(cancel.run(async move { p.send(&log, records, token).await }))
     })
 }
 
@@ -194,21 +146,12 @@ pub unsafe extern "C" fn pyralog_producer_poll_reports(
         if out.is_null() && max > 0 {
             return Err(invalid("out is NULL"));
         }
-        let r = &p.reports;
-        let mut queue = r.queue.lock();
-        if queue.is_empty() && !(r.closed.load(Ordering::Acquire) && r.outstanding.load(Ordering::Acquire) == 0) {
-            r.ready.wait_for(&mut queue, Duration::from_millis(timeout_ms));
-        }
-        if queue.is_empty() && r.closed.load(Ordering::Acquire) && r.outstanding.load(Ordering::Acquire) == 0 {
-            return Err(Error::closed("producer"));
-        }
-        let n = queue.len().min(max);
-        for (i, report) in queue.drain(..n).enumerate() {
+        let reports = p.inner.take(max, Duration::from_millis(timeout_ms))?;
+        let n = reports.len();
+        for (i, report) in reports.into_iter().enumerate() {
             // SAFETY: `out` is writable for `max` >= `n` reports.
-            unsafe { out.add(i).write(report) };
+            unsafe { out.add(i).write(report.into()) };
         }
-        drop(queue);
-        r.room.add_permits(n);
         put(count, n)
     })
 }
@@ -225,8 +168,8 @@ pub unsafe extern "C" fn pyralog_producer_flush(
 ) -> *mut pyralog_error_t {
     guard(|| {
         // SAFETY: per the contract.
-        let (p, cancel) = unsafe { (producer(p)?.inner.clone(), Cancel::from_ptr(cancel)) };
-        block(cancel.run(async move { p.flush().await }))
+        let (p, cancel) = unsafe { (Arc::clone(&producer(p)?.inner), Cancel::from_ptr(cancel)) };
+        block(cancel.run(async move { p.producer().flush().await }))
     })
 }
 
@@ -241,13 +184,8 @@ pub unsafe extern "C" fn pyralog_producer_close(
 ) -> *mut pyralog_error_t {
     guard(|| {
         // SAFETY: per the contract.
-        let (p, cancel) = unsafe { (producer(p)?, Cancel::from_ptr(cancel)) };
-        let inner = p.inner.clone();
-        let r = block(cancel.run(async move { inner.close().await }));
-        p.reports.closed.store(true, Ordering::Release);
-        p.reports.room.close();
-        p.reports.ready.notify_all();
-        r
+        let (p, cancel) = unsafe { (Arc::clone(&producer(p)?.inner), Cancel::from_ptr(cancel)) };
+        block(cancel.run(async move { p.close().await }))
     })
 }
 
@@ -265,8 +203,8 @@ pub unsafe extern "C" fn pyralog_producer_identity(
 ) -> *mut pyralog_error_t {
     guard(|| {
         // SAFETY: per the contract.
-        let (p, cancel) = unsafe { (producer(p)?.inner.clone(), Cancel::from_ptr(cancel)) };
-        let ident = block(cancel.run(async move { p.identity().await }))?;
+        let (p, cancel) = unsafe { (Arc::clone(&producer(p)?.inner), Cancel::from_ptr(cancel)) };
+        let ident = block(cancel.run(async move { p.producer().identity().await }))?;
         put(has_identity, ident.is_some())?;
         put(id, ident.map_or(0, |i| i.id))?;
         put(epoch, ident.map_or(0, |i| i.epoch))
@@ -282,10 +220,7 @@ pub unsafe extern "C" fn pyralog_producer_free(p: *mut pyralog_producer_t) {
     if p.is_null() {
         return;
     }
-    // SAFETY: per the contract, from `pyralog_producer_new`.
-    let p = unsafe { Box::from_raw(p) };
-    for r in p.reports.queue.lock().drain(..) {
-        // SAFETY: each report owns its error.
-        unsafe { crate::error::pyralog_error_free(r.error) };
-    }
+    // SAFETY: per the contract, from `pyralog_producer_new`; reports not
+    // taken are dropped with it.
+    drop(unsafe { Box::from_raw(p) });
 }
