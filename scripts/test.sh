@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the whole Rust workspace's tests (which
 # start the real pyralog-server binary, the C example included), then the
-# Python and Go SDKs' suites against it. Installs what it needs.
+# Python, Go and Java SDKs' suites against it. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,3 +48,8 @@ mkdir -p go/lib
 cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
 (cd go && test -z "$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; })
 (cd go && go vet ./... && go test -race -count=1 ./...)
+
+# Java SDK: Maven builds the JNI library with cargo (same target directory),
+# puts it in the jar, and runs JUnit against the real server.
+echo "== java"
+mvn -q -B -f java/pom.xml verify

@@ -1,0 +1,112 @@
+//! Error mapping into Java exceptions, and the guard every export runs in.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use jni::objects::{JObject, JString, JValue};
+use jni::JNIEnv;
+use pyralog::{Error, ErrorCode};
+
+/// Why an export failed: a core error (thrown as its typed exception) or a
+/// JNI failure (usually a Java exception already pending).
+pub enum Fail {
+    Core(Error),
+    Jni(jni::errors::Error),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Core(e)
+    }
+}
+
+impl From<jni::errors::Error> for Fail {
+    fn from(e: jni::errors::Error) -> Self {
+        Fail::Jni(e)
+    }
+}
+
+pub type Res<T> = Result<T, Fail>;
+
+const EXCEPTION_CLASS: &str = "io/pyralog/PyralogException";
+const FACTORY_SIG: &str = "(ILjava/lang/String;)Lio/pyralog/PyralogException;";
+
+/// Throws the typed exception of `e` (`PyralogException.create(code, message)`).
+fn throw_core(env: &mut JNIEnv<'_>, e: &Error) {
+    let made = (|| -> jni::errors::Result<JObject<'_>> {
+        let msg = env.new_string(e.message())?;
+        let code = i32::from(e.code().as_u16());
+        env.call_static_method(EXCEPTION_CLASS, "create", FACTORY_SIG, &[JValue::Int(code), JValue::Object(&msg)])?.l()
+    })();
+    match made {
+        Ok(exc) => {
+            let _ = env.throw(jni::objects::JThrowable::from(exc));
+        }
+        Err(_) if env.exception_check().unwrap_or(false) => {}
+        Err(_) => {
+            let _ = env.throw_new("java/lang/RuntimeException", format!("{}: {}", e.code().name(), e.message()));
+        }
+    }
+}
+
+/// Runs an export: its error or panic becomes a pending Java exception and
+/// the export returns `T::default()` (which Java never sees).
+pub fn guard<'l, T: Default>(env: &mut JNIEnv<'l>, f: impl FnOnce(&mut JNIEnv<'l>) -> Res<T>) -> T {
+    match catch_unwind(AssertUnwindSafe(|| f(env))) {
+        Ok(Ok(v)) => v,
+        Ok(Err(Fail::Core(e))) => {
+            throw_core(env, &e);
+            T::default()
+        }
+        Ok(Err(Fail::Jni(e))) => {
+            if !env.exception_check().unwrap_or(false) {
+                let _ = env.throw_new("java/lang/IllegalStateException", format!("pyralog JNI: {e}"));
+            }
+            T::default()
+        }
+        Err(_) => {
+            throw_core(env, &Error::new(ErrorCode::Unknown, "internal error in pyralog (a panic); please report it"));
+            T::default()
+        }
+    }
+}
+
+/// A Java string (NULL is an `InvalidArgument`).
+pub fn string(env: &mut JNIEnv<'_>, s: &JString<'_>, what: &str) -> Res<String> {
+    if s.is_null() {
+        return Err(invalid(format!("{what} is null")).into());
+    }
+    Ok(env.get_string(s)?.into())
+}
+
+pub fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, message)
+}
+
+/// The boxed value behind a handle.
+///
+/// # Safety
+/// `h` is 0 or a live handle of type `T` made by [`into_handle`].
+pub unsafe fn handle<'a, T>(h: i64) -> Res<&'a T> {
+    // SAFETY: per the contract.
+    unsafe { (h as *const T).as_ref() }.ok_or_else(|| Error::closed("the handle").into())
+}
+
+pub fn into_handle<T>(v: T) -> i64 {
+    Box::into_raw(Box::new(v)) as i64
+}
+
+/// Frees a handle made by [`into_handle`]; 0 is ignored.
+///
+/// # Safety
+/// `h` is 0 or a live handle of type `T`, freed once.
+pub unsafe fn free_handle<T>(h: i64) -> Option<T> {
+    // SAFETY: per the contract.
+    (h != 0).then(|| *unsafe { Box::from_raw(h as *mut T) })
+}
+
+/// Milliseconds from Java, or `InvalidArgument` if negative.
+pub fn millis(ms: i64, what: &str) -> Res<std::time::Duration> {
+    u64::try_from(ms)
+        .map(std::time::Duration::from_millis)
+        .map_err(|_| invalid(format!("{what} must not be negative")).into())
+}

@@ -1,0 +1,2 @@
+/** One exception class per stable error code, each a {@link io.pyralog.PyralogException}. */
+package io.pyralog.errors;
