@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use parking_lot::{Condvar, Mutex};
-use pyralog::{Error, ErrorCode, Producer, ProducerConfig, Record, RecordMetadata};
-use tokio::sync::Semaphore;
+use pyralog::{DeliveryFuture, Error, ErrorCode, Producer, ProducerConfig, Record, RecordMetadata};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 /// Records sent whose reports the caller has not taken yet, at most: `send`
 /// waits (up to `max_block`) beyond this, so an idle report taker cannot
@@ -33,12 +35,17 @@ struct Reports {
     closed: AtomicBool,
 }
 
+/// A record waiting for its outcome.
+type Watched = (u64, usize, DeliveryFuture);
+
 /// A core producer plus its report queue. Cheap to share behind an `Arc`.
 pub struct ReportingProducer {
     inner: Producer,
     reports: Arc<Reports>,
     room: Arc<Semaphore>,
     max_block: Duration,
+    /// To the one task that turns outcomes into reports.
+    collector: mpsc::UnboundedSender<Watched>,
 }
 
 impl ReportingProducer {
@@ -48,12 +55,28 @@ impl ReportingProducer {
     /// As [`pyralog::Client::producer`].
     pub fn new(client: &pyralog::Client, cfg: ProducerConfig) -> pyralog::Result<Self> {
         let max_block = cfg.max_block;
+        let reports = Arc::<Reports>::default();
+        let (collector, rx) = mpsc::unbounded_channel();
+        tokio::spawn(collect(rx, Arc::clone(&reports)));
         Ok(ReportingProducer {
             inner: client.producer(cfg)?,
-            reports: Arc::default(),
+            reports,
             room: Arc::new(Semaphore::new(MAX_UNREPORTED_RECORDS)),
             max_block,
+            collector,
         })
+    }
+
+    /// Room for `n` more unreported records: at once if there is, else
+    /// waiting up to `max_block`.
+    async fn room(&self, n: u32) -> pyralog::Result<OwnedSemaphorePermit> {
+        if let Ok(p) = Arc::clone(&self.room).try_acquire_many_owned(n) {
+            return Ok(p);
+        }
+        tokio::time::timeout(self.max_block, Arc::clone(&self.room).acquire_many_owned(n))
+            .await
+            .map_err(|_| Error::new(ErrorCode::BufferFull, "reports not taken within max_block"))?
+            .map_err(|_| Error::closed("producer"))
     }
 
     /// The core producer (flush, close, identity).
@@ -72,22 +95,15 @@ impl ReportingProducer {
         let permits = u32::try_from(n).ok().filter(|p| (*p as usize) <= MAX_UNREPORTED_RECORDS).ok_or_else(|| {
             Error::new(ErrorCode::InvalidArgument, format!("a batch holds at most {MAX_UNREPORTED_RECORDS} records"))
         })?;
-        let permit = tokio::time::timeout(self.max_block, Arc::clone(&self.room).acquire_many_owned(permits))
-            .await
-            .map_err(|_| Error::new(ErrorCode::BufferFull, "reports not taken within max_block"))?
-            .map_err(|_| Error::closed("producer"))?;
+        let permit = self.room(permits).await?;
         let acks = self.inner.send_batch(log, records).await?;
         permit.forget(); // given back as the reports are taken
-        let reports = Arc::clone(&self.reports);
-        reports.outstanding.fetch_add(n, Ordering::AcqRel);
-        tokio::spawn(async move {
-            for (index, ack) in acks.into_iter().enumerate() {
-                let result = ack.await;
-                reports.queue.lock().push_back(Report { token, index, result });
-                reports.outstanding.fetch_sub(1, Ordering::AcqRel);
-                reports.ready.notify_all();
+        self.reports.outstanding.fetch_add(n, Ordering::AcqRel);
+        for (index, ack) in acks.into_iter().enumerate() {
+            if self.collector.send((token, index, ack)).is_err() {
+                return Err(Error::closed("producer"));
             }
-        });
+        }
         Ok(())
     }
 
@@ -124,4 +140,35 @@ impl ReportingProducer {
         self.reports.ready.notify_all();
         r
     }
+}
+
+/// Turns outcomes into reports as they come, queueing every ready one under
+/// one lock and one wake-up. Ends when the producer is dropped and every
+/// watched record has its report.
+async fn collect(mut rx: mpsc::UnboundedReceiver<Watched>, reports: Arc<Reports>) {
+    let mut watching = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            item = rx.recv(), if open => match item {
+                Some(w) => watching.push(watch(w)),
+                None => open = false,
+            },
+            Some(first) = watching.next(), if !watching.is_empty() => {
+                let mut ready = vec![first];
+                while let Some(Some(more)) = watching.next().now_or_never() {
+                    ready.push(more);
+                }
+                let n = ready.len();
+                reports.queue.lock().extend(ready);
+                reports.outstanding.fetch_sub(n, Ordering::AcqRel);
+                reports.ready.notify_all();
+            },
+            else => break,
+        }
+    }
+}
+
+async fn watch((token, index, ack): Watched) -> Report {
+    Report { token, index, result: ack.await }
 }

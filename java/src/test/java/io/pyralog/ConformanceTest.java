@@ -32,29 +32,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The conformance scenarios of shared/conformance.md against the real server. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ConformanceTest {
-    static TestServer server;
-    static PyralogClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new TestServer();
-        client = server.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        server.close();
-    }
-
+class ConformanceTest extends ServerTest {
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

@@ -15,29 +15,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Conformance scenarios 9 and 10: consumer groups and commits. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class GroupTest {
-    static TestServer server;
-    static PyralogClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new TestServer();
-        client = server.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        server.close();
-    }
-
+class GroupTest extends ServerTest {
     static void waitFor(String what, BooleanSupplier cond) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!cond.getAsBoolean()) {

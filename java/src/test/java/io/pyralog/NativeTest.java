@@ -16,33 +16,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Native memory, handle reclamation, error codes and the one-caller rule. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
-class NativeTest {
+class NativeTest extends ServerTest {
     /** Send/poll cycles of the memory test. */
     static final int CYCLES = 100_000;
     /** RSS may grow at most this much between the warm-up and the end. */
     static final long RSS_GROWTH_LIMIT_KB = 64 * 1024;
-
-    static TestServer server;
-    static PyralogClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = new TestServer();
-        client = server.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        client.close();
-        server.close();
-    }
 
     static long rssKb() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
