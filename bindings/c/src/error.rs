@@ -63,9 +63,20 @@ pub(crate) fn guard(f: impl FnOnce() -> pyralog::Result<()>) -> Ret {
 /// Waits for `fut` on this thread. A call made from inside the runtime (a
 /// rebalance callback calling back in) runs `fut` on the runtime's workers
 /// instead, since a thread cannot block on the runtime it is driving.
+///
+/// Work that can finish at once (a send with buffer room) finishes on the
+/// first poll, without the cost of parking machinery.
 pub fn block<T: Send + 'static>(fut: impl Future<Output = pyralog::Result<T>> + Send + 'static) -> pyralog::Result<T> {
     if tokio::runtime::Handle::try_current().is_err() {
-        return runtime().block_on(fut);
+        let mut fut = std::pin::pin!(fut);
+        let first = {
+            let _rt = runtime().enter();
+            futures_util::FutureExt::now_or_never(fut.as_mut())
+        };
+        return match first {
+            Some(done) => done,
+            None => runtime().block_on(fut),
+        };
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     runtime().spawn(async move {
