@@ -1,0 +1,30 @@
+//! The native half of the `pyralog` npm package: napi-rs glue over the core
+//! client. Conversion, error mapping and runtime bridging only; every
+//! behaviour lives in the core client. Every I/O call returns a promise
+//! whose work runs on one tokio runtime (never on the libuv thread pool and
+//! never on the JavaScript thread).
+
+mod client;
+mod consumer;
+mod convert;
+mod errors;
+mod producer;
+mod runtime;
+
+use napi_derive::napi;
+
+#[napi_derive::module_init]
+fn init() {
+    runtime::install();
+}
+
+/// "debug" or "release": the profile this addon was built with (the bench
+/// refuses to measure a debug build).
+#[napi]
+pub fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}

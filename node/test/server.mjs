@@ -1,0 +1,55 @@
+// Starts the real pyralog-server binary on a free loopback port with a fresh
+// data directory, as conformance.md asks; tests stop it when done.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const START_TIMEOUT_MS = 30_000;
+
+export function serverBinary() {
+  const target = process.env.CARGO_TARGET_DIR || join(REPO, 'target');
+  const path = process.env.PYRALOG_SERVER_BIN || join(target, 'debug', 'pyralog-server');
+  if (!existsSync(path)) throw new Error(`${path} is missing: build it first (cargo build -p pyralog-server)`);
+  return path;
+}
+
+/** A running server: `addr`, `caFile`, `stop()`. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'pyralog-node-'));
+  const data = join(dir, 'data');
+  const proc = spawn(serverBinary(), ['--data-dir', data, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', process.env.PYRALOG_TEST_SERVER_LOG ? 'inherit' : 'ignore'],
+  });
+  const lines = createInterface({ input: proc.stdout });
+  const addr = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('pyralog-server did not start in time')), START_TIMEOUT_MS);
+    proc.once('exit', (code) => reject(new Error(`pyralog-server exited with ${code}`)));
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line.trim().split(' ').pop()); // "listening on ADDR"
+    });
+  });
+  lines.on('line', () => {}); // keep draining stdout
+  return {
+    addr,
+    caFile: join(data, 'tls', 'ca.pem'),
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A log or group name used once per run. */
+export function unique(prefix) {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
