@@ -4,7 +4,7 @@
 // install script, or shipped in a packed tarball).
 const path = require('node:path');
 
-const file = process.env.PYRALOG_NODE_ADDON || path.join(__dirname, '..', 'pyralog.node');
+const file = path.resolve(process.env.PYRALOG_NODE_ADDON || path.join(__dirname, '..', 'pyralog.node'));
 const addon = { exports: {} };
 try {
   process.dlopen(addon, file);

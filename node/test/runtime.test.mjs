@@ -246,14 +246,44 @@ test('sendBatch resolves once with metadata in order; bad records reject Invalid
   await p.close();
   const records = await client.consume(log, 0, 10);
   assert.deepEqual(records.map((r) => r.value.toString()).sort(), ['a', 'b', 'c', 'd', 'x', 'y']);
-  assert.deepEqual(
-    records.find((r) => r.value.toString() === 'c').headers,
-    [['h', Buffer.from('1')]],
+  assert.deepEqual(records.find((r) => r.value.toString() === 'c').headers, [['h', Buffer.from('1')]]);
+});
+
+test('records keep call order across send and sendBatch, even before metadata is known', LIMIT, async () => {
+  const log = unique('rt-order');
+  await client.createLog(log, 1);
+  const p = client.producer(); // a fresh producer: its first sends wait for metadata
+  const sends = [];
+  for (let i = 0; i < 300; i++) sends.push(p.send(log, `s${i}`));
+  const batch = p.sendBatch(
+    log,
+    Array.from({ length: 300 }, (_, i) => `b${i}`),
   );
+  for (let i = 300; i < 600; i++) sends.push(p.send(log, `s${i}`));
+  await p.flush(); // after flush every record above is acknowledged
+  const acks = [
+    ...(await Promise.all(sends.slice(0, 300))),
+    ...(await batch),
+    ...(await Promise.all(sends.slice(300))),
+  ];
+  await p.close();
+  assert.deepEqual(
+    acks.map((m) => m.offset),
+    Array.from({ length: 900 }, (_, i) => i),
+  );
+  const values = (await client.consumeFromPartition(log, 0, 0, 1000)).map((r) => r.value.toString());
+  assert.deepEqual(values, [
+    ...Array.from({ length: 300 }, (_, i) => `s${i}`),
+    ...Array.from({ length: 300 }, (_, i) => `b${i}`),
+    ...Array.from({ length: 300 }, (_, i) => `s${300 + i}`),
+  ]);
 });
 
 test('options objects: unknown keys and bad values are rejected with InvalidArgument', LIMIT, async () => {
-  assert.throws(() => client.producer({ lingerr: 1 }), (e) => e instanceof InvalidArgument && /lingerr/.test(e.message));
+  assert.throws(
+    () => client.producer({ lingerr: 1 }),
+    (e) => e instanceof InvalidArgument && /lingerr/.test(e.message),
+  );
   assert.throws(() => client.producer({ lingerMs: -1 }), InvalidArgument);
   assert.throws(() => client.consumer({ groupid: 'g' }), InvalidArgument);
   assert.throws(() => client.consumer({ autoOffsetReset: 'middle' }), InvalidArgument);
