@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the whole Rust workspace's tests (which
 # start the real pyralog-server binary, the C example included), then the
-# Python, Go and Java SDKs' suites against it. Installs what it needs.
+# Python, Go, Java and Node SDKs' suites against it. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +53,7 @@ cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
 # puts it in the jar, and runs JUnit against the real server.
 echo "== java"
 mvn -q -B -f java/pom.xml verify
+
+# Node SDK: the napi-rs addon (debug, same target directory), prettier, tsc,
+# and node --test against the real server.
+./scripts/test-node.sh
