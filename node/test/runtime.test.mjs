@@ -12,7 +12,16 @@ import { Worker } from 'node:worker_threads';
 import { after, before, test } from 'node:test';
 
 import * as esm from '../index.mjs';
-import { BY_CODE, Busy, Client, InvalidArgument, LogNotFound, PyralogError, errorCodes } from '../index.mjs';
+import {
+  BY_CODE,
+  BufferFull,
+  Busy,
+  Client,
+  InvalidArgument,
+  LogNotFound,
+  PyralogError,
+  errorCodes,
+} from '../index.mjs';
 import { startServer, unique } from './server.mjs';
 
 const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -277,6 +286,35 @@ test('records keep call order across send and sendBatch, even before metadata is
     ...Array.from({ length: 300 }, (_, i) => `b${i}`),
     ...Array.from({ length: 300 }, (_, i) => `s${300 + i}`),
   ]);
+});
+
+test('calls waiting to be queued are bounded: beyond the limit they reject BufferFull', LIMIT, async () => {
+  const log = unique('rt-bound');
+  await client.createLog(log, 1);
+  // A small buffer fills after a few records, so later sends wait to be queued.
+  const p = client.producer({ bufferMemory: 4096, batchSize: 1024 });
+  const value = Buffer.alloc(1000);
+  const outcomes = [];
+  for (let i = 0; i < 3000; i++) {
+    outcomes.push(
+      p.send(log, { value }).then(
+        () => 'ok',
+        (e) => e,
+      ),
+    );
+  }
+  const settled = await Promise.all(outcomes);
+  await p.close();
+  const refused = settled.filter((o) => o !== 'ok');
+  assert.ok(refused.length > 0, 'some sends beyond the limit were refused');
+  assert.ok(
+    refused.every((e) => e instanceof BufferFull && e.code === 904),
+    String(refused[0]),
+  );
+  const written = settled.length - refused.length;
+  assert.ok(written >= 1024, `at least the waiting limit was written (${written})`);
+  const back = await client.consumeFromPartition(log, 0, 0, 10_000);
+  assert.equal(back.length, written);
 });
 
 test('options objects: unknown keys and bad values are rejected with InvalidArgument', LIMIT, async () => {

@@ -18,12 +18,18 @@ use futures_util::FutureExt;
 use napi::bindgen_prelude::{BigInt, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
-use pyralog::{DeliveryFuture, Error, Producer};
+use pyralog::{DeliveryFuture, Error, ErrorCode, Producer};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::{self, AckColumns, Js, JsRecordMetadata};
 use crate::errors::{promise, rejected, same};
 use crate::runtime;
+
+/// Calls (`send`, `sendBatch`) waiting for the queueing task, at most:
+/// beyond it a call rejects `BufferFull` at once, so a caller that never
+/// awaits cannot pile records up without bound (once queued, records are
+/// bounded by `buffer_memory`).
+pub const MAX_WAITING_CALLS: usize = 1024;
 
 /// What the queueing task finishes: one send's or one batch's queueing.
 type Queueing = Pin<Box<dyn Future<Output = pyralog::Result<Queued>> + Send>>;
@@ -69,10 +75,18 @@ impl NativeProducer {
     }
 
     /// Queues `queueing` behind every earlier unfinished one; the receiver
-    /// gets its outcome.
-    fn enqueue(&self, queueing: Queueing) -> oneshot::Receiver<pyralog::Result<Queued>> {
+    /// gets its outcome. A `bounded` call finds `BufferFull` instead when
+    /// `MAX_WAITING_CALLS` are waiting.
+    fn enqueue(&self, queueing: Queueing, bounded: bool) -> oneshot::Receiver<pyralog::Result<Queued>> {
         let b = self.backlog();
         let (done, rx) = oneshot::channel();
+        if bounded && b.pending.load(Ordering::Acquire) >= MAX_WAITING_CALLS {
+            let _ = done.send(Err(Error::new(
+                ErrorCode::BufferFull,
+                format!("{MAX_WAITING_CALLS} sends are already waiting to be queued; await them before sending more"),
+            )));
+            return rx;
+        }
         b.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(mpsc::error::SendError((_, done))) = b.jobs.send((queueing, done)) {
             b.pending.fetch_sub(1, Ordering::AcqRel);
@@ -83,7 +97,7 @@ impl NativeProducer {
 
     /// Resolves once every queueing started before this call has finished.
     fn after_queueing(&self) -> impl Future<Output = ()> + Send + 'static {
-        let earlier = self.busy().then(|| self.enqueue(Box::pin(async { Ok(Queued::Many(Vec::new())) })));
+        let earlier = self.busy().then(|| self.enqueue(Box::pin(async { Ok(Queued::Many(Vec::new())) }), false));
         async move {
             if let Some(rx) = earlier {
                 let _ = rx.await;
@@ -138,7 +152,7 @@ impl NativeProducer {
                 None => {}
             }
         }
-        let queued = self.enqueue(queueing);
+        let queued = self.enqueue(queueing, true);
         promise(
             env,
             async move {
@@ -168,7 +182,7 @@ impl NativeProducer {
         };
         let p = self.inner.clone();
         let name = log.clone();
-        let queued = self.enqueue(Box::pin(async move { p.send_batch(&name, batch).await.map(Queued::Many) }));
+        let queued = self.enqueue(Box::pin(async move { p.send_batch(&name, batch).await.map(Queued::Many) }), true);
         promise(
             env,
             async move {
