@@ -277,7 +277,9 @@ async fn scenario_11_errors_are_typed_and_write_nothing() {
     let big = vec![0u8; pyralog_protocol::limits::MAX_RECORD_BYTES + 1];
     assert_eq!(code(c.produce(&name, Record::new(big.clone())).await), ErrorCode::RecordTooLarge);
     let producer = c.producer(ProducerConfig::default()).unwrap();
-    assert_eq!(code(producer.send(&name, Record::new(big)).await), ErrorCode::RecordTooLarge);
+    assert_eq!(code(producer.send(&name, Record::new(big.clone())).await), ErrorCode::RecordTooLarge);
+    let batch = vec![Record::new("fine"), Record::new(big)];
+    assert_eq!(code(producer.send_batch(&name, batch).await), ErrorCode::RecordTooLarge);
     producer.flush().await.unwrap();
     assert_eq!(c.get_log_stats(&name).await.unwrap().record_count, 0);
 

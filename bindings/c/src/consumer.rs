@@ -441,7 +441,10 @@ pub unsafe extern "C" fn pyralog_consumer_free(c: *mut pyralog_consumer_t) {
     let c = unsafe { Box::from_raw(c) };
     let inner = c.inner;
     let _ = block(async move {
-        inner.lock_owned().await.close().await;
+        let wait = Duration::from_millis(CLOSE_WAIT_MS);
+        if let Ok(mut k) = tokio::time::timeout(wait, inner.lock_owned()).await {
+            k.close().await;
+        }
         Ok(())
     });
 }

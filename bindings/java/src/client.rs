@@ -121,6 +121,13 @@ pub extern "system" fn Java_io_pyralog_internal_Native_admin<'l>(
     })
 }
 
+/// A log config from the nine longs of `LogConfig.toNative()`.
+fn log_config(env: &mut JNIEnv<'_>, arr: &JLongArray<'_>) -> Res<pyralog::LogConfig> {
+    let mut v = [0i64; 9];
+    env.get_long_array_region(arr, 0, &mut v)?;
+    Ok(codec::config_from(&v)?)
+}
+
 #[no_mangle]
 pub extern "system" fn Java_io_pyralog_internal_Native_createLog<'l>(
     mut env: JNIEnv<'l>,
@@ -136,9 +143,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_createLog<'l>(
         let mut spec = LogSpec::new(u32::try_from(partitions).map_err(|_| invalid("partitions must be positive"))?);
         spec.replication_factor = u32::try_from(replication_factor.max(1)).unwrap_or(1);
         if !config.is_null() {
-            let mut v = [0i64; 9];
-            env.get_long_array_region(&config, 0, &mut v)?;
-            spec.config = codec::config_from(&v)?;
+            spec.config = log_config(env, &config)?;
         }
         let m = block(async move { c.create_log_with_config(&name, spec).await })?;
         bytes_out(env, &codec::metadata(&m))
@@ -155,9 +160,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_updateLogConfig<'l>(
 ) -> jbyteArray {
     guard(&mut env, |env| {
         let (c, name) = (client(h)?, string(env, &name, "name")?);
-        let mut v = [0i64; 9];
-        env.get_long_array_region(&config, 0, &mut v)?;
-        let cfg = codec::config_from(&v)?;
+        let cfg = log_config(env, &config)?;
         let m = block(async move { c.update_log_config(&name, cfg).await })?;
         bytes_out(env, &codec::metadata(&m))
     })

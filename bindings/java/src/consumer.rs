@@ -352,7 +352,9 @@ pub extern "system" fn Java_io_pyralog_internal_Native_consumerFree<'l>(mut env:
         // SAFETY: the Java side frees each handle once, after its last use.
         if let Some(k) = unsafe { free_handle::<Shared>(h) } {
             let _ = block(async move {
-                k.lock_owned().await.close().await;
+                if let Ok(mut k) = tokio::time::timeout(CLOSE_WAIT, k.lock_owned()).await {
+                    k.close().await;
+                }
                 Ok(())
             });
         }

@@ -198,13 +198,21 @@ impl Delivery {
                 }
             })),
             State::Busy => Some(rt.spawn(async move {
+                // Another waiter drives the work; if it gives the work back
+                // (its wait timed out), this one drives it instead.
                 let out = loop {
                     tokio::time::sleep(SECOND_WAITER_POLL).await;
-                    if let State::Done(out) = &*state.lock().expect("delivery lock") {
-                        break Python::with_gil(|py| clone_out(py, out));
+                    let taken = std::mem::replace(&mut *state.lock().expect("delivery lock"), State::Busy);
+                    match taken {
+                        State::Done(out) => break out,
+                        State::Running(mut work) => break drive(&mut work).await,
+                        State::Busy => {}
                     }
                 };
-                Python::with_gil(|py| resolve(py, &loop_ref, &fut_ref, out));
+                Python::with_gil(|py| {
+                    resolve(py, &loop_ref, &fut_ref, clone_out(py, &out));
+                    *state.lock().expect("delivery lock") = State::Done(out);
+                });
             })),
         };
         if let Some(task) = task {

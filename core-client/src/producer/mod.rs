@@ -300,16 +300,22 @@ impl Producer {
         Ok(Some(queue))
     }
 
-    /// Queues many records; one future per record, in order.
+    /// Queues many records; one future per record, in order. Every record
+    /// is checked first, so a bad one queues none of them.
     ///
     /// # Errors
-    /// As [`Producer::send`]; records before the failing one stay queued.
+    /// As [`Producer::send`]; after a failure that is not the records' own
+    /// (`BufferFull`, `Closed`), records before it stay queued.
     pub async fn send_batch(
         &self,
         log: &str,
         records: impl IntoIterator<Item = Record>,
     ) -> Result<Vec<DeliveryFuture>> {
-        let mut out = Vec::new();
+        let records: Vec<Record> = records.into_iter().collect();
+        for r in &records {
+            check_record(r.key.as_deref(), &r.value, &r.header_refs())?;
+        }
+        let mut out = Vec::with_capacity(records.len());
         for r in records {
             out.push(self.send(log, r).await?);
         }
