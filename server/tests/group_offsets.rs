@@ -73,7 +73,14 @@ async fn given_server_sigkilled_under_a_group_member_it_rejoins_and_resumes_at_t
     server.kill();
     server.restart();
     for i in 0..10u32 {
-        c.produce(&log, Record::new(format!("after-{i}")).partition(i % 2)).await.unwrap();
+        // The first request after the restart may still go out on the dead
+        // connection; `produce` makes one attempt, so retry as a user would.
+        let record = Record::new(format!("after-{i}")).partition(i % 2);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while let Err(e) = c.produce(&log, record.clone()).await {
+            assert!(e.is_retriable() && tokio::time::Instant::now() < deadline, "produce failed for good: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     let mut after = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
