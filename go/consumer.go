@@ -16,6 +16,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"runtime/cgo"
 	"sort"
 	"sync"
@@ -74,6 +75,19 @@ const (
 	// another member may own them already, so do not commit for them.
 	Lost
 )
+
+// String names the kind: "assigned", "revoked", "lost".
+func (k RebalanceKind) String() string {
+	switch k {
+	case Assigned:
+		return "assigned"
+	case Revoked:
+		return "revoked"
+	case Lost:
+		return "lost"
+	}
+	return fmt.Sprintf("RebalanceKind(%d)", int32(k))
+}
 
 // RebalanceListener hears of assignment changes. It runs inside Poll on the
 // polling goroutine and must not call the consumer (that fails ErrBusy).

@@ -6,7 +6,7 @@
 //	client, err := pyralog.Connect(ctx, "127.0.0.1:9092", pyralog.Config{CAFile: "pyralog-data/tls/ca.pem"})
 //	if err != nil { ... }
 //	defer client.Close()
-//	md, err := client.Produce(ctx, "user_events", pyralog.Record{Key: []byte("user-1"), Value: []byte("event-1")})
+//	md, err := client.Produce(ctx, "user_events", pyralog.Record{Key: []byte("user-1"), Value: []byte("event-1"), Partition: pyralog.NoPartition})
 //	records, err := client.ConsumeFromPartition(ctx, "user_events", md.Partition, 0, 10)
 //
 // Every blocking call takes a context.Context: cancelling it (or its

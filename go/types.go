@@ -9,6 +9,7 @@ package pyralog
 import "C"
 
 import (
+	"fmt"
 	"unsafe"
 )
 
@@ -81,6 +82,19 @@ const (
 	LogPaused
 	LogDeleting
 )
+
+// String names the state as every SDK does: "Active", "Paused", "Deleting".
+func (s LogState) String() string {
+	switch s {
+	case LogActive:
+		return "Active"
+	case LogPaused:
+		return "Paused"
+	case LogDeleting:
+		return "Deleting"
+	}
+	return fmt.Sprintf("LogState(%d)", int32(s))
+}
 
 // PartitionMetadata is one partition's leader epoch and bounds.
 type PartitionMetadata struct {
