@@ -22,6 +22,8 @@ echo "== node: npm ci"
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 echo "== node: prettier, tsc"
 npx --no-install prettier --check .
+# The examples and the interop program outside node/ follow the package's style.
+npx --no-install prettier --config .prettierrc.json --check ../examples/node ../tests/interop/node
 npx --no-install tsc -p tsconfig.json
 echo "== node: node --test"
 node --test --test-concurrency=1 --test-timeout=300000 test/*.test.mjs
