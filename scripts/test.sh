@@ -20,9 +20,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
-# The C ABI's static library is a build artifact `cargo test` does not make;
-# the C example test and the Go package link it.
-cargo build -p pyralog-c --locked
+# Artifacts `cargo test` does not make: the C ABI's static library (the C
+# example test and the Go package link it), the Rust examples and the Rust
+# interop program (the repository tests below run them).
+cargo build -p pyralog-c -p pyralog-example -p pyralog-interop --locked
 cargo test --workspace --locked -- --test-threads=2
 
 # Python SDK: a venv in the target directory; the wheel a user would install,
@@ -34,8 +35,8 @@ VENV="$CARGO_TARGET_DIR/python-venv"
 WHEELS="$CARGO_TARGET_DIR/wheels"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7" ruff
-"$VENV/bin/ruff" check python
-"$VENV/bin/ruff" format --check python
+"$VENV/bin/ruff" check python examples/python tests
+"$VENV/bin/ruff" format --check python examples/python tests
 rm -rf "$WHEELS"
 (cd python && "$VENV/bin/maturin" build -q --profile dev --out "$WHEELS")
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/pyralog-*.whl
@@ -46,8 +47,11 @@ rm -rf "$WHEELS"
 echo "== go"
 mkdir -p go/lib
 cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
-(cd go && test -z "$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; })
+unformatted="$(gofmt -l go examples/go tests/interop/go)"
+[ -z "$unformatted" ] || { echo "$unformatted"; echo "gofmt: files above need formatting"; exit 1; }
 (cd go && go vet ./... && go test -race -count=1 ./...)
+(cd examples/go && go vet ./...)
+(cd tests/interop/go && go vet ./...)
 
 # Java SDK: Maven builds the JNI library with cargo (same target directory),
 # puts it in the jar, and runs JUnit against the real server.
@@ -57,3 +61,10 @@ mvn -q -B -f java/pom.xml verify
 # Node SDK: the napi-rs addon (debug, same target directory), prettier, tsc,
 # and node --test against the real server.
 ./scripts/test-node.sh
+
+# The repository's own tests: the README's examples match examples/, every
+# SDK installed as a user would (outside the repository) runs its language's
+# examples, the Rust examples run, and the five languages read each other's
+# records and share one consumer group (tests/interop/README.md).
+echo "== repository tests (README, examples, installs, interop)"
+(cd tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)

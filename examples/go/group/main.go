@@ -64,7 +64,7 @@ func run(addr, caFile string) error {
 			m.consumer.Close(context.Background()) // no-op once closed below
 		}
 	}()
-	for id := 1; id <= 2; id++ {
+	for _, id := range []string{"a", "b"} {
 		m, err := join(client, group, id)
 		if err != nil {
 			return err
@@ -114,7 +114,7 @@ func run(addr, caFile string) error {
 	}
 
 	for _, m := range members {
-		fmt.Printf("member %d: partitions %v, %d records\n", m.id, m.owned(), m.count())
+		fmt.Printf("member %s read %d records from partitions %v\n", m.id, m.count(), m.owned())
 	}
 	if err := checkSplit(members); err != nil {
 		return err
@@ -130,9 +130,9 @@ func run(addr, caFile string) error {
 	}
 	for _, lp := range all {
 		if offset, ok := committed[lp]; ok {
-			fmt.Printf("partition %d: committed offset %d\n", lp.Partition, offset)
+			fmt.Printf("committed %s/%d: %d\n", lp.Log, lp.Partition, offset)
 		} else {
-			fmt.Printf("partition %d: nothing committed\n", lp.Partition)
+			fmt.Printf("committed %s/%d: nothing\n", lp.Log, lp.Partition)
 		}
 	}
 
@@ -146,7 +146,7 @@ func run(addr, caFile string) error {
 
 // member is one consumer of the group and what its listener and polls saw.
 type member struct {
-	id       int
+	id       string
 	consumer *pyralog.Consumer
 
 	mu         sync.Mutex
@@ -154,7 +154,7 @@ type member struct {
 	values     []string       // every value polled
 }
 
-func join(client *pyralog.Client, group string, id int) (*member, error) {
+func join(client *pyralog.Client, group string, id string) (*member, error) {
 	consumer, err := client.Consumer(pyralog.ConsumerConfig{GroupID: group})
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func join(client *pyralog.Client, group string, id int) (*member, error) {
 			}
 		}
 		m.mu.Unlock()
-		fmt.Printf("member %d %s %v\n", id, kind, parts)
+		fmt.Printf("member %s %s %v\n", id, kind, parts)
 	})
 	if err != nil {
 		consumer.Close(context.Background())
@@ -195,7 +195,7 @@ func (m *member) pollUntilDone(ctx, stop context.Context) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("member %d: poll: %w", m.id, err)
+			return fmt.Errorf("member %s: poll: %w", m.id, err)
 		}
 		if len(records) == 0 {
 			continue
@@ -209,7 +209,7 @@ func (m *member) pollUntilDone(ctx, stop context.Context) error {
 		// commits again after it.
 		err = m.consumer.Commit(ctx)
 		if err != nil && !errors.Is(err, pyralog.ErrRebalanceInProgress) {
-			return fmt.Errorf("member %d: commit: %w", m.id, err)
+			return fmt.Errorf("member %s: commit: %w", m.id, err)
 		}
 	}
 	return nil
@@ -266,12 +266,12 @@ func produceOrders(ctx context.Context, client *pyralog.Client) error {
 // checkSplit fails unless the members own disjoint partitions that cover
 // the log, and every order arrived exactly once.
 func checkSplit(members []*member) error {
-	owner := map[int32]int{}
+	owner := map[int32]string{}
 	seen := map[string]int{}
 	for _, m := range members {
 		for _, p := range m.owned() {
 			if other, ok := owner[p]; ok {
-				return fmt.Errorf("partition %d is owned by members %d and %d", p, other, m.id)
+				return fmt.Errorf("partition %d is owned by members %s and %s", p, other, m.id)
 			}
 			owner[p] = m.id
 		}

@@ -11,7 +11,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pyralog::{Client, ClientConfig, ConsumerConfig, LogOffset, LogPartition, ProducerConfig, RebalanceListener};
+use pyralog::{
+    Client, ClientConfig, Consumer, ConsumerConfig, ErrorCode, LogOffset, LogPartition, ProducerConfig,
+    RebalanceListener,
+};
 
 /// Records one `dump` read asks for.
 const DUMP_READ_MAX: usize = 1_000;
@@ -140,12 +143,21 @@ async fn member(server: &str, ca: &str, log: &str, group: &str, stop: &str, outp
         }
         out.flush()?;
         if !records.is_empty() {
-            consumer.commit().await?;
+            commit(&mut consumer).await?;
         }
     }
-    consumer.commit().await?;
+    commit(&mut consumer).await?;
     consumer.close().await;
     println!("closed");
     client.close().await;
     Ok(0)
+}
+
+/// Commits the positions. `RebalanceInProgress` is no failure: the member
+/// rejoins on its next poll and commits again then.
+async fn commit(consumer: &mut Consumer) -> AnyResult<()> {
+    match consumer.commit().await {
+        Err(e) if e.code() == ErrorCode::RebalanceInProgress => Ok(()),
+        other => Ok(other?),
+    }
 }
