@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pyralog::{Client, ClientConfig, Consumer, ConsumerConfig, LogPartition, ProducerConfig, RebalanceListener, Record};
+use pyralog::{
+    Client, ClientConfig, Consumer, ConsumerConfig, LogPartition, ProducerConfig, RebalanceListener, Record,
+};
 
 const LOG: &str = "orders";
 const PARTITIONS: u32 = 4;
@@ -46,6 +48,9 @@ impl Member {
     }
 }
 
+/// (member, (partition, offset)) of every record the members received.
+type Delivered = Mutex<Vec<(&'static str, (u32, u64))>>;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::main]
@@ -66,7 +71,8 @@ async fn main() -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for m in [&a, &b] {
-        let mut consumer = client.consumer(ConsumerConfig { group_id: Some(group.clone()), ..ConsumerConfig::default() });
+        let mut consumer =
+            client.consumer(ConsumerConfig { group_id: Some(group.clone()), ..ConsumerConfig::default() });
         consumer.subscribe(&[LOG], Some(Arc::clone(m) as Arc<dyn RebalanceListener>))?;
         tasks.push(tokio::spawn(poll_until_stopped(consumer, m.name, Arc::clone(&delivered), Arc::clone(&stop))));
     }
@@ -75,7 +81,8 @@ async fn main() -> Result<()> {
     let producer = client.producer(ProducerConfig::default())?;
     let mut deliveries = Vec::with_capacity(RECORDS);
     for i in 0..RECORDS {
-        deliveries.push(producer.send(LOG, Record::new(format!("order-{i}")).key(format!("customer-{}", i % 20))).await?);
+        deliveries
+            .push(producer.send(LOG, Record::new(format!("order-{i}")).key(format!("customer-{}", i % 20))).await?);
     }
     for delivery in deliveries {
         delivery.await?;
@@ -93,10 +100,12 @@ async fn main() -> Result<()> {
         let count = got.iter().filter(|(name, _)| name == &m.name).count();
         println!("member {} read {count} records from partitions {:?}", m.name, m.owned());
     }
-    let distinct: BTreeSet<_> = got.iter().map(|(_, lp)| lp).collect();
-    let all: BTreeSet<u32> = a.owned().union(&b.owned()).copied().collect();
-    if !a.owned().is_disjoint(&b.owned()) || all.len() != PARTITIONS as usize || distinct.len() != RECORDS || got.len() != RECORDS {
-        return Err(format!("the members did not split the log: {} deliveries, {} distinct", got.len(), distinct.len()).into());
+    let (a_parts, b_parts) = (a.owned(), b.owned());
+    let split = a_parts.is_disjoint(&b_parts) && a_parts.len() + b_parts.len() == PARTITIONS as usize;
+    let distinct: BTreeSet<_> = got.iter().map(|(_, position)| position).collect();
+    if !split || got.len() != RECORDS || distinct.len() != RECORDS {
+        let counts = format!("{} deliveries of {} distinct records", got.len(), distinct.len());
+        return Err(format!("the members did not split the log: {a_parts:?} {b_parts:?}, {counts}").into());
     }
 
     let partitions: Vec<LogPartition> = (0..PARTITIONS).map(|p| LogPartition::new(LOG, p)).collect();
@@ -114,7 +123,7 @@ async fn main() -> Result<()> {
 async fn poll_until_stopped(
     mut consumer: Consumer,
     name: &'static str,
-    delivered: Arc<Mutex<Vec<(&'static str, (u32, u64))>>>,
+    delivered: Arc<Delivered>,
     stop: Arc<AtomicBool>,
 ) -> Result<Consumer> {
     while !stop.load(Ordering::Acquire) {

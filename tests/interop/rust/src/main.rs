@@ -127,7 +127,8 @@ impl RebalanceListener for Assignment {
 /// Polls as a group member, recording and committing, until the stop file appears.
 async fn member(server: &str, ca: &str, log: &str, group: &str, stop: &str, output: &str) -> AnyResult<i32> {
     let client = connect(server, ca).await?;
-    let mut consumer = client.consumer(ConsumerConfig { group_id: Some(group.to_owned()), ..ConsumerConfig::default() });
+    let mut consumer =
+        client.consumer(ConsumerConfig { group_id: Some(group.to_owned()), ..ConsumerConfig::default() });
     let listener: Arc<dyn RebalanceListener> = Arc::new(Assignment::default());
     consumer.subscribe(&[log], Some(listener))?;
     let mut out = BufWriter::new(File::create(output)?);
