@@ -16,7 +16,7 @@ use pyralog_protocol::ErrorCode;
 use crate::config::{ClientConfig, ConsumerConfig, ProducerConfig};
 use crate::consumer::Consumer;
 use crate::error::{Error, Result};
-use crate::producer::Producer;
+use crate::producer::{DeliverySink, Producer};
 use crate::record::{ConsumerRecord, LogOffset, ProducerIdentity, Record, RecordMetadata};
 use crate::transport::Transport;
 use crate::wire::{self, capnp_err, unexpected};
@@ -515,7 +515,17 @@ impl Client {
     /// # Errors
     /// `InvalidArgument` for settings out of range (`max_in_flight`).
     pub fn producer(&self, config: ProducerConfig) -> Result<Producer> {
-        Producer::new(self.clone(), config)
+        Producer::new(self.clone(), config, None)
+    }
+
+    /// A producer like [`Client::producer`] whose [`Producer::send_reported`]
+    /// hands outcomes to `sink` in bulk instead of a future per record: the
+    /// delivery path of bindings that report to another runtime.
+    ///
+    /// # Errors
+    /// As [`Client::producer`].
+    pub fn producer_with_sink(&self, config: ProducerConfig, sink: Arc<dyn DeliverySink>) -> Result<Producer> {
+        Producer::new(self.clone(), config, Some(sink))
     }
 
     /// A consumer (assign partitions, then poll).

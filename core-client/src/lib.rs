@@ -30,7 +30,7 @@ pub use consumer::Consumer;
 pub use error::{Error, ErrorCode, Result};
 pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
 pub use partitioner::Partitioner;
-pub use producer::{DeliveryFuture, Producer};
+pub use producer::{DeliveryFuture, DeliveryReport, DeliverySink, Producer};
 pub use pyralog_protocol::model::{
     FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
     TimestampType,

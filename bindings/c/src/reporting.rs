@@ -7,36 +7,37 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
-use futures_util::FutureExt;
 use parking_lot::{Condvar, Mutex};
-use pyralog::{DeliveryFuture, Error, ErrorCode, Producer, ProducerConfig, Record, RecordMetadata};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use pyralog::{DeliveryReport, DeliverySink, Error, ErrorCode, Producer, ProducerConfig, Record};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Records sent whose reports the caller has not taken yet, at most: `send`
 /// waits (up to `max_block`) beyond this, so an idle report taker cannot
 /// make reports pile up without bound.
 pub const MAX_UNREPORTED_RECORDS: usize = 1 << 20;
 
-/// One record's outcome, under the token of the send that queued it.
-pub struct Report {
-    pub token: u64,
-    /// The record's index in that send's batch.
-    pub index: usize,
-    pub result: pyralog::Result<RecordMetadata>,
-}
+/// One record's outcome, under the token of the send that queued it and
+/// its index in that send's batch.
+pub type Report = DeliveryReport;
 
+/// The report queue: the core producer delivers into it a batch at a time.
 #[derive(Default)]
 struct Reports {
     queue: Mutex<VecDeque<Report>>,
     ready: Condvar,
-    /// Records sent whose report is not in the queue yet.
+    /// Records queued whose report is not in the queue yet.
     outstanding: AtomicUsize,
     closed: AtomicBool,
 }
 
-/// A record waiting for its outcome.
-type Watched = (u64, usize, DeliveryFuture);
+impl DeliverySink for Reports {
+    fn deliver(&self, reports: Vec<DeliveryReport>) {
+        let n = reports.len();
+        self.queue.lock().extend(reports);
+        self.outstanding.fetch_sub(n, Ordering::AcqRel);
+        self.ready.notify_all();
+    }
+}
 
 /// A core producer plus its report queue. Cheap to share behind an `Arc`.
 pub struct ReportingProducer {
@@ -44,8 +45,6 @@ pub struct ReportingProducer {
     reports: Arc<Reports>,
     room: Arc<Semaphore>,
     max_block: Duration,
-    /// To the one task that turns outcomes into reports.
-    collector: mpsc::UnboundedSender<Watched>,
 }
 
 impl ReportingProducer {
@@ -56,14 +55,11 @@ impl ReportingProducer {
     pub fn new(client: &pyralog::Client, cfg: ProducerConfig) -> pyralog::Result<Self> {
         let max_block = cfg.max_block;
         let reports = Arc::<Reports>::default();
-        let (collector, rx) = mpsc::unbounded_channel();
-        tokio::spawn(collect(rx, Arc::clone(&reports)));
         Ok(ReportingProducer {
-            inner: client.producer(cfg)?,
+            inner: client.producer_with_sink(cfg, Arc::clone(&reports) as Arc<dyn DeliverySink>)?,
             reports,
             room: Arc::new(Semaphore::new(MAX_UNREPORTED_RECORDS)),
             max_block,
-            collector,
         })
     }
 
@@ -85,23 +81,30 @@ impl ReportingProducer {
     }
 
     /// Queues `records` for `log` under `token`; resolves once they are
-    /// queued. One report per record follows; none for records not queued.
+    /// queued. Every record is checked first, so a bad one queues none. One
+    /// report per record follows; none for records not queued (after a
+    /// `BufferFull` or `Closed`, the records before it stay queued).
     ///
     /// # Errors
     /// `InvalidArgument` (too many records), `BufferFull`, `Closed`, and
-    /// those of [`Producer::send_batch`].
+    /// those of [`Producer::send`].
     pub async fn send(&self, log: &str, records: Vec<Record>, token: u64) -> pyralog::Result<()> {
         let n = records.len();
         let permits = u32::try_from(n).ok().filter(|p| (*p as usize) <= MAX_UNREPORTED_RECORDS).ok_or_else(|| {
             Error::new(ErrorCode::InvalidArgument, format!("a batch holds at most {MAX_UNREPORTED_RECORDS} records"))
         })?;
+        if n > 1 {
+            Producer::check(&records)?; // a bad record queues none (`send_reported` checks one)
+        }
         let permit = self.room(permits).await?;
-        let acks = self.inner.send_batch(log, records).await?;
         permit.forget(); // given back as the reports are taken
-        self.reports.outstanding.fetch_add(n, Ordering::AcqRel);
-        for (index, ack) in acks.into_iter().enumerate() {
-            if self.collector.send((token, index, ack)).is_err() {
-                return Err(Error::closed("producer"));
+        for (index, record) in records.into_iter().enumerate() {
+            // Counted before queueing: its report may come at once.
+            self.reports.outstanding.fetch_add(1, Ordering::AcqRel);
+            if let Err(e) = self.inner.send_reported(log, record, token, index).await {
+                self.reports.outstanding.fetch_sub(1, Ordering::AcqRel);
+                self.room.add_permits(n - index); // the room of the records not queued
+                return Err(e);
             }
         }
         Ok(())
@@ -140,35 +143,4 @@ impl ReportingProducer {
         self.reports.ready.notify_all();
         r
     }
-}
-
-/// Turns outcomes into reports as they come, queueing every ready one under
-/// one lock and one wake-up. Ends when the producer is dropped and every
-/// watched record has its report.
-async fn collect(mut rx: mpsc::UnboundedReceiver<Watched>, reports: Arc<Reports>) {
-    let mut watching = FuturesUnordered::new();
-    let mut open = true;
-    loop {
-        tokio::select! {
-            item = rx.recv(), if open => match item {
-                Some(w) => watching.push(watch(w)),
-                None => open = false,
-            },
-            Some(first) = watching.next(), if !watching.is_empty() => {
-                let mut ready = vec![first];
-                while let Some(Some(more)) = watching.next().now_or_never() {
-                    ready.push(more);
-                }
-                let n = ready.len();
-                reports.queue.lock().extend(ready);
-                reports.outstanding.fetch_sub(n, Ordering::AcqRel);
-                reports.ready.notify_all();
-            },
-            else => break,
-        }
-    }
-}
-
-async fn watch((token, index, ack): Watched) -> Report {
-    Report { token, index, result: ack.await }
 }

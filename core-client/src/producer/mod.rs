@@ -55,10 +55,38 @@ impl Future for DeliveryFuture {
     }
 }
 
+/// The outcome of one record sent with [`Producer::send_reported`].
+#[derive(Debug)]
+pub struct DeliveryReport {
+    /// The token the record was sent under.
+    pub token: u64,
+    /// The index it was sent with (its place in the caller's batch).
+    pub index: usize,
+    pub result: Result<RecordMetadata>,
+}
+
+/// Where a producer made by [`Client::producer_with_sink`] hands the
+/// outcomes of records sent with [`Producer::send_reported`]: every ready
+/// outcome of a batch in one call, so a binding pays no task, channel or
+/// wake-up per record (the librdkafka model of delivery reports).
+pub trait DeliverySink: Send + Sync + 'static {
+    /// Some records' outcomes; within a partition in send order. Runs on a
+    /// runtime thread: store them and return, never block.
+    fn deliver(&self, reports: Vec<DeliveryReport>);
+}
+
+/// How a queued record's outcome is told.
+enum Completion {
+    /// To its [`DeliveryFuture`].
+    Future(oneshot::Sender<Result<RecordMetadata>>),
+    /// To the producer's [`DeliverySink`].
+    Report { token: u64, index: usize },
+}
+
 struct Queued {
     record: Record,
     size: usize,
-    done: oneshot::Sender<Result<RecordMetadata>>,
+    done: Completion,
     permit: OwnedSemaphorePermit,
 }
 
@@ -138,6 +166,10 @@ struct Shared {
     identity: OnceCell<ProducerIdentity>,
     /// Set once a newer incarnation fenced this producer: every send fails.
     fenced: Mutex<Option<Error>>,
+    /// `fenced` is set (read per record without taking its lock).
+    is_fenced: AtomicBool,
+    /// Where outcomes of `send_reported` go.
+    sink: Option<Arc<dyn DeliverySink>>,
 }
 
 impl Shared {
@@ -147,6 +179,7 @@ impl Shared {
 
     fn fence(&self, e: &Error) {
         self.fenced.lock().get_or_insert_with(|| e.clone());
+        self.is_fenced.store(true, Ordering::Release);
     }
 }
 
@@ -180,7 +213,7 @@ pub(crate) fn choose_partition(
 }
 
 impl Producer {
-    pub(crate) fn new(client: Client, cfg: ProducerConfig) -> Result<Self> {
+    pub(crate) fn new(client: Client, cfg: ProducerConfig, sink: Option<Arc<dyn DeliverySink>>) -> Result<Self> {
         if !(1..=MAX_IN_FLIGHT_BATCHES_PER_PARTITION).contains(&cfg.max_in_flight) {
             return Err(Error::invalid_argument(format!(
                 "max_in_flight is {}; it must be 1..={MAX_IN_FLIGHT_BATCHES_PER_PARTITION} \
@@ -201,6 +234,8 @@ impl Producer {
                 closed: AtomicBool::new(false),
                 identity: OnceCell::new(),
                 fenced: Mutex::new(None),
+                is_fenced: AtomicBool::new(false),
+                sink,
             }),
         })
     }
@@ -226,22 +261,54 @@ impl Producer {
     /// `Closed`, `RecordTooLarge`, `LogNotFound`, `PartitionNotFound`,
     /// `BufferFull` (no room within `max_block`).
     pub async fn send(&self, log: &str, record: Record) -> Result<DeliveryFuture> {
+        let (done, rx) = oneshot::channel();
+        self.enqueue(log, record, Completion::Future(done)).await?;
+        Ok(DeliveryFuture { rx })
+    }
+
+    /// Queues a record like [`Producer::send`], its outcome going to the
+    /// producer's [`DeliverySink`] as a [`DeliveryReport`] under `token` and
+    /// `index`. No report follows a record this call did not queue (an error).
+    ///
+    /// # Errors
+    /// As [`Producer::send`]; `InvalidArgument` for a producer without a sink.
+    pub async fn send_reported(&self, log: &str, record: Record, token: u64, index: usize) -> Result<()> {
+        if self.shared.sink.is_none() {
+            return Err(Error::invalid_argument("send_reported needs a producer made by Client::producer_with_sink"));
+        }
+        self.enqueue(log, record, Completion::Report { token, index }).await
+    }
+
+    /// Checks records against the limits `send` enforces (size, headers),
+    /// so a caller can refuse a whole batch before queueing any of it.
+    ///
+    /// # Errors
+    /// `RecordTooLarge`, `InvalidArgument` (too many or too long headers).
+    pub fn check(records: &[Record]) -> Result<()> {
+        for r in records {
+            check_record(r.key.as_deref(), &r.value, &r.header_refs())?;
+        }
+        Ok(())
+    }
+
+    async fn enqueue(&self, log: &str, record: Record, done: Completion) -> Result<()> {
         let s = &self.shared;
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
         }
-        if let Some(e) = s.fenced.lock().as_ref() {
-            return Err(e.clone());
+        if s.is_fenced.load(Ordering::Acquire) {
+            if let Some(e) = s.fenced.lock().as_ref() {
+                return Err(e.clone());
+            }
         }
         let size = { check_record(record.key.as_deref(), &record.value, &record.header_refs())? };
         let permit = self.reserve(size).await?;
+        let mut queued = Queued { record, size, done, permit };
         loop {
-            if let Some(queue) = self.route(log, &record, size)? {
-                let (done, rx) = oneshot::channel();
-                let item = Item::Record(Queued { record, size, done, permit });
-                queue.push(item, size, s.cfg.batch_size)?;
-                return Ok(DeliveryFuture { rx });
-            }
+            queued = match self.route_and_push(log, queued)? {
+                None => return Ok(()),
+                Some(unrouted) => unrouted,
+            };
             let md = self.metadata(log).await?;
             let mut routes = s.routes.lock();
             let route = routes.entry(log.to_owned()).or_insert_with(|| Route {
@@ -272,32 +339,36 @@ impl Producer {
         }
     }
 
-    /// The worker queue for this record, or `None` when the log's metadata
-    /// must be fetched first.
-    fn route(&self, log: &str, record: &Record, size: usize) -> Result<Option<WorkerQueue>> {
+    /// Queues the record on its partition's worker (under the routes lock:
+    /// no queue handle is cloned per record); gives it back when the log's
+    /// metadata must be fetched first.
+    fn route_and_push(&self, log: &str, queued: Queued) -> Result<Option<Queued>> {
         let s = &self.shared;
         let mut routes = s.routes.lock();
-        let Some(route) = routes.get_mut(log) else { return Ok(None) };
+        let Some(route) = routes.get_mut(log) else { return Ok(Some(queued)) };
         if !route.fresh(s.client.inner.config.metadata_max_age) {
-            return Ok(None);
+            return Ok(Some(queued));
         }
-        let count = route.md.partition_count;
+        let (count, size) = (route.md.partition_count, queued.size);
         let sticky = &mut route.sticky;
-        let partition =
-            choose_partition(record, log, count, &s.cfg.partitioner, || sticky.next(count, size, s.cfg.batch_size))?;
+        let partition = choose_partition(&queued.record, log, count, &s.cfg.partitioner, || {
+            sticky.next(count, size, s.cfg.batch_size)
+        })?;
         if route.workers.len() < count as usize {
             route.workers.resize(count as usize, None);
         }
         let slot = &mut route.workers[partition as usize];
-        if let Some(q) = slot.as_ref().filter(|q| !q.tx.is_closed()) {
-            return Ok(Some(q.clone()));
+        if slot.as_ref().is_none_or(|q| q.tx.is_closed()) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let queue = WorkerQueue { tx, signal: Arc::default() };
+            let worker =
+                Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, rx, Arc::clone(&queue.signal));
+            tokio::spawn(worker.run());
+            *slot = Some(queue);
         }
-        let (tx, rx) = mpsc::unbounded_channel();
-        let queue = WorkerQueue { tx, signal: Arc::default() };
-        let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, rx, Arc::clone(&queue.signal));
-        tokio::spawn(worker.run());
-        *slot = Some(queue.clone());
-        Ok(Some(queue))
+        let queue = slot.as_ref().expect("set above");
+        queue.push(Item::Record(queued), size, s.cfg.batch_size)?;
+        Ok(None)
     }
 
     /// Queues many records; one future per record, in order. Every record
@@ -312,9 +383,7 @@ impl Producer {
         records: impl IntoIterator<Item = Record>,
     ) -> Result<Vec<DeliveryFuture>> {
         let records: Vec<Record> = records.into_iter().collect();
-        for r in &records {
-            check_record(r.key.as_deref(), &r.value, &r.header_refs())?;
-        }
+        Self::check(&records)?;
         let mut out = Vec::with_capacity(records.len());
         for r in records {
             out.push(self.send(log, r).await?);

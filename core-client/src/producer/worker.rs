@@ -25,15 +25,88 @@ use pyralog_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::{Item, Queued, Shared, Signal};
+use super::{Completion, DeliveryReport, DeliverySink, Item, Queued, Shared, Signal};
 use crate::client::Ack;
 use crate::error::{Error, Result};
 use crate::record::{now_ms, ProducerIdentity, RecordMetadata};
 
+/// A record of a batch waiting for its outcome.
+struct Waiter {
+    done: Completion,
+    /// The record's timestamp as batched.
+    timestamp_ms: i64,
+}
+
+/// The records of a batch waiting for their outcome. Dropped with records
+/// still waiting (a task cancelled at runtime shutdown), it fails them
+/// `Closed`, so no future or report is ever left without an outcome.
+struct Waiting {
+    sink: Option<Arc<dyn DeliverySink>>,
+    records: Vec<Waiter>,
+    /// The records' share of the buffer, one permit for the whole batch (one
+    /// release per batch, not per record), freed with the outcomes.
+    buffer: Option<OwnedSemaphorePermit>,
+}
+
+impl Waiting {
+    fn new(sink: Option<Arc<dyn DeliverySink>>) -> Self {
+        Waiting { sink, records: Vec::new(), buffer: None }
+    }
+
+    fn push(&mut self, done: Completion, timestamp_ms: i64, permit: OwnedSemaphorePermit) {
+        self.records.push(Waiter { done, timestamp_ms });
+        match &mut self.buffer {
+            Some(all) => all.merge(permit),
+            None => self.buffer = Some(permit),
+        }
+    }
+
+    /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
+    /// futures one by one, reports in one call to the sink.
+    fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
+        let mut reports = Vec::new();
+        for (i, w) in self.records.drain(..).enumerate() {
+            let result = outcome(i, w.timestamp_ms);
+            match w.done {
+                Completion::Future(tx) => {
+                    let _ = tx.send(result);
+                }
+                Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
+            }
+        }
+        self.buffer = None;
+        complete_reports(self.sink.as_ref(), reports);
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if !self.records.is_empty() {
+            self.complete(|_, _| Err(Error::closed("producer")));
+        }
+    }
+}
+
+fn complete_reports(sink: Option<&Arc<dyn DeliverySink>>, reports: Vec<DeliveryReport>) {
+    if let (Some(sink), false) = (sink, reports.is_empty()) {
+        sink.deliver(reports);
+    }
+}
+
+/// Tells one record that never joined a batch its outcome.
+fn complete_one(sink: Option<&Arc<dyn DeliverySink>>, done: Completion, result: Result<RecordMetadata>) {
+    match done {
+        Completion::Future(tx) => {
+            let _ = tx.send(result);
+        }
+        Completion::Report { token, index } => complete_reports(sink, vec![DeliveryReport { token, index, result }]),
+    }
+}
+
 /// One partition's batch under construction.
 struct Building {
     builder: BatchBuilder,
-    waiting: Vec<(oneshot::Sender<Result<RecordMetadata>>, i64, OwnedSemaphorePermit)>,
+    waiting: Waiting,
     /// When the batch started: linger and the delivery timeout count from here.
     started: Instant,
     /// Timestamp for records without one (read once per batch and per wait).
@@ -171,7 +244,7 @@ impl Worker {
             };
             let mut b = Building {
                 builder: BatchBuilder::new(self.shared.cfg.batch_size.min(1 << 20) + 1024),
-                waiting: Vec::new(),
+                waiting: Waiting::new(self.shared.sink.clone()),
                 started: Instant::now(),
                 now_ms: now_ms(),
                 flushes: Vec::new(),
@@ -321,17 +394,13 @@ fn add(b: &mut Building, q: Queued) {
     let r = &q.record;
     let ts = r.timestamp.unwrap_or(b.now_ms);
     match b.builder.push(ts, r.key.as_deref(), &r.value, &r.header_refs()) {
-        Ok(()) => b.waiting.push((q.done, ts, q.permit)),
-        Err(e) => {
-            let _ = q.done.send(Err(e.into()));
-        }
+        Ok(()) => b.waiting.push(q.done, ts, q.permit),
+        Err(e) => complete_one(b.waiting.sink.as_ref(), q.done, Err(e.into())),
     }
 }
 
-fn fail(b: Building, e: &Error) {
-    for (done, _, _) in b.waiting {
-        let _ = done.send(Err(e.clone()));
-    }
+fn fail(mut b: Building, e: &Error) {
+    b.waiting.complete(|_, _| Err(e.clone()));
 }
 
 /// One batch's delivery.
@@ -344,7 +413,7 @@ struct Send {
 }
 
 impl Send {
-    async fn run(self, b: Building, slot: OwnedSemaphorePermit) {
+    async fn run(self, mut b: Building, slot: OwnedSemaphorePermit) {
         let deadline = b.started + self.shared.cfg.delivery_timeout;
         let encoded = b.builder.finish();
         let result = self.deliver(&encoded, deadline).await;
@@ -363,19 +432,16 @@ impl Send {
             }
         }
         let config = self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default();
-        for (i, (done, ts, _permit)) in b.waiting.into_iter().enumerate() {
-            let r = match &result {
-                Ok(ack) => Ok(RecordMetadata {
-                    log: Arc::clone(&self.log),
-                    partition: self.partition,
-                    offset: ack.base_offset + i as u64,
-                    epoch: ack.epoch,
-                    timestamp: ack.timestamp_for(ts, &config),
-                }),
-                Err(e) => Err(e.clone()),
-            };
-            let _ = done.send(r);
-        }
+        b.waiting.complete(|i, ts| match &result {
+            Ok(ack) => Ok(RecordMetadata {
+                log: Arc::clone(&self.log),
+                partition: self.partition,
+                offset: ack.base_offset + i as u64,
+                epoch: ack.epoch,
+                timestamp: ack.timestamp_for(ts, &config),
+            }),
+            Err(e) => Err(e.clone()),
+        });
     }
 
     async fn deliver(&self, batch: &[u8], deadline: Instant) -> Result<Ack> {
