@@ -17,12 +17,8 @@ async fn main() -> pyralog::Result<()> {
     }
     client.create_log("user_events", 10).await?;
     let producer = client.producer(ProducerConfig::default())?;
-    let mut deliveries = Vec::new();
-    for i in 0..1000 {
-        let record = Record::new(format!("event-{i}")).key(format!("user-{}", i % 100));
-        deliveries.push(producer.send("user_events", record).await?); // queued, batched
-    }
-    for delivery in deliveries {
+    let events = (0..1000).map(|i| Record::new(format!("event-{i}")).key(format!("user-{}", i % 100)));
+    for delivery in producer.send_batch("user_events", events).await? {
         delivery.await?; // acknowledged: written and durable
     }
     let records = client.consume("user_events", LogOffset::ZERO, 100).await?;
