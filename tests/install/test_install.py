@@ -16,32 +16,26 @@ INSTALL_TIMEOUT_S = 900
 EXAMPLE_TIMEOUT_S = 300
 
 
+def run_ok(argv: list[str], timeout_s: int) -> str:
+    """Runs `argv`, fails the test unless it exits 0; returns its standard output."""
+    done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=timeout_s)
+    assert done.returncode == 0, (
+        f"{argv[-3:]} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    )
+    return done.stdout
+
+
 @pytest.mark.parametrize("language", ["python", "java", "go", "node"])
 def test_installed_sdk_runs_the_examples(language, server):
-    done = subprocess.run(
-        ["bash", str(HERE / f"{language}.sh"), server.addr, server.ca_file],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_S,
-    )
-    assert done.returncode == 0, (
-        f"{language}.sh exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-    )
-    assert "read 100 records back" in done.stdout, done.stdout
-    assert "committed orders/3" in done.stdout, done.stdout
+    script = str(HERE / f"{language}.sh")
+    out = run_ok(["bash", script, server.addr, server.ca_file], INSTALL_TIMEOUT_S)
+    assert "read 100 records back" in out, out
+    assert "committed orders/3" in out, out
 
 
 def test_rust_examples_run(server):
-    for example in ("quickstart", "group"):
-        done = subprocess.run(
-            [str(TARGET / "debug" / example), server.addr, server.ca_file],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=EXAMPLE_TIMEOUT_S,
-        )
-        assert done.returncode == 0, (
-            f"{example} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-        )
-    assert "committed orders/3" in done.stdout, done.stdout
+    quickstart, group = (str(TARGET / "debug" / name) for name in ("quickstart", "group"))
+    assert "read 100 records back" in run_ok(
+        [quickstart, server.addr, server.ca_file], EXAMPLE_TIMEOUT_S
+    )
+    assert "committed orders/3" in run_ok([group, server.addr, server.ca_file], EXAMPLE_TIMEOUT_S)
