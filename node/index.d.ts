@@ -361,8 +361,9 @@ export class Producer {
   send(log: string, record: ProducerRecord | Bytes): Promise<RecordMetadata>;
   /**
    * Queues many records in one native call and resolves once with all their metadata, in
-   * order, or rejects with the first error (records before it stay queued). `opts.partition`
-   * applies to records that name none. The fast way to produce.
+   * order, or rejects with the first error. Every record is checked first, so a bad one
+   * (`RecordTooLarge`) queues none; after `BufferFull` or `Closed` the records before it stay
+   * queued. `opts.partition` applies to records that name none. The fast way to produce.
    */
   sendBatch(log: string, records: (ProducerRecord | Bytes)[], opts?: { partition?: number }): Promise<RecordMetadata[]>;
   /** Resolves when every record sent before it is acknowledged or failed. */
