@@ -38,8 +38,10 @@ struct Waiter {
 }
 
 /// The records of a batch waiting for their outcome. Dropped with records
-/// still waiting (a task cancelled at runtime shutdown), it fails them
-/// `Closed`, so no future or report is ever left without an outcome.
+/// still waiting (its task cancelled at runtime shutdown), it fails them
+/// `Closed`, so no batched record is left without an outcome. (Records still
+/// in a worker's queue when the runtime is dropped get none; a future then
+/// resolves `Closed`, a report is never made.)
 struct Waiting {
     sink: Option<Arc<dyn DeliverySink>>,
     records: Vec<Waiter>,
@@ -66,13 +68,7 @@ impl Waiting {
     fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
         let mut reports = Vec::new();
         for (i, w) in self.records.drain(..).enumerate() {
-            let result = outcome(i, w.timestamp_ms);
-            match w.done {
-                Completion::Future(tx) => {
-                    let _ = tx.send(result);
-                }
-                Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
-            }
+            w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
         }
         self.buffer = None;
         complete_reports(self.sink.as_ref(), reports);
@@ -93,14 +89,24 @@ fn complete_reports(sink: Option<&Arc<dyn DeliverySink>>, reports: Vec<DeliveryR
     }
 }
 
+impl Completion {
+    /// Sends the outcome to the record's future, or adds it to `reports`
+    /// for the sink.
+    fn tell(self, result: Result<RecordMetadata>, reports: &mut Vec<DeliveryReport>) {
+        match self {
+            Completion::Future(tx) => {
+                let _ = tx.send(result);
+            }
+            Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
+        }
+    }
+}
+
 /// Tells one record that never joined a batch its outcome.
 fn complete_one(sink: Option<&Arc<dyn DeliverySink>>, done: Completion, result: Result<RecordMetadata>) {
-    match done {
-        Completion::Future(tx) => {
-            let _ = tx.send(result);
-        }
-        Completion::Report { token, index } => complete_reports(sink, vec![DeliveryReport { token, index, result }]),
-    }
+    let mut reports = Vec::new();
+    done.tell(result, &mut reports);
+    complete_reports(sink, reports);
 }
 
 /// One partition's batch under construction.
