@@ -1,21 +1,22 @@
 //! The batching, idempotent producer.
 //!
-//! `send` picks the partition, reserves buffer memory and hands the record to
-//! that partition's worker task. A worker builds one batch at a time: it takes
-//! every record already queued (up to `batch_size`), waits up to `linger` for
-//! more when the queue runs dry, stamps it with the producer id and the VLSN
-//! of its first record, and sends it with up to `max_in_flight` batches of the
+//! `send` picks the partition, reserves buffer memory and encodes the record
+//! into that partition's open batch (see `queue.rs`). The batch closes when
+//! it reaches `batch_size` or has lingered `linger`; the partition's worker
+//! task stamps it with the producer id and the VLSN of its first record, and
+//! sends it with up to `max_in_flight` batches of the
 //! partition outstanding, retrying with backoff until `delivery_timeout`. The
 //! server writes each stamped batch once and in VLSN order, so retries neither
 //! duplicate nor reorder records (see `worker.rs`); partitions proceed in
 //! parallel.
 
+mod queue;
 mod worker;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,9 +26,10 @@ use pyralog_protocol::batch::check_record;
 use pyralog_protocol::limits::MAX_IN_FLIGHT_BATCHES_PER_PARTITION;
 use pyralog_protocol::model::LogMetadata;
 use pyralog_protocol::ErrorCode;
-use tokio::sync::{mpsc, oneshot, Notify, OnceCell, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use self::queue::PartitionQueue;
 use self::worker::Worker;
 use crate::client::Client;
 use crate::config::ProducerConfig;
@@ -83,54 +85,6 @@ enum Completion {
     Report { token: u64, index: usize },
 }
 
-struct Queued {
-    record: Record,
-    size: usize,
-    done: Completion,
-    permit: OwnedSemaphorePermit,
-}
-
-enum Item {
-    Record(Queued),
-    Flush(oneshot::Sender<()>),
-}
-
-/// A partition worker's queue. Records are queued without waking the
-/// worker; it is woken when a batch's worth is queued (or by its linger
-/// timer), so a busy producer costs no cross-thread wake-up per record.
-#[derive(Clone)]
-struct WorkerQueue {
-    tx: mpsc::UnboundedSender<Item>,
-    signal: Arc<Signal>,
-}
-
-#[derive(Default)]
-struct Signal {
-    queued_bytes: AtomicUsize,
-    full: Notify,
-}
-
-impl WorkerQueue {
-    fn push(&self, item: Item, size: usize, batch_size: usize) -> Result<()> {
-        // Count before queueing: the worker subtracts as soon as it takes the item.
-        let after = self.signal.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
-        if self.tx.send(item).is_err() {
-            self.signal.queued_bytes.fetch_sub(size, Ordering::AcqRel);
-            return Err(Error::closed("producer"));
-        }
-        if after >= batch_size && after - size < batch_size {
-            self.signal.full.notify_one();
-        }
-        Ok(())
-    }
-
-    fn flush(&self, item: Item) -> bool {
-        let ok = self.tx.send(item).is_ok();
-        self.signal.full.notify_one();
-        ok
-    }
-}
-
 /// Sends between two checks of a route's metadata age (a clock read per
 /// record would cost more than the rest of `send`).
 const SENDS_PER_AGE_CHECK: u32 = 1024;
@@ -142,7 +96,7 @@ struct Route {
     fetched: Instant,
     sends_since_check: u32,
     sticky: Sticky,
-    workers: Vec<Option<WorkerQueue>>,
+    workers: Vec<Option<Arc<PartitionQueue>>>,
 }
 
 impl Route {
@@ -301,11 +255,11 @@ impl Producer {
                 return Err(e.clone());
             }
         }
-        let size = { check_record(record.key.as_deref(), &record.value, &record.header_refs())? };
-        let permit = self.reserve(size).await?;
-        let mut queued = Queued { record, size, done, permit };
+        let size = check_record(record.key.as_deref(), &record.value, &record.header_refs())?;
+        let mut permit = self.reserve(size).await?;
+        let mut done = done;
         loop {
-            queued = match self.route_and_push(log, queued)? {
+            (done, permit) = match self.route_and_push(log, &record, size, done, permit)? {
                 None => return Ok(()),
                 Some(unrouted) => unrouted,
             };
@@ -339,35 +293,38 @@ impl Producer {
         }
     }
 
-    /// Queues the record on its partition's worker (under the routes lock:
-    /// no queue handle is cloned per record); gives it back when the log's
-    /// metadata must be fetched first.
-    fn route_and_push(&self, log: &str, queued: Queued) -> Result<Option<Queued>> {
+    /// Encodes the record into its partition's open batch (under the routes
+    /// lock: no queue handle is cloned per record); gives the completion and
+    /// buffer room back when the log's metadata must be fetched first.
+    fn route_and_push(
+        &self,
+        log: &str,
+        record: &Record,
+        size: usize,
+        done: Completion,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Option<(Completion, OwnedSemaphorePermit)>> {
         let s = &self.shared;
         let mut routes = s.routes.lock();
-        let Some(route) = routes.get_mut(log) else { return Ok(Some(queued)) };
+        let Some(route) = routes.get_mut(log) else { return Ok(Some((done, permit))) };
         if !route.fresh(s.client.inner.config.metadata_max_age) {
-            return Ok(Some(queued));
+            return Ok(Some((done, permit)));
         }
-        let (count, size) = (route.md.partition_count, queued.size);
+        let count = route.md.partition_count;
         let sticky = &mut route.sticky;
-        let partition = choose_partition(&queued.record, log, count, &s.cfg.partitioner, || {
-            sticky.next(count, size, s.cfg.batch_size)
-        })?;
+        let partition =
+            choose_partition(record, log, count, &s.cfg.partitioner, || sticky.next(count, size, s.cfg.batch_size))?;
         if route.workers.len() < count as usize {
             route.workers.resize(count as usize, None);
         }
         let slot = &mut route.workers[partition as usize];
-        if slot.as_ref().is_none_or(|q| q.tx.is_closed()) {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let queue = WorkerQueue { tx, signal: Arc::default() };
-            let worker =
-                Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, rx, Arc::clone(&queue.signal));
+        if !slot.as_ref().is_some_and(|q| q.is_served()) {
+            let queue = Arc::new(PartitionQueue::new(s.cfg.batch_size, s.sink.clone()));
+            let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, Arc::clone(&queue));
             tokio::spawn(worker.run());
             *slot = Some(queue);
         }
-        let queue = slot.as_ref().expect("set above");
-        queue.push(Item::Record(queued), size, s.cfg.batch_size)?;
+        slot.as_ref().expect("set above").push(record, size, done, permit)?;
         Ok(None)
     }
 
@@ -417,7 +374,7 @@ impl Producer {
         }
     }
 
-    fn senders(&self) -> Vec<WorkerQueue> {
+    fn queues(&self) -> Vec<Arc<PartitionQueue>> {
         self.shared.routes.lock().values().flat_map(|r| r.workers.iter().flatten().cloned()).collect()
     }
 
@@ -429,9 +386,9 @@ impl Producer {
     /// request timeout.
     pub async fn flush(&self) -> Result<()> {
         let mut waits = Vec::new();
-        for queue in self.senders() {
+        for queue in self.queues() {
             let (done, rx) = oneshot::channel();
-            if queue.flush(Item::Flush(done)) {
+            if queue.flush(done).is_ok() {
                 waits.push(rx);
             }
         }
@@ -456,6 +413,9 @@ impl Producer {
             return Ok(());
         }
         let r = self.flush().await;
+        for queue in self.queues() {
+            queue.close();
+        }
         self.shared.routes.lock().clear();
         self.shared.buffer.close();
         r

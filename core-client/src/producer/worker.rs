@@ -1,6 +1,6 @@
-//! One partition's sender: builds batches from its queue, stamps each with
-//! the producer identity and VLSN, and keeps up to `max_in_flight` batches in
-//! flight.
+//! One partition's sender: takes batches from its queue (see `queue.rs`),
+//! stamps each with the producer identity and VLSN, and keeps up to
+//! `max_in_flight` batches in flight.
 //!
 //! Batches of one partition can reach the server out of order (each request
 //! is its own QUIC stream and is served concurrently). The server answers a
@@ -20,105 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use pyralog_protocol::batch::BatchBuilder;
 use pyralog_protocol::ErrorCode;
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::{Completion, DeliveryReport, DeliverySink, Item, Queued, Shared, Signal};
+use super::queue::{Building, Next, PartitionQueue, Ready};
+use super::Shared;
 use crate::client::Ack;
 use crate::error::{Error, Result};
-use crate::record::{now_ms, ProducerIdentity, RecordMetadata};
-
-/// A record of a batch waiting for its outcome.
-struct Waiter {
-    done: Completion,
-    /// The record's timestamp as batched.
-    timestamp_ms: i64,
-}
-
-/// The records of a batch waiting for their outcome. Dropped with records
-/// still waiting (its task cancelled at runtime shutdown), it fails them
-/// `Closed`, so no batched record is left without an outcome. (Records still
-/// in a worker's queue when the runtime is dropped get none; a future then
-/// resolves `Closed`, a report is never made.)
-struct Waiting {
-    sink: Option<Arc<dyn DeliverySink>>,
-    records: Vec<Waiter>,
-    /// The records' share of the buffer, one permit for the whole batch (one
-    /// release per batch, not per record), freed with the outcomes.
-    buffer: Option<OwnedSemaphorePermit>,
-}
-
-impl Waiting {
-    fn new(sink: Option<Arc<dyn DeliverySink>>) -> Self {
-        Waiting { sink, records: Vec::new(), buffer: None }
-    }
-
-    fn push(&mut self, done: Completion, timestamp_ms: i64, permit: OwnedSemaphorePermit) {
-        self.records.push(Waiter { done, timestamp_ms });
-        match &mut self.buffer {
-            Some(all) => all.merge(permit),
-            None => self.buffer = Some(permit),
-        }
-    }
-
-    /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
-    /// futures one by one, reports in one call to the sink.
-    fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
-        let mut reports = Vec::new();
-        for (i, w) in self.records.drain(..).enumerate() {
-            w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
-        }
-        self.buffer = None;
-        complete_reports(self.sink.as_ref(), reports);
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if !self.records.is_empty() {
-            self.complete(|_, _| Err(Error::closed("producer")));
-        }
-    }
-}
-
-fn complete_reports(sink: Option<&Arc<dyn DeliverySink>>, reports: Vec<DeliveryReport>) {
-    if let (Some(sink), false) = (sink, reports.is_empty()) {
-        sink.deliver(reports);
-    }
-}
-
-impl Completion {
-    /// Sends the outcome to the record's future, or adds it to `reports`
-    /// for the sink.
-    fn tell(self, result: Result<RecordMetadata>, reports: &mut Vec<DeliveryReport>) {
-        match self {
-            Completion::Future(tx) => {
-                let _ = tx.send(result);
-            }
-            Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
-        }
-    }
-}
-
-/// Tells one record that never joined a batch its outcome.
-fn complete_one(sink: Option<&Arc<dyn DeliverySink>>, done: Completion, result: Result<RecordMetadata>) {
-    let mut reports = Vec::new();
-    done.tell(result, &mut reports);
-    complete_reports(sink, reports);
-}
-
-/// One partition's batch under construction.
-struct Building {
-    builder: BatchBuilder,
-    waiting: Waiting,
-    /// When the batch started: linger and the delivery timeout count from here.
-    started: Instant,
-    /// Timestamp for records without one (read once per batch and per wait).
-    now_ms: i64,
-    flushes: Vec<oneshot::Sender<()>>,
-}
+use crate::record::{ProducerIdentity, RecordMetadata};
 
 /// Where a partition's VLSN sequence stands.
 #[derive(Clone, Copy)]
@@ -205,20 +115,19 @@ pub(super) struct Worker {
     shared: Arc<Shared>,
     log: Arc<str>,
     partition: u32,
-    rx: mpsc::UnboundedReceiver<Item>,
-    signal: Arc<Signal>,
+    queue: Arc<PartitionQueue>,
     pipeline: Arc<Pipeline>,
     sequence: Option<Sequence>,
 }
 
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.queue.orphan();
+    }
+}
+
 impl Worker {
-    pub(super) fn new(
-        shared: Arc<Shared>,
-        log: Arc<str>,
-        partition: u32,
-        rx: mpsc::UnboundedReceiver<Item>,
-        signal: Arc<Signal>,
-    ) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, log: Arc<str>, partition: u32, queue: Arc<PartitionQueue>) -> Self {
         let max_in_flight = shared.cfg.max_in_flight as u32;
         let pipeline = Arc::new(Pipeline {
             slots: Arc::new(Semaphore::new(max_in_flight as usize)),
@@ -227,124 +136,43 @@ impl Worker {
             resolved: Notify::new(),
             broken: AtomicBool::new(false),
         });
-        Worker { shared, log, partition, rx, signal, pipeline, sequence: None }
+        Worker { shared, log, partition, queue, pipeline, sequence: None }
     }
 
     pub(super) async fn run(mut self) {
-        let mut carry: Option<Item> = None;
+        let linger = self.shared.cfg.linger;
         loop {
-            let first = match carry.take() {
-                Some(i) => i,
-                None => match self.recv().await {
-                    Some(i) => i,
-                    None => return,
-                },
-            };
-            let first = match first {
-                Item::Flush(done) => {
+            match self.queue.next(linger) {
+                Next::Take(Ready::Batch(b)) => self.dispatch(b).await,
+                Next::Take(Ready::Flush(done)) => {
                     self.pipeline.drain().await;
                     let _ = done.send(());
-                    continue;
                 }
-                Item::Record(q) => q,
-            };
-            let mut b = Building {
-                builder: BatchBuilder::new(self.shared.cfg.batch_size.min(1 << 20) + 1024),
-                waiting: Waiting::new(self.shared.sink.clone()),
-                started: Instant::now(),
-                now_ms: now_ms(),
-                flushes: Vec::new(),
-            };
-            add(&mut b, first);
-            carry = self.fill(&mut b).await;
-            self.dispatch(b).await;
-        }
-    }
-
-    fn took(&self, item: &Item) {
-        if let Item::Record(q) = item {
-            self.signal.queued_bytes.fetch_sub(q.size, Ordering::AcqRel);
-        }
-    }
-
-    async fn recv(&mut self) -> Option<Item> {
-        let item = self.rx.recv().await?;
-        self.took(&item);
-        Some(item)
-    }
-
-    fn try_recv(&mut self) -> std::result::Result<Item, mpsc::error::TryRecvError> {
-        let item = self.rx.try_recv()?;
-        self.took(&item);
-        Ok(item)
-    }
-
-    /// Adds queued records until the batch is full, a flush arrives, or the
-    /// linger deadline passes with the queue empty. Returns a record that did
-    /// not fit.
-    async fn fill(&mut self, b: &mut Building) -> Option<Item> {
-        let (batch_size, linger) = (self.shared.cfg.batch_size, self.shared.cfg.linger);
-        let deadline = b.started + linger;
-        loop {
-            if b.builder.size_bytes() >= batch_size || !b.flushes.is_empty() {
-                return None;
-            }
-            let item = match self.try_recv() {
-                Ok(i) => i,
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if Instant::now() >= deadline {
-                        return None;
-                    }
-                    // Sleep through the linger unless a batch's worth arrives first.
-                    tokio::select! {
-                        _ = self.signal.full.notified() => {}
-                        _ = tokio::time::sleep_until(deadline) => {}
-                    }
-                    b.now_ms = now_ms();
-                    continue;
-                }
-            };
-            match item {
-                Item::Flush(done) => b.flushes.push(done),
-                Item::Record(q) => {
-                    if b.builder.size_bytes() + q.size > batch_size && b.builder.record_count() > 0 {
-                        return Some(Item::Record(q));
-                    }
-                    add(b, q);
-                }
+                Next::Wait(due) => self.queue.wait(due).await,
+                Next::Stop => return,
             }
         }
     }
 
     /// Stamps the batch, waits for an in-flight slot, and hands the batch to
-    /// its own send task; a flush in the batch waits for everything in flight.
+    /// its own send task.
     async fn dispatch(&mut self, mut b: Building) {
-        let flushes = std::mem::take(&mut b.flushes);
-        if b.builder.record_count() > 0 {
-            // Before taking a slot: a reset waits for every slot to be free.
-            let deadline = b.started + self.shared.cfg.delivery_timeout;
-            match self.prepare_sequence(deadline).await {
-                Ok(()) => {
-                    let slot = Arc::clone(&self.pipeline.slots).acquire_owned().await.expect("never closed");
-                    let vlsn = self.stamp(&mut b);
-                    let send = Send {
-                        shared: Arc::clone(&self.shared),
-                        pipeline: Arc::clone(&self.pipeline),
-                        log: Arc::clone(&self.log),
-                        partition: self.partition,
-                        vlsn,
-                    };
-                    tokio::spawn(send.run(b, slot));
-                }
-                Err(e) => fail(b, &e),
+        // Before taking a slot: a reset waits for every slot to be free.
+        let deadline = b.started + self.shared.cfg.delivery_timeout;
+        match self.prepare_sequence(deadline).await {
+            Ok(()) => {
+                let slot = Arc::clone(&self.pipeline.slots).acquire_owned().await.expect("never closed");
+                let vlsn = self.stamp(&mut b);
+                let send = Send {
+                    shared: Arc::clone(&self.shared),
+                    pipeline: Arc::clone(&self.pipeline),
+                    log: Arc::clone(&self.log),
+                    partition: self.partition,
+                    vlsn,
+                };
+                tokio::spawn(send.run(b, slot));
             }
-        }
-        if !flushes.is_empty() {
-            self.pipeline.drain().await;
-            for f in flushes {
-                let _ = f.send(());
-            }
+            Err(e) => b.waiting.complete(|_, _| Err(e.clone())),
         }
     }
 
@@ -394,19 +222,6 @@ impl Worker {
         self.pipeline.sent(vlsn);
         Some(vlsn)
     }
-}
-
-fn add(b: &mut Building, q: Queued) {
-    let r = &q.record;
-    let ts = r.timestamp.unwrap_or(b.now_ms);
-    match b.builder.push(ts, r.key.as_deref(), &r.value, &r.header_refs()) {
-        Ok(()) => b.waiting.push(q.done, ts, q.permit),
-        Err(e) => complete_one(b.waiting.sink.as_ref(), q.done, Err(e.into())),
-    }
-}
-
-fn fail(mut b: Building, e: &Error) {
-    b.waiting.complete(|_, _| Err(e.clone()));
 }
 
 /// One batch's delivery.

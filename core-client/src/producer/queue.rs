@@ -1,0 +1,285 @@
+//! One partition's records on their way to its worker, the way Kafka's
+//! record accumulator holds them: `send` encodes a record straight into the
+//! partition's open batch (on the caller's thread, under the partition's
+//! lock), and the worker takes whole batches. A record costs no channel
+//! message, no copy of its `Record`, and no cross-thread wake-up: the worker
+//! is woken once per batch (when it opens, for the linger timer, and when it
+//! fills) and per flush.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use pyralog_protocol::batch::BatchBuilder;
+use pyralog_protocol::limits::MAX_BATCH_RECORDS;
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit};
+use tokio::time::Instant;
+
+use super::{Completion, DeliveryReport, DeliverySink};
+use crate::error::{Error, Result};
+use crate::record::{now_ms, Record, RecordMetadata};
+
+/// Largest buffer reserved up front for a batch (a bigger `batch_size`
+/// grows the buffer as records arrive).
+const BATCH_PREALLOCATION_BYTES_MAX: usize = 1 << 20;
+
+/// A record of a batch waiting for its outcome.
+struct Waiter {
+    done: Completion,
+    /// The record's timestamp as batched.
+    timestamp_ms: i64,
+}
+
+/// The records of a batch waiting for their outcome. Dropped with records
+/// still waiting (its task cancelled at runtime shutdown, or the producer
+/// dropped with records queued), it fails them `Closed`, so no batched record
+/// is left without an outcome.
+pub(super) struct Waiting {
+    sink: Option<Arc<dyn DeliverySink>>,
+    records: Vec<Waiter>,
+    /// The records' share of the buffer, one permit for the whole batch (one
+    /// release per batch, not per record), freed with the outcomes.
+    buffer: Option<OwnedSemaphorePermit>,
+}
+
+impl Waiting {
+    fn new(sink: Option<Arc<dyn DeliverySink>>) -> Self {
+        Waiting { sink, records: Vec::new(), buffer: None }
+    }
+
+    fn push(&mut self, done: Completion, timestamp_ms: i64, permit: OwnedSemaphorePermit) {
+        self.records.push(Waiter { done, timestamp_ms });
+        match &mut self.buffer {
+            Some(all) => all.merge(permit),
+            None => self.buffer = Some(permit),
+        }
+    }
+
+    /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
+    /// futures one by one, reports in one call to the sink.
+    pub(super) fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
+        let mut reports = Vec::new();
+        for (i, w) in self.records.drain(..).enumerate() {
+            w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
+        }
+        self.buffer = None;
+        if let (Some(sink), false) = (self.sink.as_ref(), reports.is_empty()) {
+            sink.deliver(reports);
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if !self.records.is_empty() {
+            self.complete(|_, _| Err(Error::closed("producer")));
+        }
+    }
+}
+
+impl Completion {
+    /// Sends the outcome to the record's future, or adds it to `reports`
+    /// for the sink.
+    fn tell(self, result: Result<RecordMetadata>, reports: &mut Vec<DeliveryReport>) {
+        match self {
+            Completion::Future(tx) => {
+                let _ = tx.send(result);
+            }
+            Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
+        }
+    }
+}
+
+/// One partition's batch: its encoded records and their completions.
+pub(super) struct Building {
+    pub(super) builder: BatchBuilder,
+    pub(super) waiting: Waiting,
+    /// When the batch opened: linger and the delivery timeout count from here.
+    pub(super) started: Instant,
+    /// Timestamp of its records sent without one (read once per batch).
+    now_ms: i64,
+}
+
+impl Building {
+    fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>) -> Self {
+        Building {
+            builder: BatchBuilder::new(batch_size.min(BATCH_PREALLOCATION_BYTES_MAX) + 1024),
+            waiting: Waiting::new(sink),
+            started: Instant::now(),
+            now_ms: now_ms(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.builder.record_count() == 0
+    }
+
+    /// Whether the batch is full: at `batch_size` or at the format's record
+    /// count limit.
+    fn is_full(&self, batch_size: usize) -> bool {
+        self.builder.size_bytes() >= batch_size || self.builder.record_count() >= MAX_BATCH_RECORDS
+    }
+
+    /// Whether a record of `size` bytes must start the next batch.
+    fn must_close_for(&self, size: usize, batch_size: usize) -> bool {
+        !self.is_empty() && (self.builder.size_bytes() + size > batch_size || self.is_full(batch_size))
+    }
+}
+
+/// What the worker takes next, in send order.
+pub(super) enum Ready {
+    Batch(Building),
+    /// Everything before it is to be acknowledged, then this told.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the worker does next.
+pub(super) enum Next {
+    Take(Ready),
+    /// Nothing to send: wait for a wake-up, or until the open batch lingered
+    /// out.
+    Wait(Option<Instant>),
+    /// Closed and empty: the worker ends.
+    Stop,
+}
+
+#[derive(Default)]
+struct State {
+    /// The batch `send` appends to.
+    open: Option<Building>,
+    /// Closed batches and flush markers, oldest first.
+    ready: VecDeque<Ready>,
+    /// No more sends; the worker ends once everything is taken.
+    closed: bool,
+    /// The worker task is gone (its runtime shut down): nothing would send
+    /// what is queued here.
+    orphaned: bool,
+}
+
+/// One partition's queue between `send` and its worker. The buffer memory
+/// each record holds (`buffer_memory`) bounds it.
+pub(super) struct PartitionQueue {
+    state: Mutex<State>,
+    wake: Notify,
+    batch_size: usize,
+    sink: Option<Arc<dyn DeliverySink>>,
+}
+
+impl PartitionQueue {
+    pub(super) fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>) -> Self {
+        PartitionQueue { state: Mutex::default(), wake: Notify::new(), batch_size, sink }
+    }
+
+    /// Encodes `record` into the open batch (closing it first when the
+    /// record does not fit); the record's outcome goes to `done`.
+    ///
+    /// # Errors
+    /// `Closed`, and the record's own limits (then nothing is queued).
+    pub(super) fn push(
+        &self,
+        record: &Record,
+        size: usize,
+        done: Completion,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<()> {
+        let mut st = self.state.lock();
+        if st.closed || st.orphaned {
+            return Err(Error::closed("producer"));
+        }
+        let mut wake = false;
+        if st.open.as_ref().is_some_and(|b| b.must_close_for(size, self.batch_size)) {
+            let full = st.open.take().expect("checked above");
+            st.ready.push_back(Ready::Batch(full));
+            wake = true;
+        }
+        let b = match &mut st.open {
+            Some(b) => b,
+            open => {
+                wake = true; // the worker starts the linger timer
+                open.insert(Building::new(self.batch_size, self.sink.clone()))
+            }
+        };
+        let ts = record.timestamp.unwrap_or(b.now_ms);
+        b.builder.push(ts, record.key.as_deref(), &record.value, &record.header_refs())?;
+        b.waiting.push(done, ts, permit);
+        if b.is_full(self.batch_size) {
+            let full = st.open.take().expect("pushed above");
+            st.ready.push_back(Ready::Batch(full));
+        }
+        drop(st);
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Closes the open batch and queues a flush marker behind it.
+    ///
+    /// # Errors
+    /// `Closed` when no worker remains to answer it.
+    pub(super) fn flush(&self, done: oneshot::Sender<()>) -> Result<()> {
+        let mut st = self.state.lock();
+        if st.orphaned {
+            return Err(Error::closed("producer"));
+        }
+        if let Some(b) = st.open.take().filter(|b| !b.is_empty()) {
+            st.ready.push_back(Ready::Batch(b));
+        }
+        st.ready.push_back(Ready::Flush(done));
+        drop(st);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Stops new sends; the worker sends what is queued, then ends.
+    pub(super) fn close(&self) {
+        self.state.lock().closed = true;
+        self.wake.notify_one();
+    }
+
+    /// Whether a worker still serves this queue.
+    pub(super) fn is_served(&self) -> bool {
+        !self.state.lock().orphaned
+    }
+
+    /// What the worker does next: the oldest ready item, else the open batch
+    /// once it lingered `linger`.
+    pub(super) fn next(&self, linger: std::time::Duration) -> Next {
+        let mut st = self.state.lock();
+        if let Some(r) = st.ready.pop_front() {
+            return Next::Take(r);
+        }
+        match &st.open {
+            Some(b) if !b.is_empty() => {
+                let due = b.started + linger;
+                if Instant::now() < due {
+                    return Next::Wait(Some(due));
+                }
+                Next::Take(Ready::Batch(st.open.take().expect("matched above")))
+            }
+            _ if st.closed => Next::Stop,
+            _ => Next::Wait(None),
+        }
+    }
+
+    /// Waits for a push, flush or close, or until `due`.
+    pub(super) async fn wait(&self, due: Option<Instant>) {
+        match due {
+            Some(due) => {
+                let _ = tokio::time::timeout_at(due, self.wake.notified()).await;
+            }
+            None => self.wake.notified().await,
+        }
+    }
+
+    /// Marks the queue unserved (its worker is gone) and fails what it holds
+    /// `Closed`.
+    pub(super) fn orphan(&self) {
+        let held = {
+            let mut st = self.state.lock();
+            st.orphaned = true;
+            (st.open.take(), std::mem::take(&mut st.ready))
+        };
+        drop(held); // outside the lock: dropping fails the records `Closed`
+    }
+}
