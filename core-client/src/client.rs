@@ -290,7 +290,7 @@ impl Client {
             rand::random::<u32>() % count
         })?;
         let ts = *record.timestamp.get_or_insert_with(crate::record::now_ms);
-        let batch = wire::encode_batch([&record], 256)?;
+        let batch = Bytes::from(wire::encode_batch([&record], 256)?);
         let ack = self.produce_batch(log, partition, &batch, self.inner.config.request_timeout).await?;
         Ok(RecordMetadata {
             log: Arc::from(log),
@@ -313,19 +313,22 @@ impl Client {
         &self,
         log: &str,
         partition: u32,
-        batch: &[u8],
+        batch: &Bytes,
         timeout: Duration,
     ) -> Result<Ack> {
         let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        // MAX_BATCH_BYTES keeps a batch's length within u32.
+        let batch_bytes = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let req = wire::request(|r| {
             let mut p = r.init_produce();
             p.set_log(log);
             p.set_partition(partition);
-            p.set_batch(batch);
+            p.set_batch_bytes(batch_bytes);
             p.set_timeout_ms(timeout_ms);
         });
-        let res = self
-            .call_within(req, timeout, |w| match w {
+        let res = self.inner.transport.call_with_payload(req, Some(batch.clone()), timeout).await;
+        let res = res.and_then(|bytes| {
+            wire::response(&bytes, |w| match w {
                 response::Produce(p) => {
                     let p = p.map_err(capnp_err)?;
                     Ok(Ack {
@@ -336,7 +339,7 @@ impl Client {
                 }
                 _ => Err(unexpected()),
             })
-            .await;
+        });
         if let Err(e) = &res {
             self.invalidate(log, e);
         }
@@ -383,7 +386,7 @@ impl Client {
         });
         let timeout = self.inner.config.request_timeout + max_wait;
         let bytes = Bytes::from(self.inner.transport.call(req, timeout).await?);
-        wire::response_shared(bytes, |w, share| match w {
+        wire::response_shared(bytes, |w, share, mut payload| match w {
             response::Fetch(f) => {
                 let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
                 if parts.len() as usize != specs.len() {
@@ -399,11 +402,21 @@ impl Client {
                         let msg = p.get_error_message().ok().and_then(|m| m.to_str().ok()).unwrap_or("");
                         Error::new(ErrorCode::from_u16(code), msg)
                     });
-                    out.push(Fetched {
-                        error,
-                        high_watermark: p.get_high_watermark(),
-                        records: share(p.get_records().map_err(capnp_err)?),
-                    });
+                    let in_payload = p.get_records_bytes() as usize;
+                    let records = if in_payload == 0 {
+                        share(p.get_records().map_err(capnp_err)?)
+                    } else if in_payload <= payload.len() {
+                        payload.split_to(in_payload)
+                    } else {
+                        return Err(wire::bad_payload(format!(
+                            "a partition declares {in_payload} payload bytes, {} remain",
+                            payload.len()
+                        )));
+                    };
+                    out.push(Fetched { error, high_watermark: p.get_high_watermark(), records });
+                }
+                if !payload.is_empty() {
+                    return Err(wire::bad_payload(format!("{} payload bytes no partition declares", payload.len())));
                 }
                 Ok(out)
             }

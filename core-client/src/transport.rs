@@ -148,6 +148,17 @@ impl Transport {
     /// its connections): the connection is dropped, so the next request
     /// reconnects instead of waiting for the idle timeout.
     pub(crate) async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>> {
+        self.call_with_payload(request, None, timeout).await
+    }
+
+    /// Like [`Transport::call`], the request's payload (a produce batch)
+    /// following the message on the stream without being copied into it.
+    pub(crate) async fn call_with_payload(
+        &self,
+        request: Vec<u8>,
+        payload: Option<bytes::Bytes>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }
@@ -157,8 +168,9 @@ impl Transport {
         let received_before = conn.stats().udp_rx.datagrams;
         let exchange = async {
             let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
-            // Handing quinn the buffer avoids copying it into the stream.
-            send.write_chunk(bytes::Bytes::from(request)).await.map_err(|e| lost(&e))?;
+            // Handing quinn the buffers avoids copying them into the stream.
+            let mut chunks: Vec<bytes::Bytes> = std::iter::once(request.into()).chain(payload).collect();
+            send.write_all_chunks(&mut chunks).await.map_err(|e| lost(&e))?;
             send.finish().map_err(|e| lost(&e))?;
             read_response(&mut recv).await
         };

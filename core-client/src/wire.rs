@@ -27,20 +27,28 @@ pub(crate) fn response<T>(bytes: &[u8], read: impl FnOnce(response::WhichReader<
     with_root(&msg, read)
 }
 
-/// Like [`response`] for large responses: reads the message in place and
-/// hands `read` a function turning a slice of it into a shared `Bytes`
-/// without copying (copying only when the buffer is not word-aligned).
+/// Like [`response`] for large responses that may carry a payload after
+/// the message: reads the message in place and hands `read` a function
+/// turning a slice of it into a shared `Bytes` without copying (copying only
+/// when the buffer is not word-aligned), and the payload, also shared.
 pub(crate) fn response_shared<T>(
     bytes: Bytes,
-    read: impl FnOnce(response::WhichReader<'_>, &dyn Fn(&[u8]) -> Bytes) -> Result<T>,
+    read: impl FnOnce(response::WhichReader<'_>, &dyn Fn(&[u8]) -> Bytes, Bytes) -> Result<T>,
 ) -> Result<T> {
-    if frame::is_word_aligned(&bytes) {
-        let msg = frame::decode_flat(&bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
-        with_root(&msg, |w| read(w, &|s: &[u8]| bytes.slice_ref(s)))
+    let (message, payload) = frame::split_payload(&bytes).map_err(bad_response)?;
+    let payload = bytes.slice_ref(payload);
+    if frame::is_word_aligned(message) {
+        let msg = frame::decode_flat(message, MAX_RESPONSE_BYTES).map_err(bad_response)?;
+        with_root(&msg, |w| read(w, &|s: &[u8]| bytes.slice_ref(s), payload))
     } else {
-        let msg = frame::decode(&bytes, MAX_RESPONSE_BYTES).map_err(bad_response)?;
-        with_root(&msg, |w| read(w, &Bytes::copy_from_slice))
+        let msg = frame::decode(message, MAX_RESPONSE_BYTES).map_err(bad_response)?;
+        with_root(&msg, |w| read(w, &Bytes::copy_from_slice, payload))
     }
+}
+
+/// A response whose payload disagrees with the lengths its message declares.
+pub(crate) fn bad_payload(detail: String) -> Error {
+    Error::new(ErrorCode::Unknown, format!("malformed response from server: {detail}"))
 }
 
 fn with_root<S: capnp::message::ReaderSegments, T>(

@@ -187,10 +187,14 @@ struct PartitionStats {
 struct ProduceRequest {
   log @0 :Text;
   partition @1 :UInt32;
-  # One record batch (docs/FORMAT.md), server-assigned fields zero.
+  # One record batch (docs/FORMAT.md), server-assigned fields zero: here, or
+  # (what the client sends) empty with the batch as the stream's payload.
   batch @2 :Data;
   # Wait this long at most for durability before answering `timeout`.
   timeoutMs @3 :UInt32;
+  # Length of the batch sent as the payload after this message (0: the batch
+  # is in `batch`). docs/PROTOCOL.md, "Payload".
+  batchBytes @4 :UInt32;
 }
 
 struct ProduceResponse {
@@ -233,8 +237,12 @@ struct FetchedPartition {
   errorMessage @3 :Text;
   highWatermark @4 :UInt64;
   logStartOffset @5 :UInt64;
-  # Whole record batches, concatenated as stored.
+  # Whole record batches, concatenated as stored: here, or (what the server
+  # sends) empty with the batches in the response's payload.
   records @6 :Data;
+  # Length of this partition's batches in the payload after the message;
+  # the partitions' payloads follow one another in list order.
+  recordsBytes @7 :UInt32;
 }
 
 enum OffsetSpec {

@@ -4,6 +4,11 @@
 //! framing (segment table, then segments). Decoding always sets an explicit
 //! traversal and nesting limit, and refuses input over the size limit before
 //! parsing.
+//!
+//! A stream may carry a *payload* after the message: raw bytes whose length
+//! the message declares (a produce request's batch, a fetch response's
+//! record batches), so bulk data is never copied into or out of a message.
+//! [`split_payload`] finds where the message ends.
 
 use capnp::message::{Builder, HeapAllocator, Reader, ReaderOptions};
 use capnp::serialize::{BufferSegments, OwnedSegments};
@@ -93,6 +98,36 @@ fn check_segment_count(bytes: &[u8]) -> Result<(), ProtocolError> {
     Ok(())
 }
 
+/// Splits a stream's bytes into the framed message and the payload after
+/// it, reading the message's length from its segment table (all arithmetic
+/// checked; nothing is parsed).
+///
+/// # Errors
+/// `InvalidRequest` when the segment table is truncated or too large, or
+/// the message is longer than `bytes`.
+pub fn split_payload(bytes: &[u8]) -> Result<(&[u8], &[u8]), ProtocolError> {
+    let truncated = || ProtocolError::new(ErrorCode::InvalidRequest, "message truncated in its segment table");
+    check_segment_count(bytes)?;
+    let segments = u32::from_le_bytes(bytes[..4].try_into().expect("checked above")) as usize + 1;
+    // The table: the count and one size per segment, 4 bytes each, padded to 8.
+    let table_bytes = (4 + 4 * segments).next_multiple_of(8);
+    let table = bytes.get(4..4 + 4 * segments).ok_or_else(truncated)?;
+    let words = table
+        .chunks_exact(4)
+        .try_fold(0usize, |sum, w| sum.checked_add(u32::from_le_bytes(w.try_into().expect("4 bytes")) as usize));
+    let message_bytes = words
+        .and_then(|w| w.checked_mul(8))
+        .and_then(|b| b.checked_add(table_bytes))
+        .filter(|len| *len <= bytes.len())
+        .ok_or_else(|| {
+            ProtocolError::new(
+                ErrorCode::InvalidRequest,
+                format!("message truncated: its segment table declares more than the {} bytes present", bytes.len()),
+            )
+        })?;
+    Ok(bytes.split_at(message_bytes))
+}
+
 /// Maps a Cap'n Proto read error (a field of the wrong kind, bad pointer) to
 /// `InvalidRequest`.
 pub fn malformed(e: capnp::Error) -> ProtocolError {
@@ -172,6 +207,22 @@ mod tests {
             assert!(decode_flat(&aligned[..n], 1 << 20).is_err());
         }
         assert!(decode_flat(&aligned[1..], 1 << 20).is_err(), "misaligned input is refused");
+    }
+
+    #[test]
+    fn payload_is_split_off_after_the_message() {
+        let message = sample();
+        let mut bytes = message.clone();
+        bytes.extend_from_slice(b"payload");
+        let (m, p) = split_payload(&bytes).unwrap();
+        assert_eq!((m, p), (&message[..], &b"payload"[..]));
+        assert!(decode(m, 1 << 20).is_ok());
+        assert_eq!(split_payload(&message).unwrap().1, b"");
+        for n in 0..message.len() {
+            assert_eq!(split_payload(&message[..n]).unwrap_err().code, ErrorCode::InvalidRequest, "at {n}");
+        }
+        let overflowing = [0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(split_payload(&overflowing).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 
     #[test]

@@ -37,18 +37,42 @@ fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
 /// A decoded request, owning its data.
 enum Req {
     Metadata(Vec<String>),
-    CreateLog { name: String, partitions: u32, replication: u32, config: LogConfig },
+    CreateLog {
+        name: String,
+        partitions: u32,
+        replication: u32,
+        config: LogConfig,
+    },
     ListLogs,
     DescribeLog(String),
-    UpdateConfig { name: String, config: LogConfig },
+    UpdateConfig {
+        name: String,
+        config: LogConfig,
+    },
     Pause(String),
     Resume(String),
     Delete(String),
-    AddPartitions { name: String, count: u32 },
+    AddPartitions {
+        name: String,
+        count: u32,
+    },
     Stats(String),
-    Produce { log: String, partition: u32, batch: Vec<u8>, timeout_ms: u32 },
+    /// The batch is `request[batch_start..]`: the request's payload, or a
+    /// copy of the inline `batch` field (then `batch_start` is 0).
+    Produce {
+        log: String,
+        partition: u32,
+        request: Vec<u8>,
+        batch_start: usize,
+        timeout_ms: u32,
+    },
     Fetch(FetchReq),
-    ListOffsets { log: String, partition: u32, spec: OffsetSpec, timestamp_ms: i64 },
+    ListOffsets {
+        log: String,
+        partition: u32,
+        spec: OffsetSpec,
+        timestamp_ms: i64,
+    },
     InitProducer(ProducerIdentity),
     Group(GroupReq),
 }
@@ -97,9 +121,16 @@ pub fn error_response(e: &ProtocolError) -> Vec<u8> {
     frame::encode(&m)
 }
 
-/// Handles one request's bytes and returns the response's bytes; `None`
-/// when fault injection drops this response.
-pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Option<Vec<u8>> {
+/// A response: the message, then its payload (a fetch's record batches,
+/// straight from the segments) in order.
+pub struct Response {
+    pub message: Vec<u8>,
+    pub payload: Vec<bytes::Bytes>,
+}
+
+/// Handles one request's bytes and returns the response; `None` when fault
+/// injection drops this response.
+pub async fn handle(broker: &Arc<Broker>, bytes: Vec<u8>) -> Option<Response> {
     let result = match decode(bytes) {
         Ok(req) => execute(broker, req).await,
         Err(e) => Err(e),
@@ -108,12 +139,15 @@ pub async fn handle(broker: &Arc<Broker>, bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     Some(match result {
-        Ok(resp) => frame::encode(&encode(broker, resp)),
+        Ok(resp) => {
+            let (message, payload) = encode(broker, resp);
+            Response { message: frame::encode(&message), payload }
+        }
         Err(e) => {
             if matches!(e.code, ErrorCode::StorageError | ErrorCode::CorruptData | ErrorCode::Unknown) {
                 tracing::error!(error = %e, "request failed");
             }
-            error_response(&e)
+            Response { message: error_response(&e), payload: Vec::new() }
         }
     })
 }
@@ -122,10 +156,45 @@ fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_
     Ok(text(r.map_err(malformed)?.get_name(), "name")?.to_owned())
 }
 
-fn decode(bytes: &[u8]) -> Result<Req> {
-    let msg = frame::decode(bytes, MAX_REQUEST_BYTES)?;
+/// Decodes a request; only a produce request may carry a payload (its batch).
+fn decode(bytes: Vec<u8>) -> Result<Req> {
+    let (message, payload) = frame::split_payload(&bytes)?;
+    let (message_len, payload_len) = (message.len(), payload.len());
+    let msg = frame::decode(message, MAX_REQUEST_BYTES)?;
     let req = msg.get_root::<request::Reader>().map_err(malformed)?;
     let which = req.which().map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown request type {}", e.0)))?;
+    let request::Produce(r) = which else {
+        if payload_len > 0 {
+            return Err(err(ErrorCode::InvalidRequest, format!("{payload_len} bytes after the end of the message")));
+        }
+        return decode_other(which);
+    };
+    let r = r.map_err(malformed)?;
+    let (log, partition, timeout_ms) = (text(r.get_log(), "log")?.to_owned(), r.get_partition(), r.get_timeout_ms());
+    let inline = r.get_batch().map_err(malformed)?;
+    let (declared, batch_len) = (r.get_batch_bytes() as usize, inline.len().max(payload_len));
+    if batch_len > MAX_BATCH_BYTES {
+        return Err(err(
+            ErrorCode::BatchTooLarge,
+            format!("batch of {batch_len} bytes; MAX_BATCH_BYTES is {MAX_BATCH_BYTES}"),
+        ));
+    }
+    if declared != payload_len || (payload_len > 0 && !inline.is_empty()) {
+        return Err(err(
+            ErrorCode::InvalidRequest,
+            format!(
+                "produce request declares a {declared}-byte batch payload and carries {payload_len} bytes after \
+                 the message ({} inline); send the batch in one of the two",
+                inline.len()
+            ),
+        ));
+    }
+    let (request, batch_start) = if payload_len > 0 { (None, message_len) } else { (Some(inline.to_vec()), 0) };
+    drop(msg);
+    Ok(Req::Produce { log, partition, request: request.unwrap_or(bytes), batch_start, timeout_ms })
+}
+
+fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
     Ok(match which {
         request::Metadata(r) => {
             let names = r.map_err(malformed)?.get_logs().map_err(malformed)?;
@@ -157,22 +226,7 @@ fn decode(bytes: &[u8]) -> Result<Req> {
             Req::AddPartitions { name: text(r.get_name(), "name")?.to_owned(), count: r.get_partition_count() }
         }
         request::LogStats(r) => Req::Stats(name_of(r)?),
-        request::Produce(r) => {
-            let r = r.map_err(malformed)?;
-            let data = r.get_batch().map_err(malformed)?;
-            if data.len() > MAX_BATCH_BYTES {
-                return Err(err(
-                    ErrorCode::BatchTooLarge,
-                    format!("batch of {} bytes; MAX_BATCH_BYTES is {MAX_BATCH_BYTES}", data.len()),
-                ));
-            }
-            Req::Produce {
-                log: text(r.get_log(), "log")?.to_owned(),
-                partition: r.get_partition(),
-                batch: data.to_vec(),
-                timeout_ms: r.get_timeout_ms(),
-            }
-        }
+        request::Produce(_) => return Err(err(ErrorCode::Unknown, "a produce request reached decode_other")),
         request::Fetch(r) => {
             let r = r.map_err(malformed)?;
             let list = r.get_partitions().map_err(malformed)?;
@@ -248,8 +302,8 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         }
         Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
         Req::Stats(name) => Resp::Stats(broker.stats(&name)?),
-        Req::Produce { log, partition, mut batch, timeout_ms } => {
-            Resp::Produce(produce(broker, &log, partition, &mut batch, timeout_ms).await?)
+        Req::Produce { log, partition, mut request, batch_start, timeout_ms } => {
+            Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms).await?)
         }
         Req::Fetch(f) => Resp::Fetch(fetch(broker, f).await),
         Req::ListOffsets { log, partition, spec, timestamp_ms } => {
@@ -355,8 +409,10 @@ fn read_all(f: &FetchReq, parts: &[Result<Arc<Partition>>], total_max: usize) ->
     (results, total, any_error)
 }
 
-fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
+/// Encodes a response message and its payload.
+fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::Bytes>) {
     let mut m = Builder::new_default();
+    let mut payload = Vec::new();
     let root = m.init_root::<response::Builder>();
     let write_list = |logs: &[LogMetadata], mut l: capnp::struct_list::Builder<'_, _>| {
         for (i, md) in logs.iter().enumerate() {
@@ -393,7 +449,7 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
         }
         Resp::Fetch(results) => {
             let mut list = root.init_fetch().init_partitions(results.len() as u32);
-            for (i, r) in results.iter().enumerate() {
+            for (i, r) in results.into_iter().enumerate() {
                 let mut b = list.reborrow().get(i as u32);
                 b.set_log(r.log.as_str());
                 b.set_partition(r.partition);
@@ -403,8 +459,12 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
                     b.set_error_code(e.code.as_u16());
                     b.set_error_message(e.message.as_str());
                 }
-                if let Some(slice) = &r.records {
-                    b.set_records(slice.bytes());
+                if let Some(slice) = r.records {
+                    // The payload's bounds: every fetch stays within MAX_FETCH_BYTES (u32).
+                    b.set_records_bytes(slice.bytes().len() as u32);
+                    // Straight from the segment's mapping: nothing is copied
+                    // until QUIC packs it.
+                    payload.push(bytes::Bytes::from_owner(slice));
                 }
             }
         }
@@ -421,5 +481,5 @@ fn encode(broker: &Broker, resp: Resp) -> Builder<HeapAllocator> {
             b.set_producer_epoch(id.epoch);
         }
     }
-    m
+    (m, payload)
 }

@@ -11,7 +11,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::broker::Broker;
-use crate::handlers::{error_response, handle};
+use crate::handlers::{error_response, handle, Response};
 
 /// Extra time, beyond the request read timeout, a client has to read a response.
 const RESPONSE_WRITE_GRACE: Duration = Duration::from_secs(20);
@@ -111,10 +111,14 @@ async fn connection(
     }
 }
 
+fn failure(e: &ProtocolError) -> Response {
+    Response { message: error_response(e), payload: Vec::new() }
+}
+
 async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
     let deadline = Duration::from_millis(broker.cfg.request_read_timeout_ms);
     let response = match tokio::time::timeout(deadline, recv.read_to_end(MAX_REQUEST_BYTES)).await {
-        Ok(Ok(bytes)) => match handle(&broker, &bytes).await {
+        Ok(Ok(bytes)) => match handle(&broker, bytes).await {
             Some(response) => response,
             None => {
                 let _ = send.reset(0u32.into());
@@ -123,7 +127,7 @@ async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quin
         },
         Ok(Err(quinn::ReadToEndError::TooLong)) => {
             let _ = recv.stop(0u32.into());
-            error_response(&ProtocolError::new(
+            failure(&ProtocolError::new(
                 ErrorCode::RequestTooLarge,
                 format!("request exceeds MAX_REQUEST_BYTES ({MAX_REQUEST_BYTES})"),
             ))
@@ -134,14 +138,16 @@ async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quin
         }
         Err(_) => {
             let _ = recv.stop(0u32.into());
-            error_response(&ProtocolError::new(
+            failure(&ProtocolError::new(
                 ErrorCode::Timeout,
                 format!("request not finished within request_read_timeout_ms ({} ms)", deadline.as_millis()),
             ))
         }
     };
     // A client that stops reading must not hold the request (and its memory) forever.
-    match tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_chunk(bytes::Bytes::from(response))).await {
+    let mut chunks: Vec<bytes::Bytes> =
+        std::iter::once(bytes::Bytes::from(response.message)).chain(response.payload).collect();
+    match tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_all_chunks(&mut chunks)).await {
         Ok(Ok(())) => {
             let _ = send.finish();
         }

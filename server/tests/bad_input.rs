@@ -102,6 +102,58 @@ async fn malformed_truncated_and_oversized_requests_get_typed_errors() {
     still_serves(&server, &log).await;
 }
 
+/// A produce request declaring a `declared`-byte payload, with `inline` in
+/// its `batch` field, followed by `payload`.
+fn produce_with_payload(log: &str, declared: u32, inline: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut m = Builder::new_default();
+    let mut p = m.init_root::<request::Builder>().init_produce();
+    p.set_log(log);
+    p.set_partition(0);
+    p.set_batch(inline);
+    p.set_batch_bytes(declared);
+    let mut bytes = frame::encode(&m);
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+#[tokio::test]
+async fn a_payload_that_disagrees_with_its_message_is_refused_and_writes_nothing() {
+    let server = common::start();
+    let log = unique("bad-payload");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let conn = raw_connect(&server).await;
+    let batch = one_record_batch(b"v");
+    let n = batch.len() as u32;
+
+    let short = produce_with_payload(&log, n + 1, &[], &batch);
+    assert_eq!(raw_error(&conn, &short).await, ErrorCode::InvalidRequest, "declared more than sent");
+    let long = produce_with_payload(&log, n - 1, &[], &batch);
+    assert_eq!(raw_error(&conn, &long).await, ErrorCode::InvalidRequest, "sent more than declared");
+    let undeclared = produce_with_payload(&log, 0, &[], &batch);
+    assert_eq!(raw_error(&conn, &undeclared).await, ErrorCode::InvalidRequest, "payload not declared");
+    let both = produce_with_payload(&log, n, &batch, &batch);
+    assert_eq!(raw_error(&conn, &both).await, ErrorCode::InvalidRequest, "inline and payload");
+    let mut describe = {
+        let mut m = Builder::new_default();
+        m.init_root::<request::Builder>().init_describe_log().set_name(&log);
+        frame::encode(&m)
+    };
+    describe.extend_from_slice(b"trailing");
+    assert_eq!(raw_error(&conn, &describe).await, ErrorCode::InvalidRequest, "payload after a describe");
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 0);
+
+    // The same batch as a well-formed payload is written.
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&produce_with_payload(&log, n, &[], &batch)).await.unwrap();
+    send.finish().unwrap();
+    let resp = recv.read_to_end(1 << 20).await.unwrap();
+    let msg = frame::decode(&resp, 1 << 20).unwrap();
+    assert!(matches!(msg.get_root::<response::Reader>().unwrap().which().unwrap(), response::Produce(_)));
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 1);
+    still_serves(&server, &log).await;
+}
+
 #[tokio::test]
 async fn corrupt_invalid_and_oversized_batches_write_nothing() {
     let server = common::start();

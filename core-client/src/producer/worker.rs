@@ -236,7 +236,7 @@ struct Send {
 impl Send {
     async fn run(self, mut b: Building, slot: OwnedSemaphorePermit) {
         let deadline = b.started + self.shared.cfg.delivery_timeout;
-        let encoded = b.builder.finish();
+        let encoded = bytes::Bytes::from(b.builder.finish());
         let result = self.deliver(&encoded, deadline).await;
         match self.vlsn {
             Some(vlsn) => {
@@ -265,7 +265,7 @@ impl Send {
         });
     }
 
-    async fn deliver(&self, batch: &[u8], deadline: Instant) -> Result<Ack> {
+    async fn deliver(&self, batch: &bytes::Bytes, deadline: Instant) -> Result<Ack> {
         let (shared, log, partition) = (&self.shared, &*self.log, self.partition);
         let request_timeout = shared.client.inner.config.request_timeout;
         loop {

@@ -189,6 +189,14 @@ impl ReadSlice {
     }
 }
 
+/// Lets a response hand the mapped bytes to QUIC without copying them
+/// (`Bytes::from_owner`); the pages are released when QUIC drops them.
+impl AsRef<[u8]> for ReadSlice {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
 /// One partition's log.
 pub struct PartitionLog {
     dir: PathBuf,
