@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 use pyralog::{DeliveryReport, DeliverySink, Error, ErrorCode, Producer, ProducerConfig, Record};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Records sent whose reports the caller has not taken yet, at most: `send`
 /// waits (up to `max_block`) beyond this, so an idle report taker cannot
@@ -65,11 +65,11 @@ impl ReportingProducer {
 
     /// Room for `n` more unreported records: at once if there is, else
     /// waiting up to `max_block`.
-    async fn room(&self, n: u32) -> pyralog::Result<OwnedSemaphorePermit> {
-        if let Ok(p) = Arc::clone(&self.room).try_acquire_many_owned(n) {
+    async fn room(&self, n: u32) -> pyralog::Result<SemaphorePermit<'_>> {
+        if let Ok(p) = self.room.try_acquire_many(n) {
             return Ok(p);
         }
-        tokio::time::timeout(self.max_block, Arc::clone(&self.room).acquire_many_owned(n))
+        tokio::time::timeout(self.max_block, self.room.acquire_many(n))
             .await
             .map_err(|_| Error::new(ErrorCode::BufferFull, "reports not taken within max_block"))?
             .map_err(|_| Error::closed("producer"))

@@ -26,7 +26,7 @@ use pyralog_protocol::batch::check_record;
 use pyralog_protocol::limits::MAX_IN_FLIGHT_BATCHES_PER_PARTITION;
 use pyralog_protocol::model::LogMetadata;
 use pyralog_protocol::ErrorCode;
-use tokio::sync::{oneshot, OnceCell, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OnceCell, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use self::queue::PartitionQueue;
@@ -256,10 +256,10 @@ impl Producer {
             }
         }
         let size = check_record(record.key.as_deref(), &record.value, &record.header_refs())?;
-        let mut permit = self.reserve(size).await?;
+        let mut room = self.reserve(size).await?;
         let mut done = done;
         loop {
-            (done, permit) = match self.route_and_push(log, &record, size, done, permit)? {
+            (done, room) = match self.route_and_push(log, &record, done, room)? {
                 None => return Ok(()),
                 Some(unrouted) => unrouted,
             };
@@ -296,19 +296,19 @@ impl Producer {
     /// Encodes the record into its partition's open batch (under the routes
     /// lock: no queue handle is cloned per record); gives the completion and
     /// buffer room back when the log's metadata must be fetched first.
-    fn route_and_push(
-        &self,
+    fn route_and_push<'a>(
+        &'a self,
         log: &str,
         record: &Record,
-        size: usize,
         done: Completion,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<Option<(Completion, OwnedSemaphorePermit)>> {
+        room: SemaphorePermit<'a>,
+    ) -> Result<Option<(Completion, SemaphorePermit<'a>)>> {
         let s = &self.shared;
+        let size = room.num_permits();
         let mut routes = s.routes.lock();
-        let Some(route) = routes.get_mut(log) else { return Ok(Some((done, permit))) };
+        let Some(route) = routes.get_mut(log) else { return Ok(Some((done, room))) };
         if !route.fresh(s.client.inner.config.metadata_max_age) {
-            return Ok(Some((done, permit)));
+            return Ok(Some((done, room)));
         }
         let count = route.md.partition_count;
         let sticky = &mut route.sticky;
@@ -319,12 +319,12 @@ impl Producer {
         }
         let slot = &mut route.workers[partition as usize];
         if !slot.as_ref().is_some_and(|q| q.is_served()) {
-            let queue = Arc::new(PartitionQueue::new(s.cfg.batch_size, s.sink.clone()));
+            let queue = Arc::new(PartitionQueue::new(s.cfg.batch_size, s.sink.clone(), Arc::clone(&s.buffer)));
             let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, Arc::clone(&queue));
             tokio::spawn(worker.run());
             *slot = Some(queue);
         }
-        slot.as_ref().expect("set above").push(record, size, done, permit)?;
+        slot.as_ref().expect("set above").push(record, done, room)?;
         Ok(None)
     }
 
@@ -348,7 +348,7 @@ impl Producer {
         Ok(out)
     }
 
-    async fn reserve(&self, size: usize) -> Result<OwnedSemaphorePermit> {
+    async fn reserve(&self, size: usize) -> Result<SemaphorePermit<'_>> {
         let s = &self.shared;
         if size > s.cfg.buffer_memory {
             return Err(Error::new(
@@ -357,10 +357,10 @@ impl Producer {
             ));
         }
         // Room now costs no timer (a clock read and a timer entry per record).
-        if let Ok(permit) = Arc::clone(&s.buffer).try_acquire_many_owned(size as u32) {
-            return Ok(permit);
+        if let Ok(room) = s.buffer.try_acquire_many(size as u32) {
+            return Ok(room);
         }
-        let acquire = Arc::clone(&s.buffer).acquire_many_owned(size as u32);
+        let acquire = s.buffer.acquire_many(size as u32);
         match tokio::time::timeout(s.cfg.max_block, acquire).await {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(_)) => Err(Error::closed("producer")),

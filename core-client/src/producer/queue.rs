@@ -12,7 +12,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyralog_protocol::batch::BatchBuilder;
 use pyralog_protocol::limits::MAX_BATCH_RECORDS;
-use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit};
+use tokio::sync::{oneshot, Notify, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::{Completion, DeliveryReport, DeliverySink};
@@ -37,22 +37,22 @@ struct Waiter {
 pub(super) struct Waiting {
     sink: Option<Arc<dyn DeliverySink>>,
     records: Vec<Waiter>,
-    /// The records' share of the buffer, one permit for the whole batch (one
-    /// release per batch, not per record), freed with the outcomes.
-    buffer: Option<OwnedSemaphorePermit>,
+    /// The producer's `buffer_memory`, and the records' share of it: given
+    /// back in one release per batch, with the outcomes.
+    buffer: Arc<Semaphore>,
+    reserved_bytes: usize,
 }
 
 impl Waiting {
-    fn new(sink: Option<Arc<dyn DeliverySink>>) -> Self {
-        Waiting { sink, records: Vec::new(), buffer: None }
+    fn new(sink: Option<Arc<dyn DeliverySink>>, buffer: Arc<Semaphore>) -> Self {
+        Waiting { sink, records: Vec::new(), buffer, reserved_bytes: 0 }
     }
 
-    fn push(&mut self, done: Completion, timestamp_ms: i64, permit: OwnedSemaphorePermit) {
+    /// Adds a record, taking over its buffer room.
+    fn push(&mut self, done: Completion, timestamp_ms: i64, room: SemaphorePermit<'_>) {
         self.records.push(Waiter { done, timestamp_ms });
-        match &mut self.buffer {
-            Some(all) => all.merge(permit),
-            None => self.buffer = Some(permit),
-        }
+        self.reserved_bytes += room.num_permits();
+        room.forget();
     }
 
     /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
@@ -62,7 +62,7 @@ impl Waiting {
         for (i, w) in self.records.drain(..).enumerate() {
             w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
         }
-        self.buffer = None;
+        self.buffer.add_permits(std::mem::take(&mut self.reserved_bytes));
         if let (Some(sink), false) = (self.sink.as_ref(), reports.is_empty()) {
             sink.deliver(reports);
         }
@@ -74,6 +74,7 @@ impl Drop for Waiting {
         if !self.records.is_empty() {
             self.complete(|_, _| Err(Error::closed("producer")));
         }
+        self.buffer.add_permits(self.reserved_bytes);
     }
 }
 
@@ -101,10 +102,10 @@ pub(super) struct Building {
 }
 
 impl Building {
-    fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>) -> Self {
+    fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>, buffer: Arc<Semaphore>) -> Self {
         Building {
             builder: BatchBuilder::new(batch_size.min(BATCH_PREALLOCATION_BYTES_MAX) + 1024),
-            waiting: Waiting::new(sink),
+            waiting: Waiting::new(sink, buffer),
             started: Instant::now(),
             now_ms: now_ms(),
         }
@@ -163,25 +164,23 @@ pub(super) struct PartitionQueue {
     wake: Notify,
     batch_size: usize,
     sink: Option<Arc<dyn DeliverySink>>,
+    buffer: Arc<Semaphore>,
 }
 
 impl PartitionQueue {
-    pub(super) fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>) -> Self {
-        PartitionQueue { state: Mutex::default(), wake: Notify::new(), batch_size, sink }
+    pub(super) fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>, buffer: Arc<Semaphore>) -> Self {
+        PartitionQueue { state: Mutex::default(), wake: Notify::new(), batch_size, sink, buffer }
     }
 
     /// Encodes `record` into the open batch (closing it first when the
-    /// record does not fit); the record's outcome goes to `done`.
+    /// record does not fit); the record's outcome goes to `done`, and its
+    /// buffer `room` stays taken until then.
     ///
     /// # Errors
-    /// `Closed`, and the record's own limits (then nothing is queued).
-    pub(super) fn push(
-        &self,
-        record: &Record,
-        size: usize,
-        done: Completion,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<()> {
+    /// `Closed`, and the record's own limits (then nothing is queued and the
+    /// room is given back).
+    pub(super) fn push(&self, record: &Record, done: Completion, room: SemaphorePermit<'_>) -> Result<()> {
+        let size = room.num_permits();
         let mut st = self.state.lock();
         if st.closed || st.orphaned {
             return Err(Error::closed("producer"));
@@ -196,12 +195,12 @@ impl PartitionQueue {
             Some(b) => b,
             open => {
                 wake = true; // the worker starts the linger timer
-                open.insert(Building::new(self.batch_size, self.sink.clone()))
+                open.insert(Building::new(self.batch_size, self.sink.clone(), Arc::clone(&self.buffer)))
             }
         };
         let ts = record.timestamp.unwrap_or(b.now_ms);
         b.builder.push(ts, record.key.as_deref(), &record.value, &record.header_refs())?;
-        b.waiting.push(done, ts, permit);
+        b.waiting.push(done, ts, room);
         if b.is_full(self.batch_size) {
             let full = st.open.take().expect("pushed above");
             st.ready.push_back(Ready::Batch(full));
