@@ -148,3 +148,37 @@ async fn producer_retries_in_order_across_a_server_restart() {
     let expected: Vec<String> = (0..1000).map(|i| format!("{i:05}")).collect();
     assert_eq!(values, expected, "every record once, in send order");
 }
+
+#[tokio::test]
+async fn a_full_buffer_refuses_a_send_after_max_block_and_acknowledged_records_free_it() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("buffer-full");
+    c.create_log(&log, 1).await.unwrap();
+    let cfg = ProducerConfig {
+        buffer_memory: 1000,
+        max_block: Duration::from_millis(300),
+        linger: Duration::from_secs(30), // records stay queued until the flush
+        ..ProducerConfig::default()
+    };
+    let p = c.producer(cfg).unwrap();
+    let value = vec![7u8; 300];
+    let mut queued = Vec::new();
+    for _ in 0..3 {
+        queued.push(p.send(&log, Record::new(value.clone())).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let refused = p.send(&log, Record::new(value.clone())).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::BufferFull, "{refused}");
+    assert!(started.elapsed() >= Duration::from_millis(250), "refused before max_block");
+
+    p.flush().await.unwrap();
+    for f in queued {
+        f.await.unwrap();
+    }
+    // Their room is free again: the next send is queued at once.
+    let next = p.send(&log, Record::new(value)).await.unwrap();
+    p.flush().await.unwrap();
+    assert_eq!(next.await.unwrap().offset, 3);
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 4);
+}
