@@ -88,7 +88,7 @@ fn check_segment_count(bytes: &[u8]) -> Result<(), ProtocolError> {
     let Some(head) = bytes.get(..4) else {
         return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message truncated in its segment table"));
     };
-    let segments = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize + 1;
+    let segments = (u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize).saturating_add(1);
     if segments > MAX_MESSAGE_SEGMENTS {
         return Err(ProtocolError::new(
             ErrorCode::InvalidRequest,
@@ -108,7 +108,7 @@ fn check_segment_count(bytes: &[u8]) -> Result<(), ProtocolError> {
 pub fn split_payload(bytes: &[u8]) -> Result<(&[u8], &[u8]), ProtocolError> {
     let truncated = || ProtocolError::new(ErrorCode::InvalidRequest, "message truncated in its segment table");
     check_segment_count(bytes)?;
-    let segments = u32::from_le_bytes(bytes[..4].try_into().expect("checked above")) as usize + 1;
+    let segments = (u32::from_le_bytes(bytes[..4].try_into().expect("checked above")) as usize).saturating_add(1);
     // The table: the count and one size per segment, 4 bytes each, padded to 8.
     let table_bytes = (4 + 4 * segments).next_multiple_of(8);
     let table = bytes.get(4..4 + 4 * segments).ok_or_else(truncated)?;

@@ -138,9 +138,28 @@ impl Shared {
 }
 
 /// A batching, retrying producer. Cheap to clone; clones share batches.
+/// Dropping the last clone without [`Producer::close`] still sends what is
+/// queued (without waiting for it), then the workers end.
 #[derive(Clone)]
 pub struct Producer {
     shared: Arc<Shared>,
+    /// Shared by the clones only (the workers hold `shared`): its drop is
+    /// the last clone's.
+    _owner: Arc<Owner>,
+}
+
+/// Stops the workers once the last clone of a producer is dropped (they
+/// hold the producer's state, so they would otherwise never end).
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        let queues: Vec<_> = self.0.routes.lock().drain().flat_map(|(_, r)| r.workers.into_iter().flatten()).collect();
+        for q in queues {
+            q.close();
+        }
+    }
 }
 
 /// Picks the partition of a record.
@@ -179,19 +198,18 @@ impl Producer {
             return Err(Error::invalid_argument("resume needs idempotence = true"));
         }
         let buffer = Arc::new(Semaphore::new(cfg.buffer_memory.min(Semaphore::MAX_PERMITS)));
-        Ok(Producer {
-            shared: Arc::new(Shared {
-                client,
-                cfg,
-                routes: Mutex::new(HashMap::new()),
-                buffer,
-                closed: AtomicBool::new(false),
-                identity: OnceCell::new(),
-                fenced: Mutex::new(None),
-                is_fenced: AtomicBool::new(false),
-                sink,
-            }),
-        })
+        let shared = Arc::new(Shared {
+            client,
+            cfg,
+            routes: Mutex::new(HashMap::new()),
+            buffer,
+            closed: AtomicBool::new(false),
+            identity: OnceCell::new(),
+            fenced: Mutex::new(None),
+            is_fenced: AtomicBool::new(false),
+            sink,
+        });
+        Ok(Producer { _owner: Arc::new(Owner(Arc::clone(&shared))), shared })
     }
 
     /// The producer id and epoch this producer writes under (`None` without
@@ -296,6 +314,11 @@ impl Producer {
     /// Encodes the record into its partition's open batch (under the routes
     /// lock: no queue handle is cloned per record); gives the completion and
     /// buffer room back when the log's metadata must be fetched first.
+    ///
+    /// # Errors
+    /// `Closed` once `close` began (checked under the routes lock, which
+    /// `close` takes after setting `closed`: a record is either refused or
+    /// in a queue that `close` flushes), and those of the record.
     fn route_and_push<'a>(
         &'a self,
         log: &str,
@@ -306,6 +329,9 @@ impl Producer {
         let s = &self.shared;
         let size = room.num_permits();
         let mut routes = s.routes.lock();
+        if s.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("producer"));
+        }
         let Some(route) = routes.get_mut(log) else { return Ok(Some((done, room))) };
         if !route.fresh(s.client.inner.config.metadata_max_age) {
             return Ok(Some((done, room)));
@@ -319,8 +345,12 @@ impl Producer {
         }
         let slot = &mut route.workers[partition as usize];
         if !slot.as_ref().is_some_and(|q| q.is_served()) {
+            // A worker replacing one that is gone (its runtime shut down) cannot
+            // know where the partition's sequence stood: it starts under a fresh
+            // producer id, so no batch of it can pass for a retry of an old one.
+            let replaces = slot.is_some();
             let queue = Arc::new(PartitionQueue::new(s.cfg.batch_size, s.sink.clone(), Arc::clone(&s.buffer)));
-            let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, Arc::clone(&queue));
+            let worker = Worker::new(Arc::clone(&self.shared), Arc::from(log), partition, Arc::clone(&queue), replaces);
             tokio::spawn(worker.run());
             *slot = Some(queue);
         }

@@ -7,6 +7,7 @@
 //! fills) and per flush.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -31,9 +32,9 @@ struct Waiter {
 }
 
 /// The records of a batch waiting for their outcome. Dropped with records
-/// still waiting (its task cancelled at runtime shutdown, or the producer
-/// dropped with records queued), it fails them `Closed`, so no batched record
-/// is left without an outcome.
+/// still waiting (its task cancelled at runtime shutdown, or its queue
+/// orphaned), it fails them `Closed`, so no batched record is left without an
+/// outcome.
 pub(super) struct Waiting {
     sink: Option<Arc<dyn DeliverySink>>,
     records: Vec<Waiter>,
@@ -57,12 +58,14 @@ impl Waiting {
 
     /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
     /// futures one by one, reports in one call to the sink.
+    /// The buffer room is given back first: a caller told of its record
+    /// finds the room free.
     pub(super) fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
+        self.buffer.add_permits(std::mem::take(&mut self.reserved_bytes));
         let mut reports = Vec::new();
         for (i, w) in self.records.drain(..).enumerate() {
             w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
         }
-        self.buffer.add_permits(std::mem::take(&mut self.reserved_bytes));
         if let (Some(sink), false) = (self.sink.as_ref(), reports.is_empty()) {
             sink.deliver(reports);
         }
@@ -152,9 +155,6 @@ struct State {
     ready: VecDeque<Ready>,
     /// No more sends; the worker ends once everything is taken.
     closed: bool,
-    /// The worker task is gone (its runtime shut down): nothing would send
-    /// what is queued here.
-    orphaned: bool,
 }
 
 /// One partition's queue between `send` and its worker. The buffer memory
@@ -165,11 +165,25 @@ pub(super) struct PartitionQueue {
     batch_size: usize,
     sink: Option<Arc<dyn DeliverySink>>,
     buffer: Arc<Semaphore>,
+    /// The worker task is gone (its runtime shut down): nothing would send
+    /// what is queued here. Read per record without the lock.
+    orphaned: AtomicBool,
 }
 
 impl PartitionQueue {
     pub(super) fn new(batch_size: usize, sink: Option<Arc<dyn DeliverySink>>, buffer: Arc<Semaphore>) -> Self {
-        PartitionQueue { state: Mutex::default(), wake: Notify::new(), batch_size, sink, buffer }
+        PartitionQueue {
+            state: Mutex::default(),
+            wake: Notify::new(),
+            batch_size,
+            sink,
+            buffer,
+            orphaned: AtomicBool::new(false),
+        }
+    }
+
+    fn is_orphaned(&self) -> bool {
+        self.orphaned.load(Ordering::Acquire)
     }
 
     /// Encodes `record` into the open batch (closing it first when the
@@ -182,34 +196,36 @@ impl PartitionQueue {
     pub(super) fn push(&self, record: &Record, done: Completion, room: SemaphorePermit<'_>) -> Result<()> {
         let size = room.num_permits();
         let mut st = self.state.lock();
-        if st.closed || st.orphaned {
+        if st.closed || self.is_orphaned() {
             return Err(Error::closed("producer"));
         }
+        // The worker is woken when a batch opens (to start its linger timer)
+        // and when one is ready; never for a record joining an open batch.
         let mut wake = false;
         if st.open.as_ref().is_some_and(|b| b.must_close_for(size, self.batch_size)) {
             let full = st.open.take().expect("checked above");
             st.ready.push_back(Ready::Batch(full));
             wake = true;
         }
-        let b = match &mut st.open {
-            Some(b) => b,
-            open => {
-                wake = true; // the worker starts the linger timer
-                open.insert(Building::new(self.batch_size, self.sink.clone(), Arc::clone(&self.buffer)))
-            }
-        };
+        let batch_size = self.batch_size;
+        let b = st.open.get_or_insert_with(|| Building::new(batch_size, self.sink.clone(), Arc::clone(&self.buffer)));
+        let opens = b.is_empty();
         let ts = record.timestamp.unwrap_or(b.now_ms);
-        b.builder.push(ts, record.key.as_deref(), &record.value, &record.header_refs())?;
-        b.waiting.push(done, ts, room);
-        if b.is_full(self.batch_size) {
-            let full = st.open.take().expect("pushed above");
-            st.ready.push_back(Ready::Batch(full));
+        let pushed = b.builder.push(ts, record.key.as_deref(), &record.value, &record.header_refs());
+        if pushed.is_ok() {
+            b.waiting.push(done, ts, room);
+            wake |= opens;
+            if b.is_full(batch_size) {
+                let full = st.open.take().expect("pushed above");
+                st.ready.push_back(Ready::Batch(full));
+                wake = true;
+            }
         }
         drop(st);
         if wake {
             self.wake.notify_one();
         }
-        Ok(())
+        Ok(pushed?)
     }
 
     /// Closes the open batch and queues a flush marker behind it.
@@ -218,7 +234,7 @@ impl PartitionQueue {
     /// `Closed` when no worker remains to answer it.
     pub(super) fn flush(&self, done: oneshot::Sender<()>) -> Result<()> {
         let mut st = self.state.lock();
-        if st.orphaned {
+        if self.is_orphaned() {
             return Err(Error::closed("producer"));
         }
         if let Some(b) = st.open.take().filter(|b| !b.is_empty()) {
@@ -238,11 +254,11 @@ impl PartitionQueue {
 
     /// Whether a worker still serves this queue.
     pub(super) fn is_served(&self) -> bool {
-        !self.state.lock().orphaned
+        !self.is_orphaned()
     }
 
     /// What the worker does next: the oldest ready item, else the open batch
-    /// once it lingered `linger`.
+    /// once it lingered `linger` (at once when the queue is closed).
     pub(super) fn next(&self, linger: std::time::Duration) -> Next {
         let mut st = self.state.lock();
         if let Some(r) = st.ready.pop_front() {
@@ -251,7 +267,7 @@ impl PartitionQueue {
         match &st.open {
             Some(b) if !b.is_empty() => {
                 let due = b.started + linger;
-                if Instant::now() < due {
+                if !st.closed && Instant::now() < due {
                     return Next::Wait(Some(due));
                 }
                 Next::Take(Ready::Batch(st.open.take().expect("matched above")))
@@ -276,7 +292,7 @@ impl PartitionQueue {
     pub(super) fn orphan(&self) {
         let held = {
             let mut st = self.state.lock();
-            st.orphaned = true;
+            self.orphaned.store(true, Ordering::Release);
             (st.open.take(), std::mem::take(&mut st.ready))
         };
         drop(held); // outside the lock: dropping fails the records `Closed`

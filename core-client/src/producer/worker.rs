@@ -127,14 +127,22 @@ impl Drop for Worker {
 }
 
 impl Worker {
-    pub(super) fn new(shared: Arc<Shared>, log: Arc<str>, partition: u32, queue: Arc<PartitionQueue>) -> Self {
+    /// A worker for `queue`; `fresh_sequence` starts it under a fresh
+    /// producer id rather than the producer's own.
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        log: Arc<str>,
+        partition: u32,
+        queue: Arc<PartitionQueue>,
+        fresh_sequence: bool,
+    ) -> Self {
         let max_in_flight = shared.cfg.max_in_flight as u32;
         let pipeline = Arc::new(Pipeline {
             slots: Arc::new(Semaphore::new(max_in_flight as usize)),
             max_in_flight,
             window: Mutex::new(Window::default()),
             resolved: Notify::new(),
-            broken: AtomicBool::new(false),
+            broken: AtomicBool::new(fresh_sequence && shared.cfg.idempotence),
         });
         Worker { shared, log, partition, queue, pipeline, sequence: None }
     }
@@ -238,18 +246,12 @@ impl Send {
         let deadline = b.started + self.shared.cfg.delivery_timeout;
         let encoded = bytes::Bytes::from(b.builder.finish());
         let result = self.deliver(&encoded, deadline).await;
-        match self.vlsn {
-            Some(vlsn) => {
-                if result.is_err() {
-                    self.pipeline.broken.store(true, Ordering::Release);
-                }
-                self.pipeline.resolve(vlsn, slot);
-            }
-            None => drop(slot),
-        }
         if let Err(e) = &result {
             if e.code() == ErrorCode::ProducerFenced {
                 self.shared.fence(e);
+            }
+            if self.vlsn.is_some() {
+                self.pipeline.broken.store(true, Ordering::Release);
             }
         }
         let config = self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default();
@@ -263,6 +265,12 @@ impl Send {
             }),
             Err(e) => Err(e.clone()),
         });
+        // After the outcomes: a flush (which waits for the slots) returns
+        // only once every record before it has been told.
+        match self.vlsn {
+            Some(vlsn) => self.pipeline.resolve(vlsn, slot),
+            None => drop(slot),
+        }
     }
 
     async fn deliver(&self, batch: &bytes::Bytes, deadline: Instant) -> Result<Ack> {
