@@ -386,42 +386,7 @@ impl Client {
         });
         let timeout = self.inner.config.request_timeout + max_wait;
         let bytes = Bytes::from(self.inner.transport.call(req, timeout).await?);
-        wire::response_shared(bytes, |w, share, mut payload| match w {
-            response::Fetch(f) => {
-                let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
-                if parts.len() as usize != specs.len() {
-                    return Err(Error::new(
-                        ErrorCode::Unknown,
-                        "fetch response does not match the request's partitions",
-                    ));
-                }
-                let mut out = Vec::with_capacity(parts.len() as usize);
-                for p in parts.iter() {
-                    let code = p.get_error_code();
-                    let error = (code != 0).then(|| {
-                        let msg = p.get_error_message().ok().and_then(|m| m.to_str().ok()).unwrap_or("");
-                        Error::new(ErrorCode::from_u16(code), msg)
-                    });
-                    let in_payload = p.get_records_bytes() as usize;
-                    let records = if in_payload == 0 {
-                        share(p.get_records().map_err(capnp_err)?)
-                    } else if in_payload <= payload.len() {
-                        payload.split_to(in_payload)
-                    } else {
-                        return Err(wire::bad_payload(format!(
-                            "a partition declares {in_payload} payload bytes, {} remain",
-                            payload.len()
-                        )));
-                    };
-                    out.push(Fetched { error, high_watermark: p.get_high_watermark(), records });
-                }
-                if !payload.is_empty() {
-                    return Err(wire::bad_payload(format!("{} payload bytes no partition declares", payload.len())));
-                }
-                Ok(out)
-            }
-            _ => Err(unexpected()),
-        })
+        read_fetch(bytes, specs.len())
     }
 
     /// The offset for `spec` in one partition: (offset, timestamp of that record or -1).
@@ -571,6 +536,82 @@ impl Ack {
         match config.timestamp_type {
             pyralog_protocol::model::TimestampType::CreateTime => producer_ts,
             pyralog_protocol::model::TimestampType::LogAppendTime => self.append_time_ms,
+        }
+    }
+}
+
+/// Reads a fetch response of `partitions` partitions, each one's batches
+/// taken from the payload (or the inline `records`) without copying.
+fn read_fetch(bytes: Bytes, partitions: usize) -> Result<Vec<Fetched>> {
+    wire::response_shared(bytes, |w, share, mut payload| match w {
+        response::Fetch(f) => {
+            let parts = f.map_err(capnp_err)?.get_partitions().map_err(capnp_err)?;
+            if parts.len() as usize != partitions {
+                return Err(Error::new(ErrorCode::Unknown, "fetch response does not match the request's partitions"));
+            }
+            let mut out = Vec::with_capacity(parts.len() as usize);
+            for p in parts.iter() {
+                let code = p.get_error_code();
+                let error = (code != 0).then(|| {
+                    let msg = p.get_error_message().ok().and_then(|m| m.to_str().ok()).unwrap_or("");
+                    Error::new(ErrorCode::from_u16(code), msg)
+                });
+                let in_payload = p.get_records_bytes() as usize;
+                let records = if in_payload == 0 {
+                    share(p.get_records().map_err(capnp_err)?)
+                } else if in_payload <= payload.len() {
+                    payload.split_to(in_payload)
+                } else {
+                    return Err(wire::bad_payload(format!(
+                        "a partition declares {in_payload} payload bytes, {} remain",
+                        payload.len()
+                    )));
+                };
+                out.push(Fetched { error, high_watermark: p.get_high_watermark(), records });
+            }
+            if !payload.is_empty() {
+                return Err(wire::bad_payload(format!("{} payload bytes no partition declares", payload.len())));
+            }
+            Ok(out)
+        }
+        _ => Err(unexpected()),
+    })
+}
+
+#[cfg(test)]
+mod fetch_tests {
+    use super::*;
+    use capnp::message::Builder;
+    use pyralog_protocol::frame;
+
+    /// A fetch response declaring `declared` payload bytes per partition,
+    /// followed by `payload`.
+    fn response_bytes(declared: &[u32], payload: &[u8]) -> Bytes {
+        let mut m = Builder::new_default();
+        let mut list = m.init_root::<response::Builder>().init_fetch().init_partitions(declared.len() as u32);
+        for (i, n) in declared.iter().enumerate() {
+            let mut p = list.reborrow().get(i as u32);
+            p.set_partition(i as u32);
+            p.set_records_bytes(*n);
+        }
+        let mut bytes = frame::encode(&m);
+        bytes.extend_from_slice(payload);
+        Bytes::from(bytes)
+    }
+
+    #[test]
+    fn each_partition_takes_its_declared_share_of_the_payload() {
+        let fetched = read_fetch(response_bytes(&[3, 0, 2], b"abcde"), 3).unwrap();
+        let records: Vec<&[u8]> = fetched.iter().map(|f| &f.records[..]).collect();
+        assert_eq!(records, [&b"abc"[..], b"", b"de"]);
+    }
+
+    #[test]
+    fn a_payload_that_disagrees_with_the_message_is_a_malformed_response() {
+        for (declared, payload) in [(&[3u32, 3][..], &b"abcde"[..]), (&[2, 2][..], b"abcde"), (&[0][..], b"x")] {
+            let e = read_fetch(response_bytes(declared, payload), declared.len()).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Unknown, "{declared:?}");
+            assert!(e.message().contains("malformed response"), "{e}");
         }
     }
 }

@@ -182,3 +182,82 @@ async fn a_full_buffer_refuses_a_send_after_max_block_and_acknowledged_records_f
     assert_eq!(next.await.unwrap().offset, 3);
     assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 4);
 }
+
+#[tokio::test]
+async fn full_batches_are_sent_without_waiting_for_linger() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("full-batches");
+    c.create_log(&log, 1).await.unwrap();
+    let cfg = ProducerConfig { batch_size: 1000, linger: Duration::from_secs(30), ..ProducerConfig::default() };
+    let p = c.producer(cfg).unwrap();
+    let mut futs = Vec::new();
+    for _ in 0..30 {
+        futs.push(p.send(&log, Record::new(vec![1u8; 100])).await.unwrap());
+    }
+    // The last batch is still open (it would linger); the full ones before it are sent.
+    futs.truncate(20);
+    let all = futures_util::future::try_join_all(futs);
+    let acked = tokio::time::timeout(Duration::from_secs(10), all).await.expect("sent before the linger ran out");
+    assert_eq!(acked.unwrap().len(), 20);
+    p.close().await.unwrap();
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 30);
+}
+
+#[tokio::test]
+async fn a_producer_dropped_without_close_still_sends_what_it_queued() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("dropped-producer");
+    c.create_log(&log, 2).await.unwrap();
+    let p = c.producer(ProducerConfig { linger: Duration::from_secs(30), ..ProducerConfig::default() }).unwrap();
+    let mut futs = Vec::new();
+    for i in 0..100 {
+        futs.push(p.send(&log, Record::new(format!("v{i}")).key(format!("k{i}"))).await.unwrap());
+    }
+    drop(p);
+    let all = futures_util::future::try_join_all(futs);
+    let acked = tokio::time::timeout(Duration::from_secs(10), all).await.expect("sent at once, not after linger");
+    assert_eq!(acked.unwrap().len(), 100);
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 100);
+}
+
+#[tokio::test]
+async fn sends_racing_close_are_either_refused_or_written_and_told() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("close-race");
+    c.create_log(&log, 4).await.unwrap();
+    let p = c.producer(ProducerConfig::default()).unwrap();
+    let mut senders = Vec::new();
+    for t in 0..4 {
+        let (p, log) = (p.clone(), log.clone());
+        senders.push(tokio::spawn(async move {
+            let mut queued = Vec::new();
+            for i in 0..200_000 {
+                match p.send(&log, Record::new(format!("{t}-{i}"))).await {
+                    Ok(f) => queued.push(f),
+                    Err(e) => {
+                        assert_eq!(e.code(), ErrorCode::Closed, "{e}");
+                        break;
+                    }
+                }
+                if i % 256 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            queued
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    p.close().await.unwrap();
+    let mut written = 0u64;
+    for s in senders {
+        for f in s.await.unwrap() {
+            tokio::time::timeout(Duration::from_secs(10), f).await.expect("every queued record is told").unwrap();
+            written += 1;
+        }
+    }
+    assert!(p.send(&log, Record::new("late")).await.is_err(), "a send after close is refused");
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, written);
+}
