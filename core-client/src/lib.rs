@@ -31,6 +31,8 @@ pub use error::{Error, ErrorCode, Result};
 pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
 pub use partitioner::Partitioner;
 pub use producer::{DeliveryFuture, DeliveryReport, DeliverySink, Producer};
+/// The protocol's limits (record, batch and name sizes, ...), one named constant each.
+pub use pyralog_protocol::limits;
 pub use pyralog_protocol::model::{
     FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
     TimestampType,

@@ -67,22 +67,35 @@ pub(crate) fn guard(f: impl FnOnce() -> pyralog::Result<()>) -> Ret {
 /// Work that can finish at once (a send with buffer room) finishes on the
 /// first poll, without the cost of parking machinery.
 pub fn block<T: Send + 'static>(fut: impl Future<Output = pyralog::Result<T>> + Send + 'static) -> pyralog::Result<T> {
-    if tokio::runtime::Handle::try_current().is_err() {
-        let mut fut = std::pin::pin!(fut);
-        let first = {
-            let _rt = runtime().enter();
-            futures_util::FutureExt::now_or_never(fut.as_mut())
-        };
-        return match first {
-            Some(done) => done,
-            None => runtime().block_on(fut),
-        };
+    if outside_runtime() {
+        return block_here(fut);
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     runtime().spawn(async move {
         let _ = tx.send(fut.await);
     });
     rx.recv().unwrap_or_else(|_| Err(Error::new(ErrorCode::Unknown, "the operation was dropped")))
+}
+
+/// Whether this thread may block on the runtime ([`block_here`]): it is not
+/// one of the runtime's own threads.
+pub fn outside_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_err()
+}
+
+/// Runs `fut`, which may borrow the caller's data, to its end on this
+/// thread: polled once inside the runtime's context, then blocked on if it
+/// must wait. Call it only where [`outside_runtime`] holds (else `block`).
+pub fn block_here<T>(fut: impl Future<Output = pyralog::Result<T>>) -> pyralog::Result<T> {
+    let mut fut = std::pin::pin!(fut);
+    let first = {
+        let _rt = runtime().enter();
+        futures_util::FutureExt::now_or_never(fut.as_mut())
+    };
+    match first {
+        Some(done) => done,
+        None => runtime().block_on(fut),
+    }
 }
 
 /// Writes `v` to `out`, which must not be NULL.

@@ -99,15 +99,37 @@ impl ReportingProducer {
         let permit = self.room(permits).await?;
         permit.forget(); // given back as the reports are taken
         for (index, record) in records.into_iter().enumerate() {
-            // Counted before queueing: its report may come at once.
-            self.reports.outstanding.fetch_add(1, Ordering::AcqRel);
-            if let Err(e) = self.inner.send_reported(log, record, token, index).await {
-                self.reports.outstanding.fetch_sub(1, Ordering::AcqRel);
-                self.room.add_permits(n - index); // the room of the records not queued
+            if let Err(e) = self.queue(log, record, token, index).await {
+                self.room.add_permits(n - index - 1); // the room of the records after it
                 return Err(e);
             }
         }
         Ok(())
+    }
+
+    /// Queues one record for `log` under `token` (index 0), like [`send`]
+    /// without a batch to allocate.
+    ///
+    /// # Errors
+    /// As [`ReportingProducer::send`].
+    ///
+    /// [`send`]: ReportingProducer::send
+    pub async fn send_one(&self, log: &str, record: Record, token: u64) -> pyralog::Result<()> {
+        self.room(1).await?.forget(); // given back as the report is taken
+        self.queue(log, record, token, 0).await
+    }
+
+    /// Queues a record whose report room is taken; gives the room back if
+    /// it is not queued.
+    async fn queue(&self, log: &str, record: Record, token: u64, index: usize) -> pyralog::Result<()> {
+        // Counted before queueing: its report may come at once.
+        self.reports.outstanding.fetch_add(1, Ordering::AcqRel);
+        let queued = self.inner.send_reported(log, record, token, index).await;
+        if queued.is_err() {
+            self.reports.outstanding.fetch_sub(1, Ordering::AcqRel);
+            self.room.add_permits(1);
+        }
+        queued
     }
 
     /// Takes up to `max` reports, waiting up to `timeout` for the first

@@ -2,18 +2,19 @@
 //! takes the outcomes in bulk (`producerTakeReports`) and completes the
 //! futures, so no native thread ever calls into the JVM for a delivery.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObjectArray, JString};
+use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObjectArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 use pyralog::ProducerConfig;
-use pyralog_c::error::{block, runtime};
+use pyralog_c::error::{block, block_here, outside_runtime, runtime};
 use pyralog_c::reporting::ReportingProducer;
 
 use crate::client::{client, record};
-use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, string, Res};
+use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, Res};
 
 type Shared = Arc<ReportingProducer>;
 
@@ -72,13 +73,15 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerNew<'l>(
 }
 
 /// Queues one record under `token`; blocks only while the buffer is full.
+/// `log` is the name's UTF-8 bytes (Java keeps them per log, so a send
+/// converts no string).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_pyralog_internal_Native_producerSend<'l>(
     mut env: JNIEnv<'l>,
     _c: JClass<'l>,
     h: jlong,
-    log: JString<'l>,
+    log: JByteArray<'l>,
     key: JByteArray<'l>,
     value: JByteArray<'l>,
     headers: JByteArray<'l>,
@@ -88,10 +91,48 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerSend<'l>(
     token: jlong,
 ) {
     guard(&mut env, |env| {
-        let (p, log) = (producer(h)?, string(env, &log, "log")?);
+        let mut name = [0u8; LOG_NAME_BYTES_ON_STACK];
+        let log = utf8(env, &log, "log", &mut name)?;
         let r = record(env, &key, &value, &headers, partition, timestamp, has_timestamp)?;
-        Ok(block(async move { p.send(&log, vec![r], token as u64).await })?)
+        if outside_runtime() {
+            // SAFETY: Java passes a live producer handle and frees it only after every call returned.
+            let p = unsafe { handle::<Shared>(h) }?;
+            return Ok(block_here(p.send_one(&log, r, token as u64))?);
+        }
+        let (p, log) = (producer(h)?, log.into_owned());
+        Ok(block(async move { p.send_one(&log, r, token as u64).await })?)
     })
+}
+
+/// Log names up to this long are read without an allocation (every valid
+/// name is: `MAX_LOG_ID_BYTES`).
+const LOG_NAME_BYTES_ON_STACK: usize = pyralog::limits::MAX_LOG_ID_BYTES;
+
+/// Reads UTF-8 bytes from Java, into `buf` when they fit.
+fn utf8<'b>(env: &mut JNIEnv<'_>, bytes: &JByteArray<'_>, what: &str, buf: &'b mut [u8]) -> Res<Cow<'b, str>> {
+    if bytes.is_null() {
+        return Err(invalid(format!("{what} is null")).into());
+    }
+    let len = usize::try_from(env.get_array_length(bytes)?).unwrap_or(0);
+    let raw: Cow<'b, [u8]> = match buf.get_mut(..len) {
+        Some(dst) => {
+            let mut signed = [0i8; LOG_NAME_BYTES_ON_STACK];
+            env.get_byte_array_region(bytes, 0, &mut signed[..len])?;
+            for (d, s) in dst.iter_mut().zip(&signed[..len]) {
+                *d = *s as u8;
+            }
+            Cow::Borrowed(dst)
+        }
+        None => Cow::Owned(env.convert_byte_array(bytes)?),
+    };
+    match raw {
+        Cow::Borrowed(b) => {
+            std::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| invalid(format!("{what} is not UTF-8")).into())
+        }
+        Cow::Owned(v) => {
+            String::from_utf8(v).map(Cow::Owned).map_err(|_| invalid(format!("{what} is not UTF-8")).into())
+        }
+    }
 }
 
 /// Takes up to `tokens.length` reports, waiting up to `timeout_ms` for the

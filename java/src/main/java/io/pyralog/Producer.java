@@ -4,7 +4,9 @@ import io.pyralog.internal.Codec;
 import io.pyralog.internal.Native;
 import io.pyralog.internal.NativeHandle;
 import io.pyralog.errors.ErrorCodes;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,6 +34,12 @@ public final class Producer implements AutoCloseable {
 
     private record Pending(String log, CompletableFuture<RecordMetadata> future) {}
 
+    /** A log name with its UTF-8 bytes, converted once per log rather than per record. */
+    private record LogName(String name, byte[] utf8) {}
+
+    /** The log sent to last (immutable, so a racing sender sees a consistent pair). */
+    private volatile LogName lastLog = new LogName("", new byte[0]);
+
     Producer(long h) {
         this.handle = new NativeHandle(this, h, Native::producerFree);
         this.delivery = new Thread(deliver(handle, pending), "pyralog-producer-delivery");
@@ -49,17 +57,28 @@ public final class Producer implements AutoCloseable {
      * @throws io.pyralog.errors.BufferFullException if no room came within {@code maxBlock}
      */
     public CompletableFuture<RecordMetadata> send(String log, Record record) {
+        byte[] name = utf8(log);
         CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
         long token = tokens.getAndIncrement();
         pending.put(token, new Pending(log, future));
         try {
-            handle.run(h -> Native.producerSend(h, log, record.key(), record.value(), Codec.headers(record.headers()),
+            handle.run(h -> Native.producerSend(h, name, record.key(), record.value(), Codec.headers(record.headers()),
                 record.partition(), record.timestamp(), record.timestamp() != 0, token));
         } catch (RuntimeException e) {
             pending.remove(token);
             throw e;
         }
         return future;
+    }
+
+    private byte[] utf8(String log) {
+        Objects.requireNonNull(log, "log");
+        LogName last = lastLog;
+        if (!last.name().equals(log)) {
+            last = new LogName(log, log.getBytes(StandardCharsets.UTF_8));
+            lastLog = last;
+        }
+        return last.utf8();
     }
 
     /** Waits until every record sent before it is acknowledged or failed and its future completed. */

@@ -44,7 +44,7 @@ public final class Native {
 
     public static native long producerNew(long client, long[] settings);
 
-    public static native void producerSend(long h, String log, byte[] key, byte[] value, byte[] headers, int partition,
+    public static native void producerSend(long h, byte[] log, byte[] key, byte[] value, byte[] headers, int partition,
             long timestamp, boolean hasTimestamp, long token);
 
     public static native int producerTakeReports(long h, long[] tokens, int[] partitions, long[] offsets, long[] epochs,
