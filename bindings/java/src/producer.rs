@@ -114,25 +114,16 @@ fn utf8<'b>(env: &mut JNIEnv<'_>, bytes: &JByteArray<'_>, what: &str, buf: &'b m
         return Err(invalid(format!("{what} is null")).into());
     }
     let len = usize::try_from(env.get_array_length(bytes)?).unwrap_or(0);
-    let raw: Cow<'b, [u8]> = match buf.get_mut(..len) {
+    let text = match buf.get_mut(..len) {
         Some(dst) => {
             let mut signed = [0i8; LOG_NAME_BYTES_ON_STACK];
             env.get_byte_array_region(bytes, 0, &mut signed[..len])?;
-            for (d, s) in dst.iter_mut().zip(&signed[..len]) {
-                *d = *s as u8;
-            }
-            Cow::Borrowed(dst)
+            dst.iter_mut().zip(signed).for_each(|(d, s)| *d = s as u8);
+            std::str::from_utf8(dst).map(Cow::Borrowed).ok()
         }
-        None => Cow::Owned(env.convert_byte_array(bytes)?),
+        None => String::from_utf8(env.convert_byte_array(bytes)?).map(Cow::Owned).ok(),
     };
-    match raw {
-        Cow::Borrowed(b) => {
-            std::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| invalid(format!("{what} is not UTF-8")).into())
-        }
-        Cow::Owned(v) => {
-            String::from_utf8(v).map(Cow::Owned).map_err(|_| invalid(format!("{what} is not UTF-8")).into())
-        }
-    }
+    text.ok_or_else(|| invalid(format!("{what} is not UTF-8")).into())
 }
 
 /// Takes up to `tokens.length` reports, waiting up to `timeout_ms` for the
