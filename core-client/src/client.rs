@@ -297,7 +297,7 @@ impl Client {
             partition,
             offset: ack.base_offset,
             epoch: ack.epoch,
-            timestamp: ack.timestamp_for(ts, &md.config),
+            timestamp: ack.append_time_for(&md.config).unwrap_or(ts),
         })
     }
 
@@ -531,11 +531,12 @@ pub(crate) struct Ack {
 }
 
 impl Ack {
-    /// The timestamp a record reads back with.
-    pub(crate) fn timestamp_for(&self, producer_ts: i64, config: &LogConfig) -> i64 {
+    /// The timestamp a record reads back with: the producer's (`None`), or
+    /// the server's append time on an append-time log.
+    pub(crate) fn append_time_for(&self, config: &LogConfig) -> Option<i64> {
         match config.timestamp_type {
-            pyralog_protocol::model::TimestampType::CreateTime => producer_ts,
-            pyralog_protocol::model::TimestampType::LogAppendTime => self.append_time_ms,
+            pyralog_protocol::model::TimestampType::CreateTime => None,
+            pyralog_protocol::model::TimestampType::LogAppendTime => Some(self.append_time_ms),
         }
     }
 }

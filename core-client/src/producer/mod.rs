@@ -10,15 +10,15 @@
 //! duplicate nor reorder records (see `worker.rs`); partitions proceed in
 //! parallel.
 
+mod delivery;
 mod queue;
 mod worker;
 
+pub use self::delivery::{DeliveryFuture, DeliveryReport, DeliverySink};
+
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -29,60 +29,21 @@ use pyralog_protocol::ErrorCode;
 use tokio::sync::{oneshot, OnceCell, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+use self::delivery::Completion;
 use self::queue::PartitionQueue;
 use self::worker::Worker;
 use crate::client::Client;
 use crate::config::ProducerConfig;
 use crate::error::{Error, Result};
 use crate::partitioner::{partition_for_key, Partitioner, Sticky};
-use crate::record::{ProducerIdentity, Record, RecordMetadata};
+use crate::record::{ProducerIdentity, Record};
 
-/// Resolves to the metadata of one sent record once it is acknowledged.
-#[must_use = "a delivery future reports whether the record was written"]
-pub struct DeliveryFuture {
-    rx: oneshot::Receiver<Result<RecordMetadata>>,
-}
-
-impl std::fmt::Debug for DeliveryFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryFuture").finish_non_exhaustive()
-    }
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx).poll(cx).map(|r| r.unwrap_or_else(|_| Err(Error::closed("producer"))))
-    }
-}
-
-/// The outcome of one record sent with [`Producer::send_reported`].
-#[derive(Debug)]
-pub struct DeliveryReport {
-    /// The token the record was sent under.
-    pub token: u64,
-    /// The index it was sent with (its place in the caller's batch).
-    pub index: usize,
-    pub result: Result<RecordMetadata>,
-}
-
-/// Where a producer made by [`Client::producer_with_sink`] hands the
-/// outcomes of records sent with [`Producer::send_reported`]: every ready
-/// outcome of a batch in one call, so a binding pays no task, channel or
-/// wake-up per record (the librdkafka model of delivery reports).
-pub trait DeliverySink: Send + Sync + 'static {
-    /// Some records' outcomes; within a partition in send order. Runs on a
-    /// runtime thread: store them and return, never block.
-    fn deliver(&self, reports: Vec<DeliveryReport>);
-}
-
-/// How a queued record's outcome is told.
-enum Completion {
-    /// To its [`DeliveryFuture`].
-    Future(oneshot::Sender<Result<RecordMetadata>>),
-    /// To the producer's [`DeliverySink`].
-    Report { token: u64, index: usize },
+/// What `route_and_push` did with a record.
+enum Routed<'a> {
+    /// Queued (with its future, for a future completion).
+    Queued(Option<DeliveryFuture>),
+    /// The log's route is missing or stale: the completion and room back.
+    Unrouted(Completion, SemaphorePermit<'a>),
 }
 
 /// Sends between two checks of a route's metadata age (a clock read per
@@ -233,9 +194,8 @@ impl Producer {
     /// `Closed`, `RecordTooLarge`, `LogNotFound`, `PartitionNotFound`,
     /// `BufferFull` (no room within `max_block`).
     pub async fn send(&self, log: &str, record: Record) -> Result<DeliveryFuture> {
-        let (done, rx) = oneshot::channel();
-        self.enqueue(log, record, Completion::Future(done)).await?;
-        Ok(DeliveryFuture { rx })
+        let future = self.enqueue(log, record, Completion::Future).await?;
+        Ok(future.expect("a future completion is queued with its future"))
     }
 
     /// Queues a record like [`Producer::send`], its outcome going to the
@@ -248,7 +208,7 @@ impl Producer {
         if self.shared.sink.is_none() {
             return Err(Error::invalid_argument("send_reported needs a producer made by Client::producer_with_sink"));
         }
-        self.enqueue(log, record, Completion::Report { token, index }).await
+        self.enqueue(log, record, Completion::Report { token, index }).await.map(drop)
     }
 
     /// Checks records against the limits `send` enforces (size, headers),
@@ -263,7 +223,8 @@ impl Producer {
         Ok(())
     }
 
-    async fn enqueue(&self, log: &str, record: Record, done: Completion) -> Result<()> {
+    /// Queues the record; a future completion gets its future back.
+    async fn enqueue(&self, log: &str, record: Record, done: Completion) -> Result<Option<DeliveryFuture>> {
         let s = &self.shared;
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
@@ -278,8 +239,8 @@ impl Producer {
         let mut done = done;
         loop {
             (done, room) = match self.route_and_push(log, &record, done, room)? {
-                None => return Ok(()),
-                Some(unrouted) => unrouted,
+                Routed::Queued(future) => return Ok(future),
+                Routed::Unrouted(done, room) => (done, room),
             };
             let md = self.metadata(log).await?;
             let mut routes = s.routes.lock();
@@ -325,16 +286,16 @@ impl Producer {
         record: &Record,
         done: Completion,
         room: SemaphorePermit<'a>,
-    ) -> Result<Option<(Completion, SemaphorePermit<'a>)>> {
+    ) -> Result<Routed<'a>> {
         let s = &self.shared;
         let size = room.num_permits();
         let mut routes = s.routes.lock();
         if s.closed.load(Ordering::Acquire) {
             return Err(Error::closed("producer"));
         }
-        let Some(route) = routes.get_mut(log) else { return Ok(Some((done, room))) };
+        let Some(route) = routes.get_mut(log) else { return Ok(Routed::Unrouted(done, room)) };
         if !route.fresh(s.client.inner.config.metadata_max_age) {
-            return Ok(Some((done, room)));
+            return Ok(Routed::Unrouted(done, room));
         }
         let count = route.md.partition_count;
         let sticky = &mut route.sticky;
@@ -354,8 +315,7 @@ impl Producer {
             tokio::spawn(worker.run());
             *slot = Some(queue);
         }
-        slot.as_ref().expect("set above").push(record, done, room)?;
-        Ok(None)
+        slot.as_ref().expect("set above").push(record, done, room).map(Routed::Queued)
     }
 
     /// Queues many records; one future per record, in order. Every record

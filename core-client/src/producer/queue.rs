@@ -16,17 +16,20 @@ use pyralog_protocol::limits::MAX_BATCH_RECORDS;
 use tokio::sync::{oneshot, Notify, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
-use super::{Completion, DeliveryReport, DeliverySink};
+use super::delivery::{BatchOutcome, Completion, Delivered, DeliveryFuture, DeliveryReport, DeliverySink};
 use crate::error::{Error, Result};
-use crate::record::{now_ms, Record, RecordMetadata};
+use crate::record::{now_ms, Record};
 
 /// Largest buffer reserved up front for a batch (a bigger `batch_size`
 /// grows the buffer as records arrive).
 const BATCH_PREALLOCATION_BYTES_MAX: usize = 1 << 20;
 
-/// A record of a batch waiting for its outcome.
-struct Waiter {
-    done: Completion,
+/// A record of a batch whose outcome goes to the producer's sink.
+struct Reported {
+    token: u64,
+    index: usize,
+    /// The record's place in its batch.
+    batch_index: u32,
     /// The record's timestamp as batched.
     timestamp_ms: i64,
 }
@@ -37,7 +40,9 @@ struct Waiter {
 /// outcome.
 pub(super) struct Waiting {
     sink: Option<Arc<dyn DeliverySink>>,
-    records: Vec<Waiter>,
+    /// Shared by the futures of the batch's records (made with the first).
+    outcome: Option<Arc<BatchOutcome>>,
+    reported: Vec<Reported>,
     /// The producer's `buffer_memory`, and the records' share of it: given
     /// back in one release per batch, with the outcomes.
     buffer: Arc<Semaphore>,
@@ -46,25 +51,49 @@ pub(super) struct Waiting {
 
 impl Waiting {
     fn new(sink: Option<Arc<dyn DeliverySink>>, buffer: Arc<Semaphore>) -> Self {
-        Waiting { sink, records: Vec::new(), buffer, reserved_bytes: 0 }
+        Waiting { sink, outcome: None, reported: Vec::new(), buffer, reserved_bytes: 0 }
     }
 
-    /// Adds a record, taking over its buffer room.
-    fn push(&mut self, done: Completion, timestamp_ms: i64, room: SemaphorePermit<'_>) {
-        self.records.push(Waiter { done, timestamp_ms });
+    /// Adds the batch's record number `batch_index`, taking over its buffer
+    /// room; a future completion gets its future here.
+    fn push(
+        &mut self,
+        done: Completion,
+        batch_index: u32,
+        timestamp_ms: i64,
+        room: SemaphorePermit<'_>,
+    ) -> Option<DeliveryFuture> {
         self.reserved_bytes += room.num_permits();
         room.forget();
+        match done {
+            Completion::Future => {
+                let outcome = self.outcome.get_or_insert_with(|| Arc::new(BatchOutcome::new()));
+                Some(DeliveryFuture::new(Arc::clone(outcome), batch_index, timestamp_ms))
+            }
+            Completion::Report { token, index } => {
+                self.reported.push(Reported { token, index, batch_index, timestamp_ms });
+                None
+            }
+        }
     }
 
-    /// Tells every waiting record its outcome, `outcome(index, timestamp)`:
-    /// futures one by one, reports in one call to the sink.
+    /// Tells every waiting record the batch's outcome: the futures through
+    /// their shared outcome, the reports in one call to the sink.
     /// The buffer room is given back first: a caller told of its record
     /// finds the room free.
-    pub(super) fn complete(&mut self, mut outcome: impl FnMut(usize, i64) -> Result<RecordMetadata>) {
+    pub(super) fn complete(&mut self, result: Result<Delivered>) {
         self.buffer.add_permits(std::mem::take(&mut self.reserved_bytes));
-        let mut reports = Vec::new();
-        for (i, w) in self.records.drain(..).enumerate() {
-            w.done.tell(outcome(i, w.timestamp_ms), &mut reports);
+        let reports: Vec<DeliveryReport> = self
+            .reported
+            .drain(..)
+            .map(|r| DeliveryReport {
+                token: r.token,
+                index: r.index,
+                result: result.as_ref().map(|d| d.metadata(r.batch_index, r.timestamp_ms)).map_err(Clone::clone),
+            })
+            .collect();
+        if let Some(outcome) = self.outcome.take() {
+            outcome.set(result);
         }
         if let (Some(sink), false) = (self.sink.as_ref(), reports.is_empty()) {
             sink.deliver(reports);
@@ -74,23 +103,10 @@ impl Waiting {
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        if !self.records.is_empty() {
-            self.complete(|_, _| Err(Error::closed("producer")));
+        if self.outcome.is_some() || !self.reported.is_empty() {
+            self.complete(Err(Error::closed("producer")));
         }
         self.buffer.add_permits(self.reserved_bytes);
-    }
-}
-
-impl Completion {
-    /// Sends the outcome to the record's future, or adds it to `reports`
-    /// for the sink.
-    fn tell(self, result: Result<RecordMetadata>, reports: &mut Vec<DeliveryReport>) {
-        match self {
-            Completion::Future(tx) => {
-                let _ = tx.send(result);
-            }
-            Completion::Report { token, index } => reports.push(DeliveryReport { token, index, result }),
-        }
     }
 }
 
@@ -188,12 +204,18 @@ impl PartitionQueue {
 
     /// Encodes `record` into the open batch (closing it first when the
     /// record does not fit); the record's outcome goes to `done`, and its
-    /// buffer `room` stays taken until then.
+    /// buffer `room` stays taken until then. A future completion gets its
+    /// future back.
     ///
     /// # Errors
     /// `Closed`, and the record's own limits (then nothing is queued and the
     /// room is given back).
-    pub(super) fn push(&self, record: &Record, done: Completion, room: SemaphorePermit<'_>) -> Result<()> {
+    pub(super) fn push(
+        &self,
+        record: &Record,
+        done: Completion,
+        room: SemaphorePermit<'_>,
+    ) -> Result<Option<DeliveryFuture>> {
         let size = room.num_permits();
         let mut st = self.state.lock();
         if st.closed || self.is_orphaned() {
@@ -211,9 +233,11 @@ impl PartitionQueue {
         let b = st.open.get_or_insert_with(|| Building::new(batch_size, self.sink.clone(), Arc::clone(&self.buffer)));
         let opens = b.is_empty();
         let ts = record.timestamp.unwrap_or(b.now_ms);
+        let batch_index = b.builder.record_count();
         let pushed = b.builder.push(ts, record.key.as_deref(), &record.value, &record.header_refs());
+        let mut future = None;
         if pushed.is_ok() {
-            b.waiting.push(done, ts, room);
+            future = b.waiting.push(done, batch_index, ts, room);
             wake |= opens;
             if b.is_full(batch_size) {
                 let full = st.open.take().expect("pushed above");
@@ -225,7 +249,8 @@ impl PartitionQueue {
         if wake {
             self.wake.notify_one();
         }
-        Ok(pushed?)
+        pushed?;
+        Ok(future)
     }
 
     /// Closes the open batch and queues a flush marker behind it.

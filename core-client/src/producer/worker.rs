@@ -24,11 +24,12 @@ use pyralog_protocol::ErrorCode;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::delivery::Delivered;
 use super::queue::{Building, Next, PartitionQueue, Ready};
 use super::Shared;
 use crate::client::Ack;
 use crate::error::{Error, Result};
-use crate::record::{ProducerIdentity, RecordMetadata};
+use crate::record::ProducerIdentity;
 
 /// Where a partition's VLSN sequence stands.
 #[derive(Clone, Copy)]
@@ -180,7 +181,7 @@ impl Worker {
                 };
                 tokio::spawn(send.run(b, slot));
             }
-            Err(e) => b.waiting.complete(|_, _| Err(e.clone())),
+            Err(e) => b.waiting.complete(Err(e)),
         }
     }
 
@@ -255,16 +256,13 @@ impl Send {
             }
         }
         let config = self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default();
-        b.waiting.complete(|i, ts| match &result {
-            Ok(ack) => Ok(RecordMetadata {
-                log: Arc::clone(&self.log),
-                partition: self.partition,
-                offset: ack.base_offset + i as u64,
-                epoch: ack.epoch,
-                timestamp: ack.timestamp_for(ts, &config),
-            }),
-            Err(e) => Err(e.clone()),
-        });
+        b.waiting.complete(result.map(|ack| Delivered {
+            log: Arc::clone(&self.log),
+            partition: self.partition,
+            base_offset: ack.base_offset,
+            epoch: ack.epoch,
+            append_time_ms: ack.append_time_for(&config),
+        }));
         // After the outcomes: a flush (which waits for the slots) returns
         // only once every record before it has been told.
         match self.vlsn {
