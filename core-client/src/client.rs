@@ -461,7 +461,9 @@ impl Client {
                 return Err(e);
             }
             let before = out.len();
-            next = wire::decode_records(&log, partition, f.records, next, &mut out)?;
+            let from = next;
+            next = wire::scan_batches(&log, partition, &f.records, from)?;
+            wire::decode_records(&log, partition, &f.records, from, |r| out.push(r))?;
             if out.len() == before || next >= f.high_watermark {
                 break;
             }

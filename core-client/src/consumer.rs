@@ -1,5 +1,6 @@
 //! The consumer: assigned partitions, positions, long-poll fetches with one
-//! prefetch in flight, seek, pause and resume.
+//! prefetch in flight (sent before the previous fetch's records are
+//! decoded), seek, pause and resume.
 //!
 //! Two offsets per partition: the *position* (the next record `poll` returns)
 //! and the *fetch offset* (the next record to ask the server for). Records
@@ -328,8 +329,6 @@ impl Consumer {
                     let fetched =
                         joined.map_err(|e| Error::new(ErrorCode::Unknown, format!("fetch task failed: {e}")))??;
                     self.absorb(&specs, fetched)?;
-                    // Fetch the next data while the caller processes this.
-                    self.start_fetch(self.cfg.fetch_max_wait);
                 }
                 Err(_) => {
                     self.prefetch = Some((specs, handle));
@@ -342,8 +341,11 @@ impl Consumer {
         }
     }
 
+    /// Takes a fetch's records into the buffer. Every partition's batches
+    /// are checked first and its fetch offset moved past them, so the next
+    /// fetch is in flight while the records are decoded.
     fn absorb(&mut self, specs: &[FetchSpec], fetched: Vec<Fetched>) -> Result<()> {
-        let mut decoded = Vec::new();
+        let mut accepted = Vec::with_capacity(specs.len());
         for (spec, f) in specs.iter().zip(fetched) {
             let lp = LogPartition { log: Arc::clone(&spec.log), partition: spec.partition };
             let reset = self.default_reset();
@@ -362,9 +364,34 @@ impl Consumer {
                     _ => return Err(e),
                 }
             }
-            decoded.clear();
-            st.fetch_offset = wire::decode_records(&lp.log, lp.partition, f.records, spec.offset, &mut decoded)?;
-            self.buffer.extend(decoded.drain(..));
+            let next = wire::scan_batches(&lp.log, lp.partition, &f.records, spec.offset)?;
+            accepted.push((lp, spec.offset, next, f.records));
+        }
+        for (lp, _, next, _) in &accepted {
+            if let Some(st) = self.parts.get_mut(lp) {
+                st.fetch_offset = *next;
+            }
+        }
+        self.start_fetch(self.cfg.fetch_max_wait);
+        let mut accepted = accepted.into_iter();
+        while let Some((lp, from, _, records)) = accepted.next() {
+            let buffered = self.buffer.len();
+            let buffer = &mut self.buffer;
+            if let Err(e) = wire::decode_records(&lp.log, lp.partition, &records, from, |r| buffer.push_back(r)) {
+                // This partition and those not decoded yet are fetched from
+                // where they were again: every poll reports the corruption
+                // until the caller seeks past it, and nothing is skipped.
+                self.buffer.truncate(buffered);
+                if let Some((_, h)) = self.prefetch.take() {
+                    h.abort();
+                }
+                for (lp, from, ..) in std::iter::once((lp, from, 0, records)).chain(accepted) {
+                    if let Some(st) = self.parts.get_mut(&lp) {
+                        st.fetch_offset = from;
+                    }
+                }
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -372,9 +399,13 @@ impl Consumer {
     fn take(&mut self) -> Vec<ConsumerRecord> {
         let n = self.buffer.len().min(self.cfg.max_poll_records);
         let out: Vec<ConsumerRecord> = self.buffer.drain(..n).collect();
-        for r in &out {
-            if let Some(st) = self.parts.get_mut(&LogPartition { log: Arc::clone(&r.log), partition: r.partition }) {
-                st.position = r.offset + 1;
+        // Records of a partition come in runs: one position update per run.
+        for run in out.chunk_by(|a, b| a.partition == b.partition && Arc::ptr_eq(&a.log, &b.log)) {
+            let last = &run[run.len() - 1];
+            if let Some(st) =
+                self.parts.get_mut(&LogPartition { log: Arc::clone(&last.log), partition: last.partition })
+            {
+                st.position = last.offset + 1;
             }
         }
         if self.buffer.is_empty() && self.prefetch.is_none() {

@@ -94,20 +94,16 @@ pub(crate) fn encode_batch<'a>(records: impl IntoIterator<Item = &'a Record>, ca
     Ok(b.finish())
 }
 
-/// Decodes the records of fetched batches at or after `from`, verifying each
-/// batch's checksum.
+/// Checks the framing and checksum of every fetched batch that holds
+/// records at or after `from`, and returns the offset after the last one
+/// (where the next fetch starts, `from` when there is none) — without
+/// decoding a record.
 ///
 /// # Errors
 /// `CorruptData` on a checksum mismatch or malformed batch.
-pub(crate) fn decode_records(
-    log: &Arc<str>,
-    partition: u32,
-    data: Bytes,
-    from: u64,
-    out: &mut Vec<ConsumerRecord>,
-) -> Result<u64> {
+pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) -> Result<u64> {
     let mut next = from;
-    for batch in BatchIter::new(&data) {
+    for batch in BatchIter::new(data) {
         let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
         if batch.next_offset() <= from {
             continue;
@@ -119,13 +115,36 @@ pub(crate) fn decode_records(
                 &format!("batch at offset {} failed its checksum", batch.base_offset()),
             ));
         }
+        next = batch.next_offset();
+    }
+    Ok(next)
+}
+
+/// Decodes the records at or after `from` of batches [`scan_batches`]
+/// checked, handing each to `emit` (keys, values and header values share
+/// `data`).
+///
+/// # Errors
+/// `CorruptData` on a malformed record.
+pub(crate) fn decode_records(
+    log: &Arc<str>,
+    partition: u32,
+    data: &Bytes,
+    from: u64,
+    mut emit: impl FnMut(ConsumerRecord),
+) -> Result<()> {
+    for batch in BatchIter::new(data) {
+        let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
+        if batch.next_offset() <= from {
+            continue;
+        }
         let epoch = batch.leader_epoch();
         for rec in batch.records() {
             let rec = rec.map_err(|e| corrupt(log, partition, &e.message))?;
             if rec.offset < from {
                 continue;
             }
-            out.push(ConsumerRecord {
+            emit(ConsumerRecord {
                 log: Arc::clone(log),
                 partition,
                 offset: rec.offset,
@@ -136,11 +155,59 @@ pub(crate) fn decode_records(
                 headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), data.slice_ref(v))).collect(),
             });
         }
-        next = batch.next_offset();
     }
-    Ok(next)
+    Ok(())
 }
 
 fn corrupt(log: &str, partition: u32, detail: &str) -> Error {
     Error::new(ErrorCode::CorruptData, format!("fetched data of {log}/{partition} is corrupt: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use pyralog_protocol::batch::stamp;
+
+    use super::*;
+    use crate::record::Record;
+
+    /// Two stamped batches, offsets 10..13 and 13..15, as a fetch returns them.
+    fn fetched() -> Bytes {
+        let mut data = Vec::new();
+        for (base, values) in [(10, &["a", "b", "c"][..]), (13, &["d", "e"][..])] {
+            let records: Vec<Record> = values.iter().map(|v| Record::new(Bytes::from(*v))).collect();
+            let mut batch = encode_batch(&records, 256).unwrap();
+            stamp(&mut batch, base, 1, 0, 0);
+            data.extend_from_slice(&batch);
+        }
+        Bytes::from(data)
+    }
+
+    #[test]
+    fn scan_finds_the_next_fetch_offset_and_decode_starts_at_from() {
+        let (log, data) = (Arc::from("events"), fetched());
+        assert_eq!(scan_batches(&log, 0, &data, 11).unwrap(), 15);
+        assert_eq!(scan_batches(&log, 0, &data, 15).unwrap(), 15, "nothing at or after 15");
+        let mut out = Vec::new();
+        decode_records(&log, 0, &data, 11, |r| out.push(r)).unwrap();
+        let got: Vec<(u64, &[u8])> = out.iter().map(|r| (r.offset, &r.value[..])).collect();
+        assert_eq!(got, [(11, &b"b"[..]), (12, b"c"), (13, b"d"), (14, b"e")]);
+    }
+
+    #[test]
+    fn scan_reports_a_batch_whose_checksum_fails_with_its_partition_and_offset() {
+        let (log, data) = (Arc::from("events"), fetched());
+        let mut bad = data.to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        let e = scan_batches(&log, 2, &bad, 10).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptData);
+        assert!(e.to_string().contains("events/2") && e.to_string().contains("offset 13"), "{e}");
+    }
+
+    #[test]
+    fn a_batch_cut_off_at_the_end_of_a_fetch_is_fetched_again() {
+        let (log, data) = (Arc::from("events"), fetched());
+        let cut = &data[..data.len() - 1];
+        assert_eq!(scan_batches(&log, 0, cut, 10).unwrap(), 13, "the next fetch starts at the cut batch");
+    }
 }
