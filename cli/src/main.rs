@@ -59,7 +59,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Produce(args) => io::produce(&client, args).await,
         Command::Consume(args) => io::consume(&client, args).await,
         Command::Groups(cmd) => groups::run(&client, cmd).await,
-        Command::Bench(cmd) => bench::run(&client, cmd).await,
+        Command::Bench(cmd) => {
+            let c = client.clone();
+            tokio::spawn(async move { bench::run(&c, cmd).await }).await.unwrap_or_else(|e| Err(anyhow::anyhow!("{e}")))
+        }
     };
     client.close().await;
     result

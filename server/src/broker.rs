@@ -20,6 +20,7 @@ use crate::meta::{Command, MetadataStore, StoredLog};
 use crate::partition::{now_ms, FlushMode, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::storage::{PartitionLog, StorageConfig};
+use crate::syncer::Syncer;
 
 /// A log being served.
 pub struct LogHandle {
@@ -56,6 +57,8 @@ pub struct Broker {
     groups: std::sync::OnceLock<Arc<Groups>>,
     /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
     produce_responses: std::sync::atomic::AtomicU64,
+    /// The threads that fsync partitions (group commit).
+    syncer: Syncer,
 }
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
@@ -86,6 +89,7 @@ impl Broker {
             producer_ids,
             groups: std::sync::OnceLock::new(),
             produce_responses: std::sync::atomic::AtomicU64::new(0),
+            syncer: Syncer::start()?,
         });
         let stored: Vec<StoredLog> = broker.meta.lock().logs().cloned().collect();
         for log in stored {
@@ -179,7 +183,7 @@ impl Broker {
             epoch = storage.leader_epoch() + 1;
         }
         storage.begin_epoch(epoch)?;
-        Ok(Partition::start(log.name.clone(), id, storage, epoch, self.flush_mode(&log.config)))
+        Ok(Partition::start(log.name.clone(), id, storage, epoch, self.flush_mode(&log.config), self.syncer.queue()))
     }
 
     fn open_log(&self, log: &StoredLog) -> anyhow::Result<Arc<LogHandle>> {

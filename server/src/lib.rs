@@ -11,6 +11,7 @@ pub mod producer_ids;
 pub mod service;
 #[path = "store/mod.rs"]
 pub mod storage;
+pub mod syncer;
 pub mod tls;
 
 use std::sync::Arc;

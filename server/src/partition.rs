@@ -2,10 +2,11 @@
 //! pipeline (group commit), and the offsets readers may see.
 //!
 //! Appends are serialized by the partition lock and never wait for the disk
-//! under it. With `Always`, a single flusher task per partition fsyncs
-//! whatever has been appended since its last fsync, so one fsync covers every
-//! batch that arrived meanwhile (group commit); producers wait for the durable
-//! offset to pass their batch, and readers only see durable data. With
+//! under it. With `Always`, an append asks the sync threads (`syncer.rs`) to
+//! fsync whatever has been appended since the last fsync, so one fsync covers
+//! every batch that arrived meanwhile (group commit); producers wait for the
+//! durable offset to pass their batch, and readers only see durable data.
+//! With `Interval`, a timer task asks for that sync every interval; with
 //! `Interval` and `Never`, data is visible and acknowledged once written.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::storage::producers::{BatchProducer, Sequencing, WrittenBatch};
 use crate::storage::{PartitionLog, ReadSlice, StorageConfig, StorageError};
+use crate::syncer::{SyncQueue, SyncSlot, Syncable};
 
 /// How appended data becomes durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +66,10 @@ pub struct Partition {
     mode: Mutex<FlushMode>,
     durable: watch::Sender<Durable>,
     visible: watch::Sender<u64>,
+    /// Woken on a flush mode change (the interval timer task).
     flush_wakeup: Notify,
+    syncs: SyncQueue,
+    sync_slot: SyncSlot,
     /// Woken after every append (batches waiting for their predecessor).
     appended: Notify,
     closed: AtomicBool,
@@ -72,8 +77,16 @@ pub struct Partition {
 }
 
 impl Partition {
-    /// Wraps an opened storage log and starts its flusher task.
-    pub fn start(log: String, id: u32, storage: PartitionLog, epoch: u64, mode: FlushMode) -> Arc<Self> {
+    /// Wraps an opened storage log and starts its interval flusher task;
+    /// fsyncs run on the threads behind `syncs`.
+    pub fn start(
+        log: String,
+        id: u32,
+        storage: PartitionLog,
+        epoch: u64,
+        mode: FlushMode,
+        syncs: SyncQueue,
+    ) -> Arc<Self> {
         let end = storage.log_end_offset();
         let p = Arc::new(Partition {
             log,
@@ -84,6 +97,8 @@ impl Partition {
             durable: watch::Sender::new(Durable { offset: end, failed: false }),
             visible: watch::Sender::new(end),
             flush_wakeup: Notify::new(),
+            syncs,
+            sync_slot: SyncSlot::default(),
             appended: Notify::new(),
             closed: AtomicBool::new(false),
             rate: Mutex::new(WriteRate::default()),
@@ -124,7 +139,7 @@ impl Partition {
     /// `StorageError`, `Timeout`, `LogNotFound` if the partition was closed,
     /// and the sequencing errors of `ProducerStates::check`.
     pub async fn append(
-        &self,
+        self: &Arc<Self>,
         batch: &mut [u8],
         producer: BatchProducer,
         flags: u8,
@@ -220,8 +235,8 @@ impl Partition {
     }
 
     /// Waits until everything below `target` is durable (group commit).
-    async fn wait_durable(&self, target: u64, timeout: Duration) -> Result<(), ProtocolError> {
-        self.flush_wakeup.notify_one();
+    async fn wait_durable(self: &Arc<Self>, target: u64, timeout: Duration) -> Result<(), ProtocolError> {
+        self.syncs.request(self);
         let mut rx = self.durable.subscribe();
         let wait = async move { rx.wait_for(|d| d.offset >= target || d.failed).await.map(|d| d.failed) };
         match tokio::time::timeout(timeout, wait).await {
@@ -308,6 +323,8 @@ impl Partition {
     }
 }
 
+/// Asks for a sync every interval while the partition is in `Interval`
+/// mode; sleeps until a mode change otherwise.
 async fn flusher(p: Arc<Partition>) {
     loop {
         if p.closed.load(Ordering::Acquire) {
@@ -315,39 +332,46 @@ async fn flusher(p: Arc<Partition>) {
         }
         let mode = *p.mode.lock();
         match mode {
-            FlushMode::Always => p.flush_wakeup.notified().await,
             FlushMode::Interval(every) => {
                 let _ = tokio::time::timeout(every, p.flush_wakeup.notified()).await;
+                if !p.closed.load(Ordering::Acquire) && matches!(*p.mode.lock(), FlushMode::Interval(_)) {
+                    p.syncs.request(&p);
+                }
             }
-            FlushMode::Never => {
-                p.flush_wakeup.notified().await;
-                continue;
-            }
-        }
-        if p.closed.load(Ordering::Acquire) {
-            return;
-        }
-        if let Err(e) = sync_once(&p).await {
-            tracing::error!(log = %p.log, partition = p.id, error = %e, "fsync failed; partition stops accepting writes");
-            p.durable.send_modify(|d| d.failed = true);
-            return;
+            FlushMode::Always | FlushMode::Never => p.flush_wakeup.notified().await,
         }
     }
 }
 
-/// One group-commit cycle: everything appended before it started is durable after it.
-async fn sync_once(p: &Arc<Partition>) -> Result<(), StorageError> {
-    let target = p.storage.lock().sync_target();
-    if target.end_offset <= p.durable.borrow().offset {
-        return Ok(());
+impl AsRef<SyncSlot> for Partition {
+    fn as_ref(&self) -> &SyncSlot {
+        &self.sync_slot
     }
-    let end = target.end_offset;
-    tokio::task::spawn_blocking(move || target.sync()).await.expect("sync task does not panic")?;
-    p.durable.send_modify(|d| d.offset = d.offset.max(end));
-    if *p.mode.lock() == FlushMode::Always {
-        p.visible.send_modify(|v| *v = (*v).max(end));
+}
+
+impl Syncable for Partition {
+    /// One group-commit cycle, on a sync thread: everything appended before
+    /// it started is durable after it.
+    fn sync_now(&self) -> bool {
+        if self.closed.load(Ordering::Acquire) || self.durable.borrow().failed {
+            return !self.durable.borrow().failed; // close syncs by itself
+        }
+        let target = self.storage.lock().sync_target();
+        if target.end_offset <= self.durable.borrow().offset {
+            return true;
+        }
+        let end = target.end_offset;
+        if let Err(e) = target.sync() {
+            tracing::error!(log = %self.log, partition = self.id, error = %e, "fsync failed; partition stops accepting writes");
+            self.durable.send_modify(|d| d.failed = true);
+            return false;
+        }
+        self.durable.send_modify(|d| d.offset = d.offset.max(end));
+        if *self.mode.lock() == FlushMode::Always {
+            self.visible.send_modify(|v| *v = (*v).max(end));
+        }
+        true
     }
-    Ok(())
 }
 
 /// Maps a storage error to the wire error a client sees.

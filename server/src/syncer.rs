@@ -1,0 +1,248 @@
+//! The threads that fsync partitions: group commit off the async runtime.
+//!
+//! A partition with appends waiting to become durable is queued once; a sync
+//! thread takes it, fsyncs everything appended so far, publishes the durable
+//! offset, and syncs again at once if appends arrived meanwhile. So one fsync
+//! covers every batch that arrived during the previous one, partitions sync
+//! in parallel on up to `SYNC_THREADS` threads, and a durable produce pays
+//! one thread wake-up to the sync and one back — not a task hop plus a
+//! blocking-pool hand-off plus a hop back (measured: ~50 µs of a ~300 µs
+//! one-record round trip on the reference machine).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+/// Threads fsyncing partitions at once. More partitions than this queue up
+/// (each at most once); fsyncs of one disk gain little from more.
+pub const SYNC_THREADS: usize = 4;
+
+/// What a sync thread does with a queued partition.
+pub trait Syncable: Send + Sync + 'static {
+    /// Makes everything appended so far durable and publishes it. Returns
+    /// `false` after a failure that stops this partition's syncing for good.
+    fn sync_now(&self) -> bool;
+}
+
+/// Where a partition stands with the sync threads.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    #[default]
+    Idle,
+    /// In the queue, waiting for a thread.
+    Queued,
+    /// A thread is syncing it; `again` is set when appends arrived since the
+    /// sync began (they may be missed by it).
+    Syncing { again: bool },
+}
+
+/// One partition's sync state; owned by the partition.
+#[derive(Default)]
+pub struct SyncSlot {
+    state: Mutex<State>,
+}
+
+/// Partitions waiting for a thread (each at most once, so bounded by the
+/// partition count), and whether the threads are to stop.
+struct Queue {
+    items: Mutex<(VecDeque<Arc<dyn SyncEntry>>, bool)>,
+    ready: Condvar,
+}
+
+/// A queued partition together with its slot.
+trait SyncEntry: Send + Sync {
+    fn slot(&self) -> &SyncSlot;
+    fn sync_now(&self) -> bool;
+}
+
+impl<T: Syncable + AsRef<SyncSlot>> SyncEntry for T {
+    fn slot(&self) -> &SyncSlot {
+        self.as_ref()
+    }
+    fn sync_now(&self) -> bool {
+        Syncable::sync_now(self)
+    }
+}
+
+/// A handle for queueing syncs; cheap to clone.
+#[derive(Clone)]
+pub struct SyncQueue {
+    queue: Arc<Queue>,
+}
+
+impl SyncQueue {
+    /// Asks for `item`'s appends so far to be made durable. Cheap when a
+    /// sync is already queued or running for it.
+    pub fn request<T: Syncable + AsRef<SyncSlot>>(&self, item: &Arc<T>) {
+        let slot: &SyncSlot = (**item).as_ref();
+        let mut st = slot.state.lock();
+        match *st {
+            State::Idle => {
+                *st = State::Queued;
+                drop(st);
+                let entry: Arc<dyn SyncEntry> = Arc::clone(item) as Arc<dyn SyncEntry>;
+                self.queue.items.lock().0.push_back(entry);
+                self.queue.ready.notify_one();
+            }
+            State::Syncing { again: false } => *st = State::Syncing { again: true },
+            State::Queued | State::Syncing { again: true } => {}
+        }
+    }
+}
+
+/// The sync threads; dropping this stops them (what is queued then is
+/// synced by the partitions' own close).
+pub struct Syncer {
+    queue: SyncQueue,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Syncer {
+    /// Starts `SYNC_THREADS` threads.
+    ///
+    /// # Errors
+    /// When the OS refuses a thread.
+    pub fn start() -> std::io::Result<Self> {
+        let queue =
+            SyncQueue { queue: Arc::new(Queue { items: Mutex::new((VecDeque::new(), false)), ready: Condvar::new() }) };
+        let mut threads = Vec::with_capacity(SYNC_THREADS);
+        for i in 0..SYNC_THREADS {
+            let q = Arc::clone(&queue.queue);
+            threads.push(std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q))?);
+        }
+        Ok(Syncer { queue, threads })
+    }
+
+    pub fn queue(&self) -> SyncQueue {
+        self.queue.clone()
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.queue.queue.items.lock().1 = true;
+        self.queue.queue.ready.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(q: &Queue) {
+    loop {
+        let entry = {
+            let mut items = q.items.lock();
+            loop {
+                if items.1 {
+                    return;
+                }
+                if let Some(e) = items.0.pop_front() {
+                    break e;
+                }
+                q.ready.wait(&mut items);
+            }
+        };
+        sync_until_caught_up(&*entry);
+    }
+}
+
+/// Syncs `entry` until no append arrived during the last sync.
+fn sync_until_caught_up(entry: &dyn SyncEntry) {
+    loop {
+        *entry.slot().state.lock() = State::Syncing { again: false };
+        let healthy = entry.sync_now();
+        let mut st = entry.slot().state.lock();
+        if !healthy || *st != (State::Syncing { again: true }) {
+            *st = State::Idle;
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// Counts syncs; "appended" is what a sync should cover. With `meet`,
+    /// each sync waits (bounded) until that many syncs run at once.
+    #[derive(Default)]
+    struct Fake {
+        slot: SyncSlot,
+        appended: AtomicU64,
+        synced: AtomicU64,
+        syncs: AtomicU64,
+        meet: Option<(Arc<AtomicU64>, u64)>,
+        met: std::sync::atomic::AtomicBool,
+    }
+
+    impl AsRef<SyncSlot> for Fake {
+        fn as_ref(&self) -> &SyncSlot {
+            &self.slot
+        }
+    }
+
+    impl Syncable for Fake {
+        fn sync_now(&self) -> bool {
+            let target = self.appended.load(Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(2));
+            if let Some((inside, n)) = &self.meet {
+                inside.fetch_add(1, Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while inside.load(Ordering::SeqCst) < *n && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                self.met.store(inside.load(Ordering::SeqCst) >= *n, Ordering::SeqCst);
+            }
+            self.synced.fetch_max(target, Ordering::SeqCst);
+            self.syncs.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    fn wait_until(what: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !what() {
+            assert!(Instant::now() < deadline, "timed out");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn appends_during_a_sync_are_covered_by_one_more_sync_not_one_each() {
+        let syncer = Syncer::start().unwrap();
+        let q = syncer.queue();
+        let p = Arc::new(Fake::default());
+        for i in 1..=200u64 {
+            p.appended.store(i, Ordering::SeqCst);
+            q.request(&p);
+        }
+        wait_until(|| p.synced.load(Ordering::SeqCst) == 200 && *p.slot.state.lock() == State::Idle);
+        let syncs = p.syncs.load(Ordering::SeqCst);
+        assert!((1..=10).contains(&syncs), "200 requests in ~0 ms took {syncs} syncs");
+    }
+
+    #[test]
+    fn partitions_sync_in_parallel_and_dropping_the_syncer_stops_its_threads() {
+        let syncer = Syncer::start().unwrap();
+        let q = syncer.queue();
+        let inside = Arc::new(AtomicU64::new(0));
+        let parts: Vec<Arc<Fake>> = (0..SYNC_THREADS)
+            .map(|_| Arc::new(Fake { meet: Some((Arc::clone(&inside), SYNC_THREADS as u64)), ..Fake::default() }))
+            .collect();
+        for p in &parts {
+            p.appended.store(1, Ordering::SeqCst);
+            q.request(p);
+        }
+        wait_until(|| parts.iter().all(|p| p.synced.load(Ordering::SeqCst) == 1));
+        assert!(parts.iter().all(|p| p.met.load(Ordering::SeqCst)), "the syncs did not all run at once");
+        drop(syncer);
+        let p = Arc::new(Fake::default());
+        q.request(&p);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(p.syncs.load(Ordering::SeqCst), 0, "no thread is left to sync");
+    }
+}
