@@ -60,6 +60,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consume(args) => io::consume(&client, args).await,
         Command::Groups(cmd) => groups::run(&client, cmd).await,
         Command::Bench(cmd) => {
+            // On a runtime worker, as an application's task would run (not on
+            // the main thread: every hand-off to the producer's tasks and back
+            // would then cross threads).
             let c = client.clone();
             tokio::spawn(async move { bench::run(&c, cmd).await }).await.unwrap_or_else(|e| Err(anyhow::anyhow!("{e}")))
         }
