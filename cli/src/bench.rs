@@ -25,6 +25,9 @@ pub enum BenchCommand {
     Produce(ProduceBench),
     /// Read a log's records from the beginning.
     Consume(ConsumeBench),
+    /// Measure the disk alone: write + fdatasync rounds, no server (the
+    /// floor of a durable produce's latency).
+    Fsync(crate::bench_disk::FsyncBench),
 }
 
 #[derive(Args)]
@@ -83,6 +86,7 @@ pub async fn run(client: &Client, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Produce(b) => produce(client, b).await,
         BenchCommand::Consume(b) => consume(client, b).await,
+        BenchCommand::Fsync(b) => crate::bench_disk::fsync(&b),
     }
 }
 

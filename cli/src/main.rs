@@ -2,6 +2,7 @@
 //! benchmarks (kcat and the kafka-*-perf-test tools in one).
 
 mod bench;
+mod bench_disk;
 mod group_consume;
 mod groups;
 mod io;
@@ -73,8 +74,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The disk probe needs no server, so no connection and no runtime.
+    if let Command::Bench(bench::BenchCommand::Fsync(b)) = &cli.command {
+        return exit_code(bench_disk::fsync(b));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    match runtime.block_on(run(cli)) {
+    exit_code(runtime.block_on(run(cli)))
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -146,3 +146,31 @@ fn two_group_consumers_split_a_log_then_groups_describe_list_and_reset_offsets()
     assert_eq!(again.lines().count(), 12);
     assert!(again.lines().all(|l| l.split(['\t', ' ']).nth(1).unwrap().parse::<u64>().unwrap() >= 7), "{again}");
 }
+
+#[test]
+fn bench_fsync_measures_the_disk_without_a_server_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pyralog"))
+            .args(["bench", "fsync", "--dir"])
+            .arg(dir.path())
+            .args(args)
+            .env("PYRALOG_SERVER", "127.0.0.1:1") // nothing listens: no server is used
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--count", "20", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let json = stdout.lines().find(|l| l.starts_with('{')).expect("a JSON line");
+    assert!(
+        json.contains("\"bench\":\"fsync\"") && json.contains("\"rounds\":20") && json.contains("\"p50_us\":"),
+        "{json}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the scratch file is removed");
+
+    let out = run(&["--count", "1000000", "--block-size", "4096"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FILE_BYTES_MAX"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused run writes nothing");
+}
