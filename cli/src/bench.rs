@@ -86,7 +86,8 @@ pub async fn run(client: &Client, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Produce(b) => produce(client, b).await,
         BenchCommand::Consume(b) => consume(client, b).await,
-        BenchCommand::Fsync(b) => crate::bench_disk::fsync(&b),
+        // `main` runs the probe before connecting; here it is kept off the runtime's workers.
+        BenchCommand::Fsync(b) => tokio::task::spawn_blocking(move || crate::bench_disk::fsync(&b)).await?,
     }
 }
 

@@ -18,6 +18,8 @@ use hdrhistogram::Histogram;
 const BLOCK_BYTES_MAX: usize = 1 << 20;
 /// Most rounds one run makes.
 const ROUNDS_MAX: u64 = 1_000_000;
+/// Longest round the latency histogram records (one minute), in µs.
+const ROUND_LATENCY_MAX_US: u64 = 60_000_000;
 /// Largest scratch file (rounds x block size).
 const FILE_BYTES_MAX: u64 = 1 << 30;
 
@@ -99,7 +101,7 @@ fn preallocate(file: &std::fs::File, len: u64, on: bool) -> std::io::Result<()> 
 
 fn rounds(file: &std::fs::File, b: &FsyncBench) -> std::io::Result<(Histogram<u64>, f64)> {
     let block = vec![b'x'; b.block_size];
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds");
+    let mut hist = Histogram::<u64>::new_with_bounds(1, ROUND_LATENCY_MAX_US, 3).expect("valid histogram bounds");
     let start = Instant::now();
     for i in 0..b.count {
         let t0 = Instant::now();

@@ -343,9 +343,14 @@ impl Consumer {
 
     /// Takes a fetch's records into the buffer. Every partition's batches
     /// are checked first and its fetch offset moved past them, so the next
-    /// fetch is in flight while the records are decoded.
+    /// fetch is in flight while the records are decoded. A partition that
+    /// fails (corrupt data, a lasting error) stops the check there: those
+    /// before it are still taken, and the error is returned after them (the
+    /// failing partition, fetched again from the same offset, reports it on
+    /// every poll until the caller seeks past it).
     fn absorb(&mut self, specs: &[FetchSpec], fetched: Vec<Fetched>) -> Result<()> {
         let mut accepted = Vec::with_capacity(specs.len());
+        let mut failure = None;
         for (spec, f) in specs.iter().zip(fetched) {
             let lp = LogPartition { log: Arc::clone(&spec.log), partition: spec.partition };
             let reset = self.default_reset();
@@ -361,11 +366,19 @@ impl Consumer {
                         continue;
                     }
                     _ if e.is_retriable() => continue,
-                    _ => return Err(e),
+                    _ => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
             }
-            let next = wire::scan_batches(&lp.log, lp.partition, &f.records, spec.offset)?;
-            accepted.push((lp, spec.offset, next, f.records));
+            match wire::scan_batches(&lp.log, lp.partition, &f.records, spec.offset) {
+                Ok(next) => accepted.push((lp, spec.offset, next, f.records)),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
         }
         for (lp, _, next, _) in &accepted {
             if let Some(st) = self.parts.get_mut(lp) {
@@ -393,7 +406,7 @@ impl Consumer {
                 return Err(e);
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 
     fn take(&mut self) -> Vec<ConsumerRecord> {

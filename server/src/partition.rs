@@ -312,8 +312,11 @@ impl Partition {
         let me = Arc::clone(self);
         let _ = tokio::task::spawn_blocking(move || {
             let storage = me.storage.lock();
-            if let Err(e) = storage.sync_target().sync() {
-                tracing::error!(log = %me.log, partition = me.id, error = %e, "final sync failed");
+            let target = storage.sync_target();
+            match target.sync() {
+                // Produces still waiting for this partition are durable now.
+                Ok(()) => me.publish_durable(target.end_offset),
+                Err(e) => tracing::error!(log = %me.log, partition = me.id, error = %e, "final sync failed"),
             }
             if let Err(e) = storage.snapshot_producers() {
                 tracing::warn!(log = %me.log, partition = me.id, error = %e, "producer snapshot failed");
@@ -366,11 +369,18 @@ impl Syncable for Partition {
             self.durable.send_modify(|d| d.failed = true);
             return false;
         }
-        self.durable.send_modify(|d| d.offset = d.offset.max(end));
-        if *self.mode.lock() == FlushMode::Always {
-            self.visible.send_modify(|v| *v = (*v).max(end));
-        }
+        self.publish_durable(end);
         true
+    }
+}
+
+impl Partition {
+    /// Everything below `end` is on disk: readers may see it (in every mode:
+    /// a batch appended under `always` stays acknowledged-and-visible after
+    /// a switch to another mode), then its producers are told.
+    fn publish_durable(&self, end: u64) {
+        self.visible.send_modify(|v| *v = (*v).max(end));
+        self.durable.send_modify(|d| d.offset = d.offset.max(end));
     }
 }
 

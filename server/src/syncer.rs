@@ -2,9 +2,10 @@
 //!
 //! A partition with appends waiting to become durable is queued once; a sync
 //! thread takes it, fsyncs everything appended so far, publishes the durable
-//! offset, and syncs again at once if appends arrived meanwhile. So one fsync
-//! covers every batch that arrived during the previous one, partitions sync
-//! in parallel on up to `SYNC_THREADS` threads, and a durable produce pays
+//! offset, and queues it again (at the back) if appends arrived meanwhile.
+//! So one fsync covers every batch that arrived during the previous one,
+//! partitions sync in parallel on up to `SYNC_THREADS` threads and take
+//! turns beyond that, and a durable produce pays
 //! one thread wake-up to the sync and one back — not a task hop plus a
 //! blocking-pool hand-off plus a hop back (measured: ~50 µs of a ~300 µs
 //! one-record round trip on the reference machine).
@@ -50,6 +51,18 @@ struct Queue {
     ready: Condvar,
 }
 
+impl Queue {
+    /// Queues `entry` at the back (nothing once the threads stopped: the
+    /// partitions' own close syncs them).
+    fn push(&self, entry: Arc<dyn SyncEntry>) {
+        let mut items = self.items.lock();
+        if !items.1 {
+            items.0.push_back(entry);
+            self.ready.notify_one();
+        }
+    }
+}
+
 /// A queued partition together with its slot.
 trait SyncEntry: Send + Sync {
     fn slot(&self) -> &SyncSlot;
@@ -81,9 +94,7 @@ impl SyncQueue {
             State::Idle => {
                 *st = State::Queued;
                 drop(st);
-                let entry: Arc<dyn SyncEntry> = Arc::clone(item) as Arc<dyn SyncEntry>;
-                self.queue.items.lock().0.push_back(entry);
-                self.queue.ready.notify_one();
+                self.queue.push(Arc::clone(item) as Arc<dyn SyncEntry>);
             }
             State::Syncing { again: false } => *st = State::Syncing { again: true },
             State::Queued | State::Syncing { again: true } => {}
@@ -91,8 +102,9 @@ impl SyncQueue {
     }
 }
 
-/// The sync threads; dropping this stops them (what is queued then is
-/// synced by the partitions' own close).
+/// The sync threads; dropping this stops them without waiting (a thread in
+/// an fsync ends after it; what is queued is synced by the partitions' own
+/// close).
 pub struct Syncer {
     queue: SyncQueue,
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -121,11 +133,15 @@ impl Syncer {
 
 impl Drop for Syncer {
     fn drop(&mut self) {
-        self.queue.queue.items.lock().1 = true;
+        let queued = {
+            let mut items = self.queue.queue.items.lock();
+            items.1 = true;
+            std::mem::take(&mut items.0)
+        };
         self.queue.queue.ready.notify_all();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        drop(queued); // outside the lock
+                      // Not joined: a hung fsync (a dead disk) must not hang whoever drops this.
+        self.threads.clear();
     }
 }
 
@@ -140,24 +156,29 @@ fn run(q: &Queue) {
                 if let Some(e) = items.0.pop_front() {
                     break e;
                 }
+                // An idle wait: every push and the stop notify it.
                 q.ready.wait(&mut items);
             }
         };
-        sync_until_caught_up(&*entry);
+        if sync_once(&*entry) {
+            q.push(entry);
+        }
     }
 }
 
-/// Syncs `entry` until no append arrived during the last sync.
-fn sync_until_caught_up(entry: &dyn SyncEntry) {
-    loop {
-        *entry.slot().state.lock() = State::Syncing { again: false };
-        let healthy = entry.sync_now();
-        let mut st = entry.slot().state.lock();
-        if !healthy || *st != (State::Syncing { again: true }) {
-            *st = State::Idle;
-            return;
-        }
+/// Syncs `entry` once; returns whether appends arrived meanwhile (it is then
+/// `Queued` again and goes to the back of the queue, so a busy partition
+/// never keeps a thread from the others).
+fn sync_once(entry: &dyn SyncEntry) -> bool {
+    *entry.slot().state.lock() = State::Syncing { again: false };
+    let healthy = entry.sync_now();
+    let mut st = entry.slot().state.lock();
+    if healthy && *st == (State::Syncing { again: true }) {
+        *st = State::Queued;
+        return true;
     }
+    *st = State::Idle;
+    false
 }
 
 #[cfg(test)]
@@ -244,5 +265,35 @@ mod tests {
         q.request(&p);
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(p.syncs.load(Ordering::SeqCst), 0, "no thread is left to sync");
+    }
+
+    #[test]
+    fn a_partition_behind_busy_ones_gets_its_turn() {
+        let syncer = Syncer::start().unwrap();
+        let q = syncer.queue();
+        let busy: Vec<Arc<Fake>> = (0..SYNC_THREADS).map(|_| Arc::new(Fake::default())).collect();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hammer = {
+            let (q, busy, stop) = (q.clone(), busy.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                // Longer than `wait_until`: the late partition must get its
+                // turn while the others are still busy.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    for p in &busy {
+                        p.appended.fetch_add(1, Ordering::SeqCst);
+                        q.request(p);
+                    }
+                    std::thread::yield_now();
+                }
+            })
+        };
+        wait_until(|| busy.iter().all(|p| p.syncs.load(Ordering::SeqCst) >= 2));
+        let late = Arc::new(Fake::default());
+        late.appended.store(1, Ordering::SeqCst);
+        q.request(&late);
+        wait_until(|| late.synced.load(Ordering::SeqCst) == 1);
+        stop.store(true, Ordering::SeqCst);
+        hammer.join().unwrap();
     }
 }
