@@ -13,16 +13,8 @@ cargo build --release --locked -p pyralog-server -p pyralog-cli
 
 rounds="${ROUNDS:-3}"
 count="${COUNT:-2000000}"
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() { kill -TERM "${server:-0}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data" "$data.out"; }
-trap cleanup EXIT
-
-"$bin/pyralog-server" --data-dir "$data" --listen "127.0.0.1:$port" > "$data.out" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$data.out" 2>/dev/null && break; sleep 0.1; done
-cli=("$bin/pyralog" --server "127.0.0.1:$port" --ca-file "$data/tls/ca.pem")
-rss() { awk '/VmRSS/ {print int($2 / 1024) " MiB"}' "/proc/$server/status"; }
+# shellcheck source=bench/server.sh
+source bench/server.sh
 
 "$bin/pyralog" bench fsync --dir "$data" --count 5000
 for r in $(seq 1 "$rounds"); do
@@ -41,4 +33,4 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 "$bin/pyralog" bench fsync --dir "$data" --count 5000
-echo "server RSS after the matrix: $(rss)"
+echo "server RSS after the matrix: $(( $(rss_kib) / 1024 )) MiB"

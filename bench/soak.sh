@@ -12,20 +12,12 @@ bin="$CARGO_TARGET_DIR/release"
 secs="${SOAK_SECS:-600}"
 size="${RECORD_SIZE:-100}"
 parts="${PARTITIONS:-4}"
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() { kill -TERM "${server:-0}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-
-"$bin/pyralog-server" --data-dir "$data" --listen "127.0.0.1:$port" > "$data.out" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$data.out" 2>/dev/null && break; sleep 0.1; done
-cli=("$bin/pyralog" --server "127.0.0.1:$port" --ca-file "$data/tls/ca.pem")
-rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+# shellcheck source=bench/server.sh
+source bench/server.sh
 
 # Retention keeps the disk bounded too: 256 MiB per partition.
 "${cli[@]}" logs create soak --partitions "$parts" --retention-bytes 268435456 > /dev/null
-echo "soak: ${secs}s, ${size} B records, ${parts} partitions; server RSS at start $(rss) KiB"
+echo "soak: ${secs}s, ${size} B records, ${parts} partitions; server RSS at start $(rss_kib) KiB"
 "${cli[@]}" bench produce --log soak --record-size "$size" --count 100000000000 --duration "$secs" --partitions "$parts" &
 producer=$!
 "${cli[@]}" bench consume --log soak --follow-secs "$secs" &
@@ -34,7 +26,7 @@ elapsed=0
 while kill -0 "$producer" 2>/dev/null && [ "$elapsed" -le $((secs + 60)) ]; do
   sleep 10
   elapsed=$((elapsed + 10))
-  echo "t=${elapsed}s server RSS $(rss) KiB, data $(du -sm "$data" | cut -f1) MiB"
+  echo "t=${elapsed}s server RSS $(rss_kib) KiB, data $(du -sm "$data" | cut -f1) MiB"
 done
 wait "$producer" "$consumer"
-echo "server RSS after soak $(rss) KiB"
+echo "server RSS after soak $(rss_kib) KiB"
