@@ -56,6 +56,9 @@ type Producer struct {
 	mu      sync.Mutex
 	next    uint64
 	pending map[uint64]*pending
+	// running counts sends taken out of pending whose callbacks have not
+	// returned yet: Flush waits for them too.
+	running int
 	idle    []chan struct{}
 	closed  bool
 	done    chan struct{} // closed when the delivery goroutine ends
@@ -170,11 +173,13 @@ func (p *Producer) deliver() {
 				ready = append(ready, pd)
 			}
 		}
+		p.running += len(ready)
 		p.mu.Unlock()
 		for _, pd := range ready {
 			pd.complete()
 		}
 		p.mu.Lock()
+		p.running -= len(ready)
 		p.wakeIdle()
 		p.mu.Unlock()
 	}
@@ -193,9 +198,14 @@ func (pd *pending) complete() {
 	}
 }
 
-// wakeIdle releases Flush waiters once nothing is pending; p.mu is held.
+// idleNow reports whether every send's callback has run; p.mu is held.
+func (p *Producer) idleNow() bool {
+	return len(p.pending) == 0 && p.running == 0
+}
+
+// wakeIdle releases Flush waiters once every callback has run; p.mu is held.
 func (p *Producer) wakeIdle() {
-	if len(p.pending) > 0 {
+	if !p.idleNow() {
 		return
 	}
 	for _, ch := range p.idle {
@@ -216,7 +226,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 		return err
 	}
 	p.mu.Lock()
-	if len(p.pending) == 0 {
+	if p.idleNow() {
 		p.mu.Unlock()
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,5 +87,35 @@ func TestBuildingWithoutCgoFailsWithAReadableMessage(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "pyralog_requires_cgo__build_with_CGO_ENABLED_1") {
 		t.Fatalf("build without cgo: err %v, output %s", err, out)
+	}
+}
+
+func TestFlushReturnsOnlyAfterEveryCallbackHasRun(t *testing.T) {
+	c := connect(t)
+	log := unique("gflushcb")
+	ctx := ctxFor(t, 60*time.Second)
+	must(c.CreateLog(ctx, log, 4))
+	p := must(c.Producer(pyralog.ProducerConfig{}))
+	defer p.Close(context.Background())
+	const rounds, perRound = 40, 50
+	var mu sync.Mutex
+	ran := 0
+	for round := 1; round <= rounds; round++ {
+		for i := 0; i < perRound; i++ {
+			err := p.Send(ctx, log, pyralog.Record{Value: []byte("v"), Partition: pyralog.NoPartition}, func(pyralog.RecordMetadata, error) {
+				time.Sleep(100 * time.Microsecond) // slow callbacks widen the window Flush must not slip through
+				mu.Lock()
+				ran++
+				mu.Unlock()
+			})
+			check(t, err)
+		}
+		check(t, p.Flush(ctx))
+		mu.Lock()
+		got := ran
+		mu.Unlock()
+		if got != round*perRound {
+			t.Fatalf("round %d: Flush returned after %d of %d callbacks", round, got, round*perRound)
+		}
 	}
 }
