@@ -113,7 +113,7 @@ public final class Producer implements AutoCloseable {
                     return;
                 }
                 for (int i = 0; i < n; i++) {
-                    Pending p = pending.remove(tokens[i]);
+                    Pending p = pending.get(tokens[i]);
                     if (p == null) {
                         continue;
                     }
@@ -124,6 +124,9 @@ public final class Producer implements AutoCloseable {
                     } else {
                         p.future.complete(new RecordMetadata(p.log, partitions[i], offsets[i], epochs[i], timestamps[i]));
                     }
+                    // Only now: flush returns once pending is empty, so every future
+                    // (and what runs on its completion here) is done by then.
+                    pending.remove(tokens[i]);
                 }
             }
         };
