@@ -398,7 +398,8 @@ impl Consumer {
                 if let Some((_, h)) = self.prefetch.take() {
                     h.abort();
                 }
-                for (lp, from, ..) in std::iter::once((lp, from, 0, records)).chain(accepted) {
+                let not_decoded = std::iter::once((lp, from)).chain(accepted.map(|(lp, from, ..)| (lp, from)));
+                for (lp, from) in not_decoded {
                     if let Some(st) = self.parts.get_mut(&lp) {
                         st.fetch_offset = from;
                     }

@@ -346,13 +346,11 @@ async fn flusher(p: Arc<Partition>) {
     }
 }
 
-impl AsRef<SyncSlot> for Partition {
-    fn as_ref(&self) -> &SyncSlot {
+impl Syncable for Partition {
+    fn sync_slot(&self) -> &SyncSlot {
         &self.sync_slot
     }
-}
 
-impl Syncable for Partition {
     /// One group-commit cycle, on a sync thread: everything appended before
     /// it started is durable after it.
     fn sync_now(&self) -> bool {

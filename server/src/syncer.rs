@@ -5,10 +5,10 @@
 //! offset, and queues it again (at the back) if appends arrived meanwhile.
 //! So one fsync covers every batch that arrived during the previous one,
 //! partitions sync in parallel on up to `SYNC_THREADS` threads and take
-//! turns beyond that, and a durable produce pays
-//! one thread wake-up to the sync and one back — not a task hop plus a
-//! blocking-pool hand-off plus a hop back (measured: ~50 µs of a ~300 µs
-//! one-record round trip on the reference machine).
+//! turns beyond that, and a durable produce pays one thread wake-up to the
+//! sync and one back — not a task hop plus a blocking-pool hand-off plus a
+//! hop back (measured side by side: one-in-flight durable p50 274-289 µs
+//! against 291-336 µs, docs/DECISIONS.md).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,8 +19,10 @@ use parking_lot::{Condvar, Mutex};
 /// (each at most once); fsyncs of one disk gain little from more.
 pub const SYNC_THREADS: usize = 4;
 
-/// What a sync thread does with a queued partition.
+/// What the sync threads sync: a partition.
 pub trait Syncable: Send + Sync + 'static {
+    /// Its state with the sync threads.
+    fn sync_slot(&self) -> &SyncSlot;
     /// Makes everything appended so far durable and publishes it. Returns
     /// `false` after a failure that stops this partition's syncing for good.
     fn sync_now(&self) -> bool;
@@ -47,34 +49,19 @@ pub struct SyncSlot {
 /// Partitions waiting for a thread (each at most once, so bounded by the
 /// partition count), and whether the threads are to stop.
 struct Queue {
-    items: Mutex<(VecDeque<Arc<dyn SyncEntry>>, bool)>,
+    items: Mutex<(VecDeque<Arc<dyn Syncable>>, bool)>,
     ready: Condvar,
 }
 
 impl Queue {
     /// Queues `entry` at the back (nothing once the threads stopped: the
     /// partitions' own close syncs them).
-    fn push(&self, entry: Arc<dyn SyncEntry>) {
+    fn push(&self, entry: Arc<dyn Syncable>) {
         let mut items = self.items.lock();
         if !items.1 {
             items.0.push_back(entry);
             self.ready.notify_one();
         }
-    }
-}
-
-/// A queued partition together with its slot.
-trait SyncEntry: Send + Sync {
-    fn slot(&self) -> &SyncSlot;
-    fn sync_now(&self) -> bool;
-}
-
-impl<T: Syncable + AsRef<SyncSlot>> SyncEntry for T {
-    fn slot(&self) -> &SyncSlot {
-        self.as_ref()
-    }
-    fn sync_now(&self) -> bool {
-        Syncable::sync_now(self)
     }
 }
 
@@ -87,14 +74,13 @@ pub struct SyncQueue {
 impl SyncQueue {
     /// Asks for `item`'s appends so far to be made durable. Cheap when a
     /// sync is already queued or running for it.
-    pub fn request<T: Syncable + AsRef<SyncSlot>>(&self, item: &Arc<T>) {
-        let slot: &SyncSlot = (**item).as_ref();
-        let mut st = slot.state.lock();
+    pub fn request<T: Syncable>(&self, item: &Arc<T>) {
+        let mut st = item.sync_slot().state.lock();
         match *st {
             State::Idle => {
                 *st = State::Queued;
                 drop(st);
-                self.queue.push(Arc::clone(item) as Arc<dyn SyncEntry>);
+                self.queue.push(Arc::clone(item) as Arc<dyn Syncable>);
             }
             State::Syncing { again: false } => *st = State::Syncing { again: true },
             State::Queued | State::Syncing { again: true } => {}
@@ -107,23 +93,21 @@ impl SyncQueue {
 /// close).
 pub struct Syncer {
     queue: SyncQueue,
-    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Syncer {
-    /// Starts `SYNC_THREADS` threads.
+    /// Starts `SYNC_THREADS` threads (detached: see `Drop`).
     ///
     /// # Errors
     /// When the OS refuses a thread.
     pub fn start() -> std::io::Result<Self> {
         let queue =
             SyncQueue { queue: Arc::new(Queue { items: Mutex::new((VecDeque::new(), false)), ready: Condvar::new() }) };
-        let mut threads = Vec::with_capacity(SYNC_THREADS);
         for i in 0..SYNC_THREADS {
             let q = Arc::clone(&queue.queue);
-            threads.push(std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q))?);
+            std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q))?;
         }
-        Ok(Syncer { queue, threads })
+        Ok(Syncer { queue })
     }
 
     pub fn queue(&self) -> SyncQueue {
@@ -139,9 +123,9 @@ impl Drop for Syncer {
             std::mem::take(&mut items.0)
         };
         self.queue.queue.ready.notify_all();
-        drop(queued); // outside the lock
-                      // Not joined: a hung fsync (a dead disk) must not hang whoever drops this.
-        self.threads.clear();
+        // Outside the lock. The threads are not joined: a hung fsync (a dead
+        // disk) must not hang whoever drops this.
+        drop(queued);
     }
 }
 
@@ -169,10 +153,10 @@ fn run(q: &Queue) {
 /// Syncs `entry` once; returns whether appends arrived meanwhile (it is then
 /// `Queued` again and goes to the back of the queue, so a busy partition
 /// never keeps a thread from the others).
-fn sync_once(entry: &dyn SyncEntry) -> bool {
-    *entry.slot().state.lock() = State::Syncing { again: false };
+fn sync_once(entry: &dyn Syncable) -> bool {
+    *entry.sync_slot().state.lock() = State::Syncing { again: false };
     let healthy = entry.sync_now();
-    let mut st = entry.slot().state.lock();
+    let mut st = entry.sync_slot().state.lock();
     if healthy && *st == (State::Syncing { again: true }) {
         *st = State::Queued;
         return true;
@@ -200,13 +184,11 @@ mod tests {
         met: std::sync::atomic::AtomicBool,
     }
 
-    impl AsRef<SyncSlot> for Fake {
-        fn as_ref(&self) -> &SyncSlot {
+    impl Syncable for Fake {
+        fn sync_slot(&self) -> &SyncSlot {
             &self.slot
         }
-    }
 
-    impl Syncable for Fake {
         fn sync_now(&self) -> bool {
             let target = self.appended.load(Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(2));

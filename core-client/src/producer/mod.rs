@@ -194,8 +194,9 @@ impl Producer {
     /// `Closed`, `RecordTooLarge`, `LogNotFound`, `PartitionNotFound`,
     /// `BufferFull` (no room within `max_block`).
     pub async fn send(&self, log: &str, record: Record) -> Result<DeliveryFuture> {
-        let future = self.enqueue(log, record, Completion::Future).await?;
-        Ok(future.expect("a future completion is queued with its future"))
+        self.enqueue(log, record, Completion::Future)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::Unknown, "a queued record got no delivery future"))
     }
 
     /// Queues a record like [`Producer::send`], its outcome going to the
