@@ -77,7 +77,7 @@ type vectors struct {
 }
 
 func TestScenario3KeysLandOnTheVectorPartitions(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "spec", "partitioner-vectors.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "spec", "partitioner-vectors.json"))
 	check(t, err)
 	var v vectors
 	check(t, json.Unmarshal(raw, &v))

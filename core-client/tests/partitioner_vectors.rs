@@ -1,4 +1,4 @@
-//! The key hash matches shared/spec/partitioner-vectors.json for every
+//! The key hash matches spec/partitioner-vectors.json for every
 //! vector and partition count.
 
 use pyralog::partitioner::{murmur2, partition_for_key};
@@ -9,7 +9,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn murmur2_and_partitions_match_every_vector() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/partitioner-vectors.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/partitioner-vectors.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let vectors = v["vectors"].as_array().unwrap();
     assert!(vectors.len() >= 5);

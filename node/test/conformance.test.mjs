@@ -1,4 +1,4 @@
-// The per-language scenarios 1-13 of shared/conformance.md, against the real
+// The per-language scenarios 1-13 of spec/conformance.md, against the real
 // pyralog-server binary (started once for this file on a free loopback port).
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -21,7 +21,7 @@ import {
 } from '../index.mjs';
 import { REPO, startServer, unique } from './server.mjs';
 
-const VECTORS = JSON.parse(readFileSync(join(REPO, '..', 'shared', 'spec', 'partitioner-vectors.json'), 'utf8'));
+const VECTORS = JSON.parse(readFileSync(join(REPO, 'spec', 'partitioner-vectors.json'), 'utf8'));
 const LIMIT = { timeout: 120_000 };
 
 let server;

@@ -1,4 +1,4 @@
-"""Conformance scenarios of shared/conformance.md through the blocking `Client`,
+"""Conformance scenarios of spec/conformance.md through the blocking `Client`,
 against the real server (the asyncio twins are in test_conformance_async.py)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from conftest import REPO, Server, unique
 import pyralog
 from pyralog import Client
 
-VECTORS = json.loads((REPO.parent / "shared" / "spec" / "partitioner-vectors.json").read_text())
+VECTORS = json.loads((REPO / "spec" / "partitioner-vectors.json").read_text())
 
 
 def test_scenario_1_connect_and_typed_connection_errors_within_10s(server):

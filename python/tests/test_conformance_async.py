@@ -1,4 +1,4 @@
-"""Conformance scenarios of shared/conformance.md through `AsyncClient`, against the real
+"""Conformance scenarios of spec/conformance.md through `AsyncClient`, against the real
 server. Each test runs its coroutine in a fresh event loop with a time limit."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from conftest import REPO, Server, unique
 import pyralog
 from pyralog import AsyncClient
 
-VECTORS = json.loads((REPO.parent / "shared" / "spec" / "partitioner-vectors.json").read_text())
+VECTORS = json.loads((REPO / "spec" / "partitioner-vectors.json").read_text())
 TEST_LIMIT_S = 120
 
 

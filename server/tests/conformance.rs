@@ -1,4 +1,4 @@
-//! Conformance scenarios 1-8 and 11-13 of shared/conformance.md, through the
+//! Conformance scenarios 1-8 and 11-13 of spec/conformance.md, through the
 //! core client against the real server binary.
 
 mod common;
@@ -70,7 +70,7 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/partitioner-vectors.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/partitioner-vectors.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("vectors file")).unwrap();
     v["vectors"]
         .as_array()

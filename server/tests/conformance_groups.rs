@@ -1,5 +1,5 @@
 //! Conformance scenarios 9 (consumer group) and 10 (commits) of
-//! shared/conformance.md, through the core client against the real server.
+//! spec/conformance.md, through the core client against the real server.
 
 mod common;
 

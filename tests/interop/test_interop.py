@@ -26,7 +26,7 @@ PROGRAM_TIMEOUT_S = 240
 GROUP_PARTITIONS = 10
 GROUP_RECORDS = 1000
 GROUP_PHASE_TIMEOUT_S = 120
-VECTORS = json.loads((REPO.parent / "shared" / "spec" / "partitioner-vectors.json").read_text())
+VECTORS = json.loads((REPO / "spec" / "partitioner-vectors.json").read_text())
 HERE = pathlib.Path(__file__).resolve().parent
 
 

@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The conformance scenarios of shared/conformance.md against the real server. */
+/** The conformance scenarios of spec/conformance.md against the real server. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ConformanceTest extends ServerTest {
     static byte[] utf8(String s) {
