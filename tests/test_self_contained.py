@@ -1,7 +1,7 @@
 """The repository stands alone: no tracked file refers to a path outside it.
 
-A clone has nothing beside it, so a test, build or doc that reads `../shared/...` or a
-machine's absolute path works only on the machine it was written on. (`test_fresh_clone.py`
+A clone has nothing beside it, so a test, build or doc that reads a sibling directory of the
+checkout or a machine's absolute path works only where it was written. (`test_fresh_clone.py`
 proves the same by building and running from a clone.)
 """
 
