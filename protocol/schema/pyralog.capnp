@@ -82,11 +82,16 @@ struct MetadataRequest {
 struct MetadataResponse {
   brokers @0 :List(Broker);
   logs @1 :List(LogMetadata);
+  # The node leading the metadata quorum (0xFFFFFFFF: none known).
+  controllerId @2 :UInt32;
+  clusterId @3 :Text;
 }
 
 struct Broker {
   nodeId @0 :UInt32;
   address @1 :Text;
+  # The controller lost this node's heartbeats: it leads nothing.
+  fenced @2 :Bool;
 }
 
 enum LogState {
@@ -425,4 +430,64 @@ struct GroupDescription {
   summary @0 :GroupSummary;
   members @1 :List(MemberDescription);
   offsets @2 :List(GroupOffset);
+}
+
+# --- Node to node (ALPN "pyralog-peer/1", mutual TLS under the cluster CA) ---
+#
+# One request and its response per bidirectional stream, as for clients. A
+# node accepts a peer request only on a connection whose client certificate
+# the cluster CA signed for `pyralog-node-<fromNode>`, and only when the
+# sender's cluster id and voter list equal its own. Raft messages travel as
+# the JSON of the Raft library's own types (docs/PROTOCOL.md, "Peers").
+
+struct PeerRequest {
+  clusterId @0 :Text;
+  fromNode @1 :UInt32;
+  # The voter list as configured, canonical: "1@host:port,2@host:port".
+  voters @2 :Text;
+  union {
+    # Checks the two nodes agree on the cluster (sent at start).
+    hello @3 :Void;
+    raftAppendEntries @4 :Data;
+    raftVote @5 :Data;
+    # {vote, meta, data}: a whole metadata snapshot.
+    raftSnapshot @6 :Data;
+    # A metadata command (JSON), forwarded to the controller.
+    propose @7 :Data;
+    # Answers once the receiver applied metadata up to `index`.
+    awaitApplied @8 :AwaitAppliedRequest;
+    # A node tells the controller it is alive.
+    heartbeat @9 :NodeHeartbeat;
+  }
+}
+
+struct PeerResponse {
+  union {
+    error @0 :Error;
+    hello @1 :Void;
+    # The Raft library's response (JSON).
+    raft @2 :Data;
+    proposed @3 :ProposeResponse;
+    applied @4 :UInt64;
+    heartbeat @5 :Void;
+  }
+}
+
+struct AwaitAppliedRequest {
+  index @0 :UInt64;
+  timeoutMs @1 :UInt32;
+}
+
+struct ProposeResponse {
+  # Raft index of the committed command.
+  index @0 :UInt64;
+  # What applying it produced (JSON).
+  outcome @1 :Data;
+}
+
+struct NodeHeartbeat {
+  # Metadata applied by the sender so far.
+  appliedIndex @0 :UInt64;
+  # Changes every process start.
+  incarnation @1 :UInt64;
 }

@@ -115,12 +115,21 @@ error_codes! {
     FencedInstanceId = 508,
     /// No group of that name exists.
     GroupNotFound = 509,
+    /// This server does not coordinate the group (it moved); find the
+    /// coordinator again and retry.
+    NotCoordinator = 510,
 
     // 6xx: leadership
     /// The request carried a stale leader epoch.
     FencedEpoch = 600,
     /// This server does not lead the partition.
     NotLeader = 601,
+    /// Fewer in-sync replicas than the log's `min_in_sync_replicas`, or fewer
+    /// live nodes than the replication factor; nothing was acknowledged.
+    NotEnoughReplicas = 602,
+    /// The metadata quorum is unreachable from this node; admin changes are
+    /// refused until a majority of the voters can be reached.
+    QuorumUnavailable = 603,
 
     // 9xx: raised by the client, never sent by a server
     /// Could not connect, or the connection was lost.
@@ -152,6 +161,9 @@ impl ErrorCode {
                 | ErrorCode::Busy
                 | ErrorCode::ShuttingDown
                 | ErrorCode::NotLeader
+                | ErrorCode::FencedEpoch
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotCoordinator
                 | ErrorCode::ConnectionFailed
         )
     }

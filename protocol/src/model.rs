@@ -66,6 +66,10 @@ pub struct LogConfig {
     pub partitioning_mode: PartitioningMode,
 }
 
+/// `PartitionMetadata::leader` of a partition without a leader (offline:
+/// no in-sync replica is alive).
+pub const NO_LEADER: u32 = u32::MAX;
+
 /// One partition's placement and bounds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PartitionMetadata {

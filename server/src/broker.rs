@@ -1,118 +1,121 @@
-//! The log manager: the metadata store, every served partition, and the
-//! admin operations that change them.
+//! The log catalog: admin operations as metadata commands, lookups of logs
+//! and of the local replicas that serve them.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
 use pyralog_protocol::limits::{MAX_LOGS, MAX_PARTITIONS_PER_LOG};
 use pyralog_protocol::log_id::{is_internal, validate_log_id};
 use pyralog_protocol::model::{
-    FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats,
+    FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, NO_LEADER,
 };
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
-use crate::config::{Flush, ServerConfig};
+use crate::cluster::state::{place, Command, State, StoredLog};
+use crate::cluster::Cluster;
+use crate::config::ServerConfig;
 use crate::groups::{Groups, OFFSETS_LOG};
-use crate::meta::{Command, MetadataStore, StoredLog};
-use crate::partition::{now_ms, FlushMode, Partition};
+use crate::partition::{now_ms, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
-use crate::storage::{PartitionLog, StorageConfig};
-use crate::syncer::Syncer;
+use crate::replicas::{not_leader, LogHandle, Replicas};
 
-/// A log being served.
-pub struct LogHandle {
-    pub stored: RwLock<StoredLog>,
-    pub partitions: RwLock<Vec<Arc<Partition>>>,
-    pub dir: PathBuf,
-}
-
-impl LogHandle {
-    /// The partition, or `PartitionNotFound`.
-    ///
-    /// # Errors
-    /// `PartitionNotFound` naming the partition count.
-    pub fn partition(&self, id: u32) -> Result<Arc<Partition>, ProtocolError> {
-        let parts = self.partitions.read();
-        parts.get(id as usize).cloned().ok_or_else(|| {
-            ProtocolError::new(
-                ErrorCode::PartitionNotFound,
-                format!("log {} has {} partitions; no partition {id}", self.stored.read().name, parts.len()),
-            )
-        })
-    }
-}
+/// Longest a starting node waits for the quorum to register it.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Everything the server serves.
 pub struct Broker {
     pub cfg: ServerConfig,
-    meta: Mutex<MetadataStore>,
-    logs: RwLock<HashMap<String, Arc<LogHandle>>>,
-    /// Serializes admin changes so metadata and open partitions agree.
+    pub cluster: Arc<Cluster>,
+    pub replicas: Replicas,
+    /// Where clients reach this node.
+    pub advertised: String,
+    /// Serializes admin changes so validation sees the latest state.
     admin: tokio::sync::Mutex<()>,
+    /// Serializes reconciliation of the local replicas.
+    reconciling: tokio::sync::Mutex<()>,
     pub producer_ids: ProducerIds,
-    /// Consumer groups, set once the offsets log is open.
-    groups: std::sync::OnceLock<Arc<Groups>>,
+    /// Consumer groups, set once the offsets log is open here.
+    groups: OnceLock<Arc<Groups>>,
     /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
-    produce_responses: std::sync::atomic::AtomicU64,
-    /// The threads that fsync partitions (group commit).
-    syncer: Syncer,
+    produce_responses: AtomicU64,
 }
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
     ProtocolError::new(code, msg)
 }
 
-fn internal(e: impl std::fmt::Display) -> ProtocolError {
-    err(ErrorCode::StorageError, e.to_string())
+fn not_found(name: &str) -> ProtocolError {
+    err(ErrorCode::LogNotFound, format!("log {name:?} does not exist"))
 }
 
 impl Broker {
-    /// Opens the data directory, recovers every partition, starts a new
-    /// leader epoch everywhere, and creates the logs the config declares.
+    /// Opens the local replicas the metadata places here, registers this
+    /// node with the controller (which starts a new leader epoch on what it
+    /// leads), and creates the logs the config declares.
     ///
     /// # Errors
-    /// Unreadable metadata or a partition that cannot be recovered.
-    pub async fn open(cfg: ServerConfig) -> anyhow::Result<Arc<Broker>> {
-        std::fs::create_dir_all(cfg.data_dir.join("logs"))?;
-        clean_trash(&cfg.data_dir);
-        let mut meta = MetadataStore::open(&cfg.data_dir.join("meta"))?;
-        meta.apply(Command::BumpAllEpochs)?;
-        let producer_ids = ProducerIds::load(&meta);
+    /// No quorum within `REGISTER_TIMEOUT`, or a replica that cannot be recovered.
+    pub async fn open(cfg: ServerConfig, cluster: Arc<Cluster>, advertised: String) -> anyhow::Result<Arc<Broker>> {
         let broker = Arc::new(Broker {
+            replicas: Replicas::new(cfg.clone())?,
             cfg,
-            meta: Mutex::new(meta),
-            logs: RwLock::new(HashMap::new()),
+            producer_ids: ProducerIds::default(),
+            cluster,
+            advertised,
             admin: tokio::sync::Mutex::new(()),
-            producer_ids,
-            groups: std::sync::OnceLock::new(),
-            produce_responses: std::sync::atomic::AtomicU64::new(0),
-            syncer: Syncer::start()?,
+            reconciling: tokio::sync::Mutex::new(()),
+            groups: OnceLock::new(),
+            produce_responses: AtomicU64::new(0),
         });
-        let stored: Vec<StoredLog> = broker.meta.lock().logs().cloned().collect();
-        for log in stored {
-            let handle = broker.open_log(&log)?;
-            broker.logs.write().insert(log.name.clone(), handle);
-        }
+        broker.reconcile().await;
+        tokio::spawn(reconciler(Arc::downgrade(&broker)));
+        broker.register().await?;
         broker.create_declared_logs().await?;
         broker.open_groups().await?;
         Ok(broker)
     }
 
+    async fn register(&self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + REGISTER_TIMEOUT;
+        let cmd = Command::RegisterNode { node_id: self.cfg.node_id, addr: self.advertised.clone() };
+        loop {
+            match self.cluster.propose(cmd.clone()).await {
+                Ok(_) => break,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::info!(error = %e, "waiting for the metadata quorum to register this node");
+                }
+                Err(e) => anyhow::bail!("registering node {} failed: {e}", self.cfg.node_id),
+            }
+        }
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// Applies the latest metadata to the local replicas.
+    pub async fn reconcile(&self) {
+        let _one = self.reconciling.lock().await;
+        let state = self.cluster.applied().state;
+        self.replicas.reconcile(&state).await;
+    }
+
     async fn open_groups(&self) -> anyhow::Result<()> {
-        if self.log(OFFSETS_LOG).is_err() {
+        if !self.state().logs.contains_key(OFFSETS_LOG) {
             let config = LogConfig {
                 flush_policy: FlushPolicy::Always,
                 segment_bytes: self.cfg.group_offsets_segment_bytes,
                 ..LogConfig::default()
             };
-            self.create_log(OFFSETS_LOG, 1, 1, config, true)
-                .await
-                .map_err(|e| anyhow::anyhow!("creating {OFFSETS_LOG}: {e}"))?;
+            match self.create_log(OFFSETS_LOG, 1, 1, config, true).await {
+                Ok(_) => {}
+                Err(e) if e.code == ErrorCode::LogAlreadyExists => {}
+                Err(e) => anyhow::bail!("creating {OFFSETS_LOG}: {e}"),
+            }
         }
-        let partition = self.log(OFFSETS_LOG).and_then(|h| h.partition(0)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let Ok(partition) = self.partition(OFFSETS_LOG, 0) else {
+            tracing::info!("{OFFSETS_LOG} is not on this node: it coordinates no groups");
+            return Ok(());
+        };
         let dir = self.cfg.data_dir.join("groups");
         let groups = Groups::open(partition, &dir, self.cfg.group_offsets_snapshot_every)
             .map_err(|e| anyhow::anyhow!("replaying {OFFSETS_LOG}: {e}"))?;
@@ -120,14 +123,24 @@ impl Broker {
         Ok(())
     }
 
-    /// The consumer groups.
-    pub fn groups(&self) -> &Arc<Groups> {
-        self.groups.get().expect("opened with the broker")
+    /// The consumer groups this node coordinates.
+    ///
+    /// # Errors
+    /// `NotCoordinator` when this node holds no groups.
+    pub fn groups(&self) -> Result<&Arc<Groups>, ProtocolError> {
+        self.groups.get().ok_or_else(|| {
+            err(ErrorCode::NotCoordinator, format!("node {} coordinates no consumer groups", self.cfg.node_id))
+        })
+    }
+
+    /// The consumer groups, if this node coordinates them.
+    pub fn groups_here(&self) -> Option<&Arc<Groups>> {
+        self.groups.get()
     }
 
     async fn create_declared_logs(&self) -> anyhow::Result<()> {
         for (name, d) in &self.cfg.logs {
-            if self.logs.read().contains_key(name) {
+            if self.state().logs.contains_key(name) {
                 continue;
             }
             let config = LogConfig {
@@ -136,82 +149,60 @@ impl Broker {
                 min_in_sync_replicas: d.min_in_sync_replicas,
                 ..LogConfig::default()
             };
-            self.create_log(name, d.partition_count, d.replication_factor, config, true)
-                .await
-                .map_err(|e| anyhow::anyhow!("creating declared log {name}: {e}"))?;
-            tracing::info!(log = %name, partitions = d.partition_count, "created declared log");
+            match self.create_log(name, d.partition_count, d.replication_factor, config, true).await {
+                Ok(_) => tracing::info!(log = %name, partitions = d.partition_count, "created declared log"),
+                Err(e) if e.code == ErrorCode::LogAlreadyExists => {}
+                Err(e) => anyhow::bail!("creating declared log {name}: {e}"),
+            }
         }
         Ok(())
     }
 
-    fn log_dir(&self, log: &StoredLog) -> PathBuf {
-        self.cfg.data_dir.join("logs").join(log.dir_name())
+    /// The applied metadata.
+    pub fn state(&self) -> Arc<State> {
+        self.cluster.applied().state
     }
 
-    fn storage_config(&self, c: &LogConfig) -> StorageConfig {
-        StorageConfig {
-            segment_bytes: if c.segment_bytes > 0 { c.segment_bytes } else { self.cfg.segment_bytes },
-            segment_ms: c.segment_ms,
-            retention_ms: c.retention_ms.max(0),
-            retention_bytes: c.retention_bytes.max(0) as u64,
-            preallocate: self.cfg.preallocate,
-            ..StorageConfig::default()
-        }
+    /// The stored log.
+    ///
+    /// # Errors
+    /// `LogNotFound`.
+    pub fn stored(&self, name: &str) -> Result<StoredLog, ProtocolError> {
+        self.state().logs.get(name).cloned().ok_or_else(|| not_found(name))
     }
 
-    fn flush_mode(&self, c: &LogConfig) -> FlushMode {
-        let interval = if c.flush_interval_ms > 0 { c.flush_interval_ms } else { self.cfg.flush_interval_ms };
-        let interval = Duration::from_millis(u64::from(interval));
-        match c.flush_policy {
-            FlushPolicy::Always => FlushMode::Always,
-            FlushPolicy::Interval => FlushMode::Interval(interval),
-            FlushPolicy::Never => FlushMode::Never,
-            FlushPolicy::ServerDefault => match self.cfg.flush {
-                Flush::Always => FlushMode::Always,
-                Flush::Interval => FlushMode::Interval(interval),
-                Flush::Never => FlushMode::Never,
-            },
-        }
-    }
-
-    fn open_partition(&self, log: &StoredLog, dir: &Path, id: u32) -> anyhow::Result<Arc<Partition>> {
-        let pdir = dir.join(id.to_string());
-        let (mut storage, report) = PartitionLog::open(&pdir, self.storage_config(&log.config))?;
-        tracing::debug!(log = %log.name, partition = id, ?report, "partition recovered");
-        let mut epoch = log.epochs[id as usize];
-        if storage.leader_epoch() >= epoch {
-            epoch = storage.leader_epoch() + 1;
-        }
-        storage.begin_epoch(epoch)?;
-        Ok(Partition::start(log.name.clone(), id, storage, epoch, self.flush_mode(&log.config), self.syncer.queue()))
-    }
-
-    fn open_log(&self, log: &StoredLog) -> anyhow::Result<Arc<LogHandle>> {
-        let dir = self.log_dir(log);
-        let parts = (0..log.partition_count())
-            .map(|p| self.open_partition(log, &dir, p))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Arc::new(LogHandle { stored: RwLock::new(log.clone()), partitions: RwLock::new(parts), dir }))
-    }
-
-    /// The served log, or `LogNotFound`.
+    /// The local handle of a log with replicas here.
     ///
     /// # Errors
     /// `LogNotFound`.
     pub fn log(&self, name: &str) -> Result<Arc<LogHandle>, ProtocolError> {
-        self.logs
-            .read()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| err(ErrorCode::LogNotFound, format!("log {name:?} does not exist")))
+        self.replicas.get(name).ok_or_else(|| not_found(name))
+    }
+
+    /// The local replica of `log`/`partition`.
+    ///
+    /// # Errors
+    /// `LogNotFound`, `PartitionNotFound`, `NotLeader` (no replica here).
+    pub fn partition(&self, log: &str, partition: u32) -> Result<Arc<Partition>, ProtocolError> {
+        if let Some(h) = self.replicas.get(log) {
+            return h.partition(partition);
+        }
+        let stored = self.stored(log)?;
+        match stored.partitions.get(partition as usize) {
+            Some(a) => Err(not_leader(log, partition, a)),
+            None => Err(err(
+                ErrorCode::PartitionNotFound,
+                format!("log {log} has {} partitions; no partition {partition}", stored.partition_count()),
+            )),
+        }
     }
 
     /// Hands out a producer id, or bumps the epoch of `resume`'s id.
     ///
     /// # Errors
     /// As [`ProducerIds::init`].
-    pub fn init_producer(&self, resume: Option<ProducerIdentity>) -> Result<ProducerIdentity, ProtocolError> {
-        self.producer_ids.init(&self.meta, resume)
+    pub async fn init_producer(&self, resume: Option<ProducerIdentity>) -> Result<ProducerIdentity, ProtocolError> {
+        self.producer_ids.init(&self.cluster, resume).await
     }
 
     /// Whether fault injection drops the response of this produce.
@@ -220,7 +211,7 @@ impl Broker {
         if n == 0 {
             return false;
         }
-        let count = self.produce_responses.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let count = self.produce_responses.fetch_add(1, Ordering::Relaxed) + 1;
         let drop = count % n == 0;
         if drop {
             tracing::info!(count, "fault injection: dropping a produce response");
@@ -228,35 +219,35 @@ impl Broker {
         drop
     }
 
-    /// Every log's metadata, sorted by name.
-    /// Internal logs (`__` names) are left out.
+    /// Every log's metadata, sorted by name. Internal logs (`__` names) are left out.
     pub fn list(&self) -> Vec<LogMetadata> {
-        let mut v: Vec<_> =
-            self.logs.read().iter().filter(|(name, _)| !is_internal(name)).map(|(_, h)| self.metadata(h)).collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        self.state().logs.values().filter(|l| !is_internal(&l.name)).map(|l| self.metadata(l)).collect()
     }
 
-    /// Metadata of one served log.
-    pub fn metadata(&self, h: &LogHandle) -> LogMetadata {
-        let s = h.stored.read().clone();
-        let node = self.cfg.node_id;
-        let partitions = h
+    /// A log's metadata: placement from the metadata, offsets from the
+    /// local replicas.
+    pub fn metadata(&self, s: &StoredLog) -> LogMetadata {
+        let local = self.replicas.get(&s.name).filter(|h| h.stored.read().incarnation == s.incarnation);
+        let partitions = s
             .partitions
-            .read()
             .iter()
-            .map(|p| PartitionMetadata {
-                partition: p.id,
-                leader: node,
-                replicas: vec![node],
-                isr: vec![node],
-                leader_epoch: p.leader_epoch(),
-                log_start_offset: p.log_start_offset(),
-                high_watermark: p.high_watermark(),
+            .enumerate()
+            .map(|(id, a)| {
+                let id = id as u32;
+                let p = local.as_ref().and_then(|h| h.partitions.read().get(&id).cloned());
+                PartitionMetadata {
+                    partition: id,
+                    leader: a.leader.unwrap_or(NO_LEADER),
+                    replicas: a.replicas.clone(),
+                    isr: a.isr.clone(),
+                    leader_epoch: a.leader_epoch,
+                    log_start_offset: p.as_ref().map_or(0, |p| p.log_start_offset()),
+                    high_watermark: p.as_ref().map_or(0, |p| p.high_watermark()),
+                }
             })
             .collect::<Vec<_>>();
         LogMetadata {
-            name: s.name,
+            name: s.name.clone(),
             partition_count: partitions.len() as u32,
             replication_factor: s.replication_factor,
             config: s.config,
@@ -266,14 +257,15 @@ impl Broker {
         }
     }
 
-    /// Statistics of one log.
+    /// Statistics of one log, from its local replicas.
     ///
     /// # Errors
     /// `LogNotFound`.
     pub fn stats(&self, name: &str) -> Result<LogStats, ProtocolError> {
-        let h = self.log(name)?;
+        self.stored(name)?;
         let mut stats = LogStats { name: name.to_owned(), ..LogStats::default() };
-        for p in h.partitions.read().iter() {
+        let Some(h) = self.replicas.get(name) else { return Ok(stats) };
+        for p in h.partitions.read().values() {
             let (start, size, segments, rate) = p.stats();
             let hw = p.high_watermark();
             stats.record_count += hw.saturating_sub(start);
@@ -290,11 +282,20 @@ impl Broker {
         Ok(stats)
     }
 
+    /// Proposes a command that changes or creates a log, then brings the
+    /// local replicas in line before answering.
+    async fn change(&self, cmd: Command) -> Result<LogMetadata, ProtocolError> {
+        let outcome = self.cluster.propose(cmd).await?;
+        self.reconcile().await;
+        let log = outcome.log.ok_or_else(|| err(ErrorCode::Unknown, "the change returned no log"))?;
+        Ok(self.metadata(&log))
+    }
+
     /// Creates a log.
     ///
     /// # Errors
     /// `InvalidLogId`, `ReservedLogName`, `LogAlreadyExists`,
-    /// `InvalidPartitions`, `InvalidConfig`, `StorageError`.
+    /// `InvalidPartitions`, `InvalidConfig`, `QuorumUnavailable`.
     pub async fn create_log(
         &self,
         name: &str,
@@ -308,41 +309,26 @@ impl Broker {
             return Err(err(ErrorCode::ReservedLogName, format!("log names starting with __ are reserved ({name:?})")));
         }
         check_partitions(partition_count)?;
-        if replication_factor > 1 {
-            return Err(err(
-                ErrorCode::InvalidConfig,
-                format!("replication_factor {replication_factor} exceeds the 1 server of this cluster"),
-            ));
-        }
-        validate_config(&config)?;
+        let replication_factor = replication_factor.max(1);
+        validate_config(&config, replication_factor)?;
         let _admin = self.admin.lock().await;
-        if self.logs.read().contains_key(name) {
+        let state = self.state();
+        if state.logs.contains_key(name) {
             return Err(err(ErrorCode::LogAlreadyExists, format!("log {name:?} already exists")));
         }
-        if self.logs.read().len() >= MAX_LOGS {
-            return Err(err(ErrorCode::InvalidConfig, format!("server holds MAX_LOGS ({MAX_LOGS}) logs")));
+        if state.logs.len() >= MAX_LOGS {
+            return Err(err(ErrorCode::InvalidConfig, format!("the cluster holds MAX_LOGS ({MAX_LOGS}) logs")));
         }
-        let stored = self
-            .meta
-            .lock()
-            .apply(Command::CreateLog {
-                name: name.to_owned(),
-                partition_count,
-                replication_factor: replication_factor.max(1),
-                config,
-                created_at_ms: now_ms(),
-            })
-            .map_err(internal)?
-            .expect("create returns the log");
-        let handle = match self.open_log(&stored) {
-            Ok(h) => h,
-            Err(e) => {
-                let _ = self.meta.lock().apply(Command::DeleteLog { name: name.to_owned() });
-                return Err(internal(e));
-            }
-        };
-        self.logs.write().insert(name.to_owned(), Arc::clone(&handle));
-        Ok(self.metadata(&handle))
+        let live: Vec<_> = state.live_nodes().collect();
+        let assignments = place(&live, 0, partition_count, replication_factor)?;
+        self.change(Command::CreateLog {
+            name: name.to_owned(),
+            replication_factor,
+            config,
+            created_at_ms: now_ms(),
+            assignments,
+        })
+        .await
     }
 
     /// Changes retention and other settings.
@@ -350,21 +336,10 @@ impl Broker {
     /// # Errors
     /// `LogNotFound`, `InvalidConfig`.
     pub async fn update_config(&self, name: &str, config: LogConfig) -> Result<LogMetadata, ProtocolError> {
-        validate_config(&config)?;
         let _admin = self.admin.lock().await;
-        let h = self.log(name)?;
-        let stored = self
-            .meta
-            .lock()
-            .apply(Command::UpdateConfig { name: name.to_owned(), config })
-            .map_err(internal)?
-            .ok_or_else(|| err(ErrorCode::LogNotFound, name))?;
-        *h.stored.write() = stored;
-        for p in h.partitions.read().iter() {
-            p.set_storage_config(self.storage_config(&config));
-            p.set_mode(self.flush_mode(&config));
-        }
-        Ok(self.metadata(&h))
+        let stored = self.stored(name)?;
+        validate_config(&config, stored.replication_factor)?;
+        self.change(Command::UpdateConfig { name: name.to_owned(), config }).await
     }
 
     /// Pauses or resumes writes.
@@ -373,44 +348,25 @@ impl Broker {
     /// `LogNotFound`.
     pub async fn set_state(&self, name: &str, state: LogState) -> Result<LogMetadata, ProtocolError> {
         let _admin = self.admin.lock().await;
-        let h = self.log(name)?;
-        let stored = self
-            .meta
-            .lock()
-            .apply(Command::SetState { name: name.to_owned(), state })
-            .map_err(internal)?
-            .ok_or_else(|| err(ErrorCode::LogNotFound, name))?;
-        *h.stored.write() = stored;
-        Ok(self.metadata(&h))
+        self.stored(name)?;
+        self.change(Command::SetState { name: name.to_owned(), state }).await
     }
 
     /// Deletes a log: reads and writes stop at once; data is removed in the background.
     ///
     /// # Errors
-    /// `LogNotFound`, `StorageError`.
+    /// `LogNotFound`, `ReservedLogName`.
     pub async fn delete_log(&self, name: &str) -> Result<(), ProtocolError> {
         if is_internal(name) {
             return Err(err(ErrorCode::ReservedLogName, format!("internal log {name:?} cannot be deleted")));
         }
         let _admin = self.admin.lock().await;
-        let h = self.log(name)?;
-        h.stored.write().state = LogState::Deleting;
-        self.logs.write().remove(name);
-        self.meta.lock().apply(Command::DeleteLog { name: name.to_owned() }).map_err(internal)?;
-        let parts: Vec<_> = h.partitions.read().clone();
-        for p in &parts {
-            p.close().await;
+        self.stored(name)?;
+        if let Some(h) = self.replicas.get(name) {
+            h.stored.write().state = LogState::Deleting;
         }
-        let trash = self.cfg.data_dir.join("trash");
-        let dir = h.dir.clone();
-        tokio::task::spawn_blocking(move || {
-            let _ = std::fs::create_dir_all(&trash);
-            let target = trash.join(dir.file_name().unwrap_or_default());
-            let doomed = if std::fs::rename(&dir, &target).is_ok() { target } else { dir };
-            if let Err(e) = std::fs::remove_dir_all(&doomed) {
-                tracing::warn!(dir = %doomed.display(), error = %e, "removing deleted log data failed");
-            }
-        });
+        self.cluster.propose(Command::DeleteLog { name: name.to_owned() }).await?;
+        self.reconcile().await;
         Ok(())
     }
 
@@ -421,39 +377,37 @@ impl Broker {
     pub async fn add_partitions(&self, name: &str, partition_count: u32) -> Result<LogMetadata, ProtocolError> {
         check_partitions(partition_count)?;
         let _admin = self.admin.lock().await;
-        let h = self.log(name)?;
-        let current = h.partitions.read().len() as u32;
+        let stored = self.stored(name)?;
+        let current = stored.partition_count();
         if partition_count <= current {
             return Err(err(
                 ErrorCode::InvalidPartitions,
                 format!("log {name} has {current} partitions; the new count must be larger (got {partition_count})"),
             ));
         }
-        let stored = self
-            .meta
-            .lock()
-            .apply(Command::AddPartitions { name: name.to_owned(), partition_count })
-            .map_err(internal)?
-            .ok_or_else(|| err(ErrorCode::LogNotFound, name))?;
-        let new: Vec<_> = (current..partition_count)
-            .map(|p| self.open_partition(&stored, &h.dir, p))
-            .collect::<anyhow::Result<_>>()
-            .map_err(internal)?;
-        *h.stored.write() = stored;
-        h.partitions.write().extend(new);
-        Ok(self.metadata(&h))
+        let live: Vec<_> = self.state().live_nodes().collect();
+        let assignments = place(&live, current, partition_count - current, stored.replication_factor)?;
+        self.change(Command::AddPartitions { name: name.to_owned(), assignments }).await
     }
 
-    /// Every partition of every log (for retention and shutdown).
+    /// Every local replica (for retention and shutdown).
     pub fn all_partitions(&self) -> Vec<Arc<Partition>> {
-        self.logs.read().values().flat_map(|h| h.partitions.read().clone()).collect()
+        self.replicas.all()
     }
 
-    /// Syncs and closes every partition.
+    /// Syncs and closes every replica, and leaves the quorum.
     pub async fn shutdown(&self) {
-        for p in self.all_partitions() {
-            p.close().await;
-        }
+        self.replicas.shutdown().await;
+        self.cluster.shutdown().await;
+    }
+}
+
+/// Reconciles the local replicas on every metadata change, until the broker is dropped.
+async fn reconciler(broker: std::sync::Weak<Broker>) {
+    let Some(mut rx) = broker.upgrade().map(|b| b.cluster.subscribe()) else { return };
+    while rx.changed().await.is_ok() {
+        let Some(b) = broker.upgrade() else { return };
+        b.reconcile().await;
     }
 }
 
@@ -467,7 +421,7 @@ fn check_partitions(n: u32) -> Result<(), ProtocolError> {
     Ok(())
 }
 
-fn validate_config(c: &LogConfig) -> Result<(), ProtocolError> {
+fn validate_config(c: &LogConfig, replication_factor: u32) -> Result<(), ProtocolError> {
     use crate::config::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
     if c.retention_ms < 0 || c.retention_bytes < 0 || c.segment_ms < 0 {
         return Err(err(ErrorCode::InvalidConfig, "retention_ms, retention_bytes and segment_ms must be >= 0"));
@@ -478,20 +432,14 @@ fn validate_config(c: &LogConfig) -> Result<(), ProtocolError> {
             format!("segment_bytes must be in {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES}"),
         ));
     }
-    if c.min_in_sync_replicas > 1 {
+    if c.min_in_sync_replicas > replication_factor {
         return Err(err(
             ErrorCode::InvalidConfig,
-            format!("min_in_sync_replicas {} exceeds the 1 server of this cluster", c.min_in_sync_replicas),
+            format!(
+                "min_in_sync_replicas {} exceeds the replication factor {replication_factor}",
+                c.min_in_sync_replicas
+            ),
         ));
     }
     Ok(())
-}
-
-fn clean_trash(data_dir: &Path) {
-    let trash = data_dir.join("trash");
-    if trash.exists() {
-        if let Err(e) = std::fs::remove_dir_all(&trash) {
-            tracing::warn!(dir = %trash.display(), error = %e, "could not empty the trash");
-        }
-    }
 }

@@ -12,6 +12,12 @@
 //! cert_file = "server.pem"
 //! key_file = "server-key.pem"
 //!
+//! node_id = 1                 # this node's id in the cluster (default 0)
+//!
+//! [cluster]                   # absent: a one-node cluster of this server
+//! voters = "1@127.0.0.1:9092,2@127.0.0.1:9192,3@127.0.0.1:9292"
+//! tls_dir = "./cluster-tls"   # from `pyralog-server init-cluster`: CA, node certificates, cluster id
+//!
 //! [faults]                    # testing only: deliberate failures
 //! drop_every_nth_produce_response = 0   # 0: never
 //!
@@ -109,6 +115,7 @@ pub struct ServerConfig {
     pub request_read_timeout_ms: u64,
     pub retention_check_interval_ms: u64,
     pub node_id: u32,
+    pub cluster: ClusterConfig,
     pub tls: Option<TlsFiles>,
     pub logs: BTreeMap<String, DeclaredLog>,
     pub faults: Faults,
@@ -116,6 +123,72 @@ pub struct ServerConfig {
     /// and the offsets log's segments below the snapshot are deleted.
     pub group_offsets_snapshot_every: u64,
     pub group_offsets_segment_bytes: u64,
+}
+
+/// Default Raft heartbeat of the metadata quorum.
+pub const DEFAULT_RAFT_HEARTBEAT_MS: u64 = 100;
+/// Default shortest Raft election timeout (the longest is twice it).
+pub const DEFAULT_RAFT_ELECTION_TIMEOUT_MS: u64 = 400;
+/// Default longest wait for an admin change to commit before
+/// `QuorumUnavailable`.
+pub const DEFAULT_ADMIN_TIMEOUT_MS: u64 = 10_000;
+/// Most voters a cluster may have.
+pub const MAX_VOTERS: usize = 9;
+
+/// The cluster this node belongs to; the default is a one-node cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// `id@host:port` of every voter, comma-separated; empty: this node alone.
+    pub voters: String,
+    /// The cluster's CA, node certificates and id (`pyralog-server
+    /// init-cluster`); required with more than one voter.
+    pub tls_dir: Option<PathBuf>,
+    pub raft_heartbeat_ms: u64,
+    pub raft_election_timeout_ms: u64,
+    pub admin_timeout_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            voters: String::new(),
+            tls_dir: None,
+            raft_heartbeat_ms: DEFAULT_RAFT_HEARTBEAT_MS,
+            raft_election_timeout_ms: DEFAULT_RAFT_ELECTION_TIMEOUT_MS,
+            admin_timeout_ms: DEFAULT_ADMIN_TIMEOUT_MS,
+        }
+    }
+}
+
+/// Parses a voter list `id@host:port,...` into id -> address.
+///
+/// # Errors
+/// A malformed entry, or an id or address listed twice.
+pub fn parse_voters(list: &str) -> anyhow::Result<BTreeMap<u32, String>> {
+    let mut voters = BTreeMap::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (id, addr) = entry.split_once('@').with_context(|| format!("voter {entry:?} is not id@host:port"))?;
+        let id: u32 = id.parse().with_context(|| format!("voter {entry:?}: the id is not a number"))?;
+        if addr.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).is_none() {
+            bail!("voter {entry:?}: {addr:?} is not host:port");
+        }
+        if voters.values().any(|a: &String| a == addr) {
+            bail!("voter list names the address {addr} twice");
+        }
+        if voters.insert(id, addr.to_owned()).is_some() {
+            bail!("voter list names node {id} twice");
+        }
+    }
+    if voters.len() > MAX_VOTERS {
+        bail!("{} voters; at most MAX_VOTERS ({MAX_VOTERS})", voters.len());
+    }
+    Ok(voters)
+}
+
+/// The canonical form of a voter list (sorted by id), as peers compare it.
+pub fn canonical_voters(voters: &BTreeMap<u32, String>) -> String {
+    voters.iter().map(|(id, a)| format!("{id}@{a}")).collect::<Vec<_>>().join(",")
 }
 
 /// Deliberate failures for fault-injection tests; all off by default.
@@ -141,6 +214,7 @@ impl Default for ServerConfig {
             request_read_timeout_ms: DEFAULT_REQUEST_READ_TIMEOUT_MS,
             retention_check_interval_ms: DEFAULT_RETENTION_CHECK_INTERVAL_MS,
             node_id: 0,
+            cluster: ClusterConfig::default(),
             tls: None,
             logs: BTreeMap::new(),
             faults: Faults::default(),
@@ -185,11 +259,67 @@ impl ServerConfig {
         if self.max_connections == 0 || self.max_in_flight_per_connection == 0 {
             bail!("max_connections and max_in_flight_per_connection must be > 0");
         }
+        self.validate_cluster()?;
         for (name, log) in &self.logs {
             pyralog_protocol::log_id::validate_log_id(name).with_context(|| format!("[logs.{name}]"))?;
             if log.partition_count == 0 {
                 bail!("[logs.{name}] partition_count must be > 0");
             }
+        }
+        Ok(())
+    }
+}
+
+impl ServerConfig {
+    /// The voters; a one-node cluster of this node when none are configured.
+    ///
+    /// # Errors
+    /// As [`parse_voters`].
+    pub fn voters(&self) -> anyhow::Result<BTreeMap<u32, String>> {
+        let voters = parse_voters(&self.cluster.voters)?;
+        if voters.is_empty() {
+            return Ok(BTreeMap::from([(self.node_id, self.listen.to_string())]));
+        }
+        Ok(voters)
+    }
+
+    /// More than one voter.
+    pub fn is_multi_node(&self) -> bool {
+        parse_voters(&self.cluster.voters).is_ok_and(|v| v.len() > 1)
+    }
+
+    fn validate_cluster(&self) -> anyhow::Result<()> {
+        let c = &self.cluster;
+        if c.raft_heartbeat_ms == 0 || c.raft_election_timeout_ms <= 2 * c.raft_heartbeat_ms {
+            bail!("[cluster] raft_election_timeout_ms must exceed twice raft_heartbeat_ms (> 0)");
+        }
+        if c.admin_timeout_ms == 0 {
+            bail!("[cluster] admin_timeout_ms must be > 0");
+        }
+        let voters = parse_voters(&c.voters).context("[cluster] voters")?;
+        if voters.is_empty() {
+            return Ok(());
+        }
+        let Some(mine) = voters.get(&self.node_id) else {
+            bail!(
+                "node_id {} is not in the voter list ({}); start each node with its own id",
+                self.node_id,
+                canonical_voters(&voters)
+            );
+        };
+        let port = mine.rsplit_once(':').map(|(_, p)| p);
+        if !self.listen.ip().is_unspecified() && Some(self.listen.to_string().as_str()) != Some(mine.as_str()) {
+            bail!(
+                "node_id {} is voter {mine} but this node listens on {}: wrong node_id or listen address",
+                self.node_id,
+                self.listen
+            );
+        }
+        if self.listen.ip().is_unspecified() && port != Some(self.listen.port().to_string().as_str()) {
+            bail!("node_id {} is voter {mine} but this node listens on port {}", self.node_id, self.listen.port());
+        }
+        if voters.len() > 1 && c.tls_dir.is_none() {
+            bail!("[cluster] tls_dir is required with more than one voter (pyralog-server init-cluster creates it)");
         }
         Ok(())
     }
@@ -218,6 +348,32 @@ mod tests {
         assert_eq!(cfg.logs["user_events"].partition_count, 10);
         assert_eq!(cfg.logs["user_events"].retention_hours, Some(168));
         assert_eq!(cfg.listen, DEFAULT_LISTEN.parse().unwrap());
+    }
+
+    #[test]
+    fn voter_lists_are_parsed_and_bad_ones_refused() {
+        let v = parse_voters("2@127.0.0.1:9192, 1@127.0.0.1:9092").unwrap();
+        assert_eq!(canonical_voters(&v), "1@127.0.0.1:9092,2@127.0.0.1:9192");
+        for bad in ["1@a:1,1@b:2", "1@a:1,2@a:1", "x@a:1", "1@a", "1-a:1"] {
+            assert!(parse_voters(bad).is_err(), "{bad}");
+        }
+        let cluster = |node_id: u32, listen: &str| ServerConfig {
+            node_id,
+            listen: listen.parse().unwrap(),
+            cluster: ClusterConfig {
+                voters: "1@127.0.0.1:9092,2@127.0.0.1:9192".into(),
+                tls_dir: Some("tls".into()),
+                ..ClusterConfig::default()
+            },
+            ..ServerConfig::default()
+        };
+        cluster(2, "127.0.0.1:9192").validate().unwrap();
+        cluster(2, "0.0.0.0:9192").validate().unwrap();
+        assert!(cluster(3, "127.0.0.1:9192").validate().is_err(), "not a voter");
+        assert!(cluster(1, "127.0.0.1:9192").validate().is_err(), "another voter's address");
+        let mut no_tls = cluster(2, "127.0.0.1:9192");
+        no_tls.cluster.tls_dir = None;
+        assert!(no_tls.validate().is_err());
     }
 
     #[test]

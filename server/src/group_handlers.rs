@@ -8,6 +8,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::broker::Broker;
 use crate::groups::coordinator::{GroupState, Join, Joined, MemberView};
+use crate::groups::Groups;
 
 type Result<T> = std::result::Result<T, ProtocolError>;
 
@@ -127,10 +128,10 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
     }))
 }
 
-fn summary(broker: &Broker, name: &str) -> Option<Summary> {
-    let coordinator = broker.groups().coordinator();
+fn summary(groups: &Groups, name: &str) -> Option<Summary> {
+    let coordinator = groups.coordinator();
     let g = coordinator.group(name);
-    let known = g.is_some() || !broker.groups().fetch(name, &[]).is_empty();
+    let known = g.is_some() || !groups.fetch(name, &[]).is_empty();
     known.then(|| Summary {
         name: name.to_owned(),
         state: g.map_or(GroupState::Empty, |g| g.state),
@@ -145,7 +146,7 @@ fn summary(broker: &Broker, name: &str) -> Option<Summary> {
 /// # Errors
 /// The coordinator's errors; `GroupNotFound` for an unknown group.
 pub async fn execute(broker: &Broker, req: GroupReq) -> Result<GroupResp> {
-    let groups = broker.groups();
+    let groups = broker.groups()?;
     Ok(match req {
         GroupReq::Join(j) => GroupResp::Joined(groups.join(j).await?),
         GroupReq::Sync { group, generation, member_id, assignments } => {
@@ -163,16 +164,16 @@ pub async fn execute(broker: &Broker, req: GroupReq) -> Result<GroupResp> {
             GroupResp::Committed(groups.commit(&group, generation, &member_id, offsets).await?)
         }
         GroupReq::Fetch { group, partitions } => GroupResp::Fetched(groups.fetch(&group, &partitions)),
-        GroupReq::List => GroupResp::List(groups.names().iter().filter_map(|n| summary(broker, n)).collect()),
+        GroupReq::List => GroupResp::List(groups.names().iter().filter_map(|n| summary(groups, n)).collect()),
         GroupReq::Describe(name) => {
-            let s = summary(broker, &name)
+            let s = summary(groups, &name)
                 .ok_or_else(|| ProtocolError::new(ErrorCode::GroupNotFound, format!("no group {name:?}")))?;
             let members = groups.coordinator().group(&name).map(|g| g.members()).unwrap_or_default();
             let lags = groups
                 .fetch(&name, &[])
                 .into_iter()
                 .map(|offset| {
-                    let hw = broker.log(&offset.log).and_then(|h| h.partition(offset.partition));
+                    let hw = broker.partition(&offset.log, offset.partition);
                     let lag = hw.map_or(0, |p| p.high_watermark().saturating_sub(offset.offset));
                     Lag { offset, lag }
                 })

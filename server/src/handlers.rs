@@ -21,7 +21,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use crate::broker::Broker;
 use crate::group_handlers::{self, GroupReq, GroupResp};
 use crate::partition::{Appended, Partition};
-use crate::producer_ids::ProducerIdentity;
+use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::storage::producers::BatchProducer;
 use crate::storage::ReadSlice;
 
@@ -280,8 +280,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         Req::Metadata(names) => {
             let mut v = Vec::with_capacity(names.len());
             for n in names {
-                let h = broker.log(&n)?;
-                v.push(broker.metadata(&h));
+                v.push(broker.metadata(&broker.stored(&n)?));
             }
             Resp::Metadata(v)
         }
@@ -289,10 +288,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             Resp::CreateLog(broker.create_log(&name, partitions, replication, config, false).await?)
         }
         Req::ListLogs => Resp::ListLogs(broker.list()),
-        Req::DescribeLog(name) => {
-            let h = broker.log(&name)?;
-            Resp::DescribeLog(broker.metadata(&h))
-        }
+        Req::DescribeLog(name) => Resp::DescribeLog(broker.metadata(&broker.stored(&name)?)),
         Req::UpdateConfig { name, config } => Resp::UpdateConfig(broker.update_config(&name, config).await?),
         Req::Pause(name) => Resp::Pause(broker.set_state(&name, LogState::Paused).await?),
         Req::Resume(name) => Resp::Resume(broker.set_state(&name, LogState::Active).await?),
@@ -307,7 +303,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         }
         Req::Fetch(f) => Resp::Fetch(fetch(broker, f).await),
         Req::ListOffsets { log, partition, spec, timestamp_ms } => {
-            let p = broker.log(&log)?.partition(partition)?;
+            let p = broker.partition(&log, partition)?;
             let (offset, ts) = match spec {
                 OffsetSpec::Earliest => (p.log_start_offset(), -1),
                 OffsetSpec::Latest => (p.high_watermark(), -1),
@@ -315,13 +311,13 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             };
             Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
         }
-        Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume))?),
+        Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume)).await?),
         Req::Group(g) => Resp::Group(group_handlers::execute(broker, g).await?),
     })
 }
 
 async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], timeout_ms: u32) -> Result<Appended> {
-    let h = broker.log(log)?;
+    let h = broker.log(log).map_err(|e| broker.partition(log, partition).err().unwrap_or(e))?;
     let (state, timestamp_type) = {
         let s = h.stored.read();
         (s.state, s.config.timestamp_type)
@@ -335,7 +331,7 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
     let view = BatchView::new(batch)?;
     view.validate()?;
     let producer = BatchProducer::of(&view);
-    broker.producer_ids.check(&producer)?;
+    ProducerIds::check(&broker.cluster, &producer)?;
     let flags = match timestamp_type {
         TimestampType::CreateTime => 0,
         TimestampType::LogAppendTime => FLAG_LOG_APPEND_TIME,
@@ -348,8 +344,7 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
 }
 
 async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
-    let parts: Vec<Result<Arc<Partition>>> =
-        f.targets.iter().map(|(log, p, _, _)| broker.log(log).and_then(|h| h.partition(*p))).collect();
+    let parts: Vec<Result<Arc<Partition>>> = f.targets.iter().map(|(log, p, _, _)| broker.partition(log, *p)).collect();
     let total_max = f.max_bytes.clamp(1, MAX_FETCH_BYTES) as usize;
     let deadline = Instant::now() + Duration::from_millis(u64::from(f.max_wait_ms.min(MAX_FETCH_WAIT_MS)));
     loop {
@@ -422,9 +417,16 @@ fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::By
     match resp {
         Resp::Metadata(logs) => {
             let mut mb = root.init_metadata();
-            let mut b0 = mb.reborrow().init_brokers(1).get(0);
-            b0.set_node_id(broker.cfg.node_id);
-            b0.set_address(broker.cfg.listen.to_string().as_str());
+            let state = broker.state();
+            let mut nodes = mb.reborrow().init_brokers(state.nodes.len() as u32);
+            for (i, (id, n)) in state.nodes.iter().enumerate() {
+                let mut b = nodes.reborrow().get(i as u32);
+                b.set_node_id(*id);
+                b.set_address(n.addr.as_str());
+                b.set_fenced(n.fenced);
+            }
+            mb.set_controller_id(broker.cluster.controller().unwrap_or(pyralog_protocol::model::NO_LEADER));
+            mb.set_cluster_id(broker.cluster.cluster_id());
             write_list(&logs, mb.init_logs(logs.len() as u32));
         }
         Resp::ListLogs(logs) => write_list(&logs, root.init_list_logs(logs.len() as u32)),

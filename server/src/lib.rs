@@ -1,13 +1,14 @@
-//! The Pyralog server: storage engine, log manager, QUIC service.
+//! The Pyralog server: storage engine, log manager, metadata quorum, QUIC service.
 
 pub mod broker;
+pub mod cluster;
 pub mod config;
 pub mod group_handlers;
 pub mod groups;
 pub mod handlers;
-pub mod meta;
 pub mod partition;
 pub mod producer_ids;
+pub mod replicas;
 pub mod service;
 #[path = "store/mod.rs"]
 pub mod storage;
@@ -33,23 +34,52 @@ pub struct Server {
 }
 
 impl Server {
-    /// Recovers the data directory and starts listening.
+    /// Binds, joins the metadata quorum, recovers the local replicas and
+    /// starts serving. Peers are answered from the moment the port is bound
+    /// (the quorum needs them); clients once the node is registered.
     ///
     /// # Errors
-    /// Config, TLS, storage recovery, or bind failures.
+    /// Config, TLS, storage recovery, cluster identity, or bind failures.
     pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         cfg.validate()?;
-        let quic = tls::quic_server_config(&cfg)?;
+        let tls = tls::NodeTls::load(&cfg)?;
+        let quic = tls::quic_server_config(&cfg, &tls)?;
         let listen = cfg.listen;
-        let broker = broker::Broker::open(cfg).await?;
         let socket = std::net::UdpSocket::bind(listen).with_context(|| format!("binding {listen}"))?;
         let runtime = quinn::default_runtime().context("no async runtime")?;
         let endpoint = quinn::Endpoint::new(tls::endpoint_config(), Some(quic), socket, runtime)
             .with_context(|| format!("starting QUIC on {listen}"))?;
+        let bound = endpoint.local_addr()?.to_string();
+        let voters = match cfg.is_multi_node() {
+            true => cfg.voters()?,
+            false => std::collections::BTreeMap::from([(cfg.node_id, bound.clone())]),
+        };
+        let advertised = voters[&cfg.node_id].clone();
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
-        let accept_task =
-            tokio::spawn(service::serve(Arc::clone(&broker), endpoint.clone(), Arc::clone(&in_flight), rx.clone()));
+        let node = Arc::new(service::Node::default());
+        let accept_task = tokio::spawn(service::serve(
+            Arc::clone(&node),
+            endpoint.clone(),
+            Arc::clone(&in_flight),
+            rx.clone(),
+            cfg.clone(),
+        ));
+        let started = async {
+            let cluster =
+                cluster::Cluster::start(&cfg, &cfg.data_dir.join("meta"), endpoint.clone(), &tls, voters).await?;
+            let _ = node.cluster.set(Arc::clone(&cluster));
+            broker::Broker::open(cfg.clone(), cluster, advertised).await
+        };
+        let broker = match started.await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = shutdown.send(true);
+                endpoint.close(0u32.into(), b"start failed");
+                return Err(e);
+            }
+        };
+        let _ = node.broker.set(Arc::clone(&broker));
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(group_clock(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
@@ -78,7 +108,7 @@ async fn group_clock(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<
     let mut tick = tokio::time::interval(Duration::from_millis(groups::TICK_MS));
     loop {
         tokio::select! {
-            _ = tick.tick() => broker.groups().tick(),
+            _ = tick.tick() => if let Some(g) = broker.groups_here() { g.tick() },
             _ = shutdown.changed() => return,
         }
     }

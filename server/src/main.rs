@@ -1,31 +1,71 @@
-//! `pyralog-server`: runs on embedded defaults with no arguments.
+//! `pyralog-server`: runs on embedded defaults with no arguments (a
+//! one-node cluster); `init-cluster` prepares the TLS material of a cluster.
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use pyralog_server::{Server, ServerConfig};
 
 /// Pyralog server: a partitioned, replicated, append-only log over QUIC.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// Config file (TOML); flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Data directory [default: ./pyralog-data].
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Listen address [default: 127.0.0.1:9092].
+    /// Listen address [default: 127.0.0.1:9092, or this node's voter address].
     #[arg(long, value_name = "HOST:PORT")]
     listen: Option<std::net::SocketAddr>,
+    /// This node's id in the cluster [default: 0].
+    #[arg(long, value_name = "ID")]
+    node_id: Option<u32>,
+    /// Every voter of the cluster: `1@host:port,2@host:port,...`.
+    #[arg(long, value_name = "LIST")]
+    voters: Option<String>,
+    /// The cluster's TLS directory (from `init-cluster`).
+    #[arg(long, value_name = "DIR")]
+    tls_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Creates a cluster's CA, its id and one certificate per voter in a
+    /// new directory; point every node at it with `--tls-dir`.
+    InitCluster {
+        #[arg(long, value_name = "DIR")]
+        tls_dir: PathBuf,
+        /// Every voter: `1@host:port,2@host:port,...`.
+        #[arg(long, value_name = "LIST")]
+        voters: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PYRALOG_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PYRALOG_LOG").unwrap_or_else(|_| "info,openraft=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Cmd::InitCluster { tls_dir, voters }) = &args.command {
+        let voters = pyralog_server::config::parse_voters(voters)?;
+        anyhow::ensure!(!voters.is_empty(), "--voters names no node");
+        pyralog_server::tls::init_cluster(tls_dir, &voters)?;
+        println!("cluster TLS material for nodes {:?} in {}", voters.keys().collect::<Vec<_>>(), tls_dir.display());
+        return Ok(());
+    }
+    let cfg = config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cfg))
+}
+
+fn config(args: Args) -> anyhow::Result<ServerConfig> {
     let mut cfg = match &args.config {
         Some(path) => ServerConfig::from_file(path)?,
         None => ServerConfig::default(),
@@ -33,18 +73,35 @@ fn main() -> anyhow::Result<()> {
     if let Some(d) = args.data_dir {
         cfg.data_dir = d;
     }
-    if let Some(l) = args.listen {
-        cfg.listen = l;
+    if let Some(id) = args.node_id {
+        cfg.node_id = id;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(run(cfg))
+    if let Some(v) = args.voters {
+        cfg.cluster.voters = v;
+    }
+    if let Some(t) = args.tls_dir {
+        cfg.cluster.tls_dir = Some(t);
+    }
+    match args.listen {
+        Some(l) => cfg.listen = l,
+        None => {
+            // A voter listens where the others reach it unless told otherwise.
+            if let Some(addr) = cfg.voters()?.get(&cfg.node_id).filter(|_| cfg.is_multi_node()) {
+                if let Ok(a) = addr.parse() {
+                    cfg.listen = a;
+                }
+            }
+        }
+    }
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 async fn run(cfg: ServerConfig) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let server = Server::start(cfg).await?;
     let addr = server.local_addr()?;
-    tracing::info!(%addr, data_dir = %data_dir.display(), ca = %pyralog_server::tls::ca_path(&data_dir).display(), "pyralog-server listening");
+    tracing::info!(%addr, data_dir = %data_dir.display(), "pyralog-server listening");
     // A line on stdout for scripts and tests that wait for readiness.
     println!("pyralog-server listening on {addr}");
     use tokio::signal::unix::{signal, SignalKind};

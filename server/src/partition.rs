@@ -63,6 +63,8 @@ pub struct Partition {
     pub id: u32,
     storage: Mutex<PartitionLog>,
     epoch: AtomicU64,
+    /// Set while the metadata makes this node the partition's leader.
+    leading: AtomicBool,
     mode: Mutex<FlushMode>,
     durable: watch::Sender<Durable>,
     visible: watch::Sender<u64>,
@@ -93,6 +95,7 @@ impl Partition {
             id,
             storage: Mutex::new(storage),
             epoch: AtomicU64::new(epoch),
+            leading: AtomicBool::new(false),
             mode: Mutex::new(mode),
             durable: watch::Sender::new(Durable { offset: end, failed: false }),
             visible: watch::Sender::new(end),
@@ -109,6 +112,30 @@ impl Partition {
 
     pub fn leader_epoch(&self) -> u64 {
         self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Leads under `epoch` (which starts at the log end when it is new), or
+    /// stops leading: appends are then refused with `NotLeader`.
+    ///
+    /// # Errors
+    /// Writing the epoch table failed.
+    pub fn follow_assignment(&self, leader: bool, epoch: u64) -> Result<(), StorageError> {
+        if leader {
+            let mut s = self.storage.lock();
+            if epoch > s.leader_epoch() {
+                s.begin_epoch(epoch)?;
+            } else if epoch < s.leader_epoch() {
+                tracing::warn!(log = %self.log, partition = self.id, epoch, stored = s.leader_epoch(), "the metadata's leader epoch is behind the stored one; keeping the stored one");
+            }
+            self.epoch.store(s.leader_epoch(), Ordering::Release);
+        }
+        self.leading.store(leader, Ordering::Release);
+        Ok(())
+    }
+
+    /// Whether this node leads the partition now.
+    pub fn is_leader(&self) -> bool {
+        self.leading.load(Ordering::Acquire)
     }
 
     /// Offset below which readers may read (the high watermark).
@@ -192,6 +219,12 @@ impl Partition {
         let mut s = self.storage.lock();
         if self.closed.load(Ordering::Acquire) {
             return Err(ProtocolError::new(ErrorCode::LogNotFound, format!("log {} was deleted", self.log)));
+        }
+        if !self.is_leader() {
+            return Err(ProtocolError::new(
+                ErrorCode::NotLeader,
+                format!("this node does not lead {}/{} now; refresh the metadata", self.log, self.id),
+            ));
         }
         if self.durable.borrow().failed {
             return Err(ProtocolError::new(

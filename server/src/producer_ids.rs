@@ -1,18 +1,18 @@
 //! Producer ids and epochs (`InitProducer`), and the check every idempotent
 //! batch passes before its partition sequences it.
 //!
-//! Ids are reserved from the metadata store in blocks, so handing one out
+//! Ids are reserved from the cluster metadata in blocks, so handing one out
 //! rarely writes metadata; an epoch bump always does. Batches of an epoch
 //! older than the producer's current one are fenced here even on partitions
-//! the newer incarnation has not written to yet.
+//! the newer incarnation has not written to yet. Every node checks against
+//! the same replicated metadata, so an id handed out by one node is known
+//! to all.
 
-use std::collections::HashMap;
-
-use parking_lot::{Mutex, RwLock};
 use pyralog_protocol::batch::NO_PRODUCER_ID;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
-use crate::meta::{Command, MetadataStore};
+use crate::cluster::state::Command;
+use crate::cluster::Cluster;
 use crate::storage::producers::BatchProducer;
 
 /// Producer ids reserved per metadata write.
@@ -25,11 +25,10 @@ pub struct ProducerIdentity {
     pub epoch: u16,
 }
 
-/// Ids handed out and epochs above 0.
+/// This node's block of ids: next to hand out, end of the block.
+#[derive(Default)]
 pub struct ProducerIds {
-    /// Next id to hand out, and the end of the reserved block.
-    block: Mutex<(u64, u64)>,
-    epochs: RwLock<HashMap<u64, u16>>,
+    block: tokio::sync::Mutex<(u64, u64)>,
 }
 
 fn fenced(id: u64, epoch: u16, current: u16) -> ProtocolError {
@@ -42,40 +41,28 @@ fn fenced(id: u64, epoch: u16, current: u16) -> ProtocolError {
 fn unknown(id: u64, epoch: u16) -> ProtocolError {
     ProtocolError::new(
         ErrorCode::UnknownProducer,
-        format!("producer {id} epoch {epoch} was never handed out by this server"),
+        format!("producer {id} epoch {epoch} was never handed out by this cluster"),
     )
 }
 
-fn meta_failed(e: anyhow::Error) -> ProtocolError {
-    ProtocolError::new(ErrorCode::StorageError, format!("writing metadata: {e:#}"))
-}
-
 impl ProducerIds {
-    pub fn load(meta: &MetadataStore) -> Self {
-        let next = meta.next_producer_id();
-        ProducerIds { block: Mutex::new((next, next)), epochs: RwLock::new(meta.producer_epochs().collect()) }
-    }
-
-    fn current_epoch(&self, id: u64) -> u16 {
-        self.epochs.read().get(&id).copied().unwrap_or(0)
-    }
-
     /// A new producer id at epoch 0, or — with `resume` — the same id at its
     /// next epoch (an id whose epochs ran out is replaced by a new one).
     ///
     /// # Errors
     /// `ProducerFenced` (a newer epoch exists), `UnknownProducer`,
-    /// `StorageError` (metadata not written; nothing changed).
-    pub fn init(
+    /// `QuorumUnavailable` (metadata not written; nothing changed).
+    pub async fn init(
         &self,
-        meta: &Mutex<MetadataStore>,
+        cluster: &Cluster,
         resume: Option<ProducerIdentity>,
     ) -> Result<ProducerIdentity, ProtocolError> {
-        let Some(old) = resume.filter(|r| r.id != NO_PRODUCER_ID) else { return self.allocate(meta) };
-        if old.id >= self.block.lock().0 {
+        let Some(old) = resume.filter(|r| r.id != NO_PRODUCER_ID) else { return self.allocate(cluster).await };
+        let state = cluster.applied().state;
+        if old.id >= state.next_producer_id {
             return Err(unknown(old.id, old.epoch));
         }
-        let current = self.current_epoch(old.id);
+        let current = state.producer_epoch(old.id);
         if old.epoch < current {
             return Err(fenced(old.id, old.epoch, current));
         }
@@ -83,20 +70,21 @@ impl ProducerIds {
             return Err(unknown(old.id, old.epoch));
         }
         if current == u16::MAX {
-            return self.allocate(meta);
+            return self.allocate(cluster).await;
         }
-        meta.lock().apply(Command::BumpProducerEpoch { producer_id: old.id }).map_err(meta_failed)?;
-        let mut epochs = self.epochs.write();
-        epochs.insert(old.id, current + 1);
-        Ok(ProducerIdentity { id: old.id, epoch: current + 1 })
+        let outcome = cluster.propose(Command::BumpProducerEpoch { producer_id: old.id, from: current }).await?;
+        let epoch = outcome.producer_epoch.ok_or_else(|| ProtocolError::new(ErrorCode::Unknown, "no epoch bumped"))?;
+        Ok(ProducerIdentity { id: old.id, epoch })
     }
 
-    fn allocate(&self, meta: &Mutex<MetadataStore>) -> Result<ProducerIdentity, ProtocolError> {
-        let mut block = self.block.lock();
+    async fn allocate(&self, cluster: &Cluster) -> Result<ProducerIdentity, ProtocolError> {
+        let mut block = self.block.lock().await;
         if block.0 == block.1 {
-            let mut m = meta.lock();
-            m.apply(Command::AllocateProducerIds { count: PRODUCER_ID_BLOCK }).map_err(meta_failed)?;
-            block.1 = m.next_producer_id();
+            let outcome = cluster.propose(Command::AllocateProducerIds { count: PRODUCER_ID_BLOCK }).await?;
+            let from = outcome
+                .producer_ids_from
+                .ok_or_else(|| ProtocolError::new(ErrorCode::Unknown, "no producer id block allocated"))?;
+            *block = (from, from + PRODUCER_ID_BLOCK);
         }
         let id = block.0;
         block.0 += 1;
@@ -107,50 +95,19 @@ impl ProducerIds {
     ///
     /// # Errors
     /// `UnknownProducer` (an id or epoch never handed out), `ProducerFenced`.
-    pub fn check(&self, b: &BatchProducer) -> Result<(), ProtocolError> {
+    pub fn check(cluster: &Cluster, b: &BatchProducer) -> Result<(), ProtocolError> {
         if !b.is_idempotent() {
             return Ok(());
         }
-        if b.id >= self.block.lock().0 {
+        let state = cluster.applied().state;
+        if b.id >= state.next_producer_id {
             return Err(unknown(b.id, b.epoch));
         }
-        let current = self.current_epoch(b.id);
+        let current = state.producer_epoch(b.id);
         match b.epoch.cmp(&current) {
             std::cmp::Ordering::Less => Err(fenced(b.id, b.epoch, current)),
             std::cmp::Ordering::Greater => Err(unknown(b.id, b.epoch)),
             std::cmp::Ordering::Equal => Ok(()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn batch(id: u64, epoch: u16) -> BatchProducer {
-        BatchProducer { id, epoch, base_vlsn: 0, record_count: 1 }
-    }
-
-    #[test]
-    fn given_resumed_producer_when_old_epoch_writes_should_be_fenced_and_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let meta = Mutex::new(MetadataStore::open(dir.path()).unwrap());
-        let ids = ProducerIds::load(&meta.lock());
-        let a = ids.init(&meta, None).unwrap();
-        let b = ids.init(&meta, None).unwrap();
-        assert_ne!(a.id, b.id);
-        assert_eq!(ids.check(&batch(a.id + 100, 0)).unwrap_err().code, ErrorCode::UnknownProducer);
-        let a1 = ids.init(&meta, Some(a)).unwrap();
-        assert_eq!((a1.id, a1.epoch), (a.id, 1));
-        assert_eq!(ids.check(&batch(a.id, 0)).unwrap_err().code, ErrorCode::ProducerFenced);
-        assert_eq!(ids.init(&meta, Some(a)).unwrap_err().code, ErrorCode::ProducerFenced);
-        ids.check(&batch(a.id, 1)).unwrap();
-        drop(ids);
-        let meta = Mutex::new(MetadataStore::open(dir.path()).unwrap());
-        let ids = ProducerIds::load(&meta.lock());
-        assert_eq!(ids.check(&batch(a.id, 0)).unwrap_err().code, ErrorCode::ProducerFenced);
-        ids.check(&batch(a.id, 1)).unwrap();
-        let c = ids.init(&meta, None).unwrap();
-        assert!(c.id > b.id, "ids are never reused after a restart");
     }
 }

@@ -1,9 +1,11 @@
 //! The QUIC service: accepts connections (bounded), accepts one bidirectional
 //! stream per request (bounded per connection by QUIC's stream limit), reads
 //! the whole request within a deadline, answers, and finishes the stream.
+//! Connections on the peer ALPN carry node-to-node requests; the others
+//! client requests.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pyralog_protocol::limits::MAX_REQUEST_BYTES;
@@ -11,7 +13,17 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::broker::Broker;
+use crate::cluster::wire::{encode_reply, MAX_PEER_MESSAGE_BYTES};
+use crate::cluster::Cluster;
+use crate::config::ServerConfig;
 use crate::handlers::{error_response, handle, Response};
+
+/// What the service dispatches to, set as the node starts.
+#[derive(Default)]
+pub struct Node {
+    pub cluster: OnceLock<Arc<Cluster>>,
+    pub broker: OnceLock<Arc<Broker>>,
+}
 
 /// Extra time, beyond the request read timeout, a client has to read a response.
 const RESPONSE_WRITE_GRACE: Duration = Duration::from_secs(20);
@@ -56,40 +68,84 @@ impl Drop for InFlightGuard {
 
 /// Accepts connections until `shutdown` turns true.
 pub async fn serve(
-    broker: Arc<Broker>,
+    node: Arc<Node>,
     endpoint: quinn::Endpoint,
     in_flight: Arc<InFlight>,
     mut shutdown: watch::Receiver<bool>,
+    cfg: ServerConfig,
 ) {
-    let connections = Arc::new(Semaphore::new(broker.cfg.max_connections));
+    let cfg = Arc::new(cfg);
+    let connections = Arc::new(Semaphore::new(cfg.max_connections));
     loop {
         let incoming = tokio::select! {
             i = endpoint.accept() => match i { Some(i) => i, None => break },
             _ = shutdown.changed() => break,
         };
         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-            tracing::warn!(remote = %incoming.remote_address(), limit = broker.cfg.max_connections, "connection refused: max_connections reached");
+            tracing::warn!(remote = %incoming.remote_address(), limit = cfg.max_connections, "connection refused: max_connections reached");
             incoming.refuse();
             continue;
         };
-        let broker = Arc::clone(&broker);
+        let node = Arc::clone(&node);
         let in_flight = Arc::clone(&in_flight);
         let shutdown = shutdown.clone();
+        let cfg = Arc::clone(&cfg);
         tokio::spawn(async move {
             let _permit = permit;
             match incoming.await {
-                Ok(conn) => connection(broker, conn, in_flight, shutdown).await,
+                Ok(conn) if crate::tls::is_peer_connection(&conn) => peer_connection(node, conn, shutdown, cfg).await,
+                Ok(conn) => connection(node, conn, in_flight, shutdown, cfg).await,
                 Err(e) => tracing::debug!(error = %e, "handshake failed"),
             }
         });
     }
 }
 
+/// Node-to-node requests; answered once the node's cluster part runs.
+async fn peer_connection(
+    node: Arc<Node>,
+    conn: quinn::Connection,
+    mut shutdown: watch::Receiver<bool>,
+    cfg: Arc<ServerConfig>,
+) {
+    loop {
+        let (mut send, mut recv) = tokio::select! {
+            s = conn.accept_bi() => match s {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(remote = %conn.remote_address(), error = %e, "peer connection ended");
+                    return;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let (node, conn, cfg) = (Arc::clone(&node), conn.clone(), Arc::clone(&cfg));
+        tokio::spawn(async move {
+            let deadline = Duration::from_millis(cfg.request_read_timeout_ms);
+            let Ok(Ok(bytes)) = tokio::time::timeout(deadline, recv.read_to_end(MAX_PEER_MESSAGE_BYTES)).await else {
+                let _ = recv.stop(0u32.into());
+                return;
+            };
+            let reply = match node.cluster.get() {
+                Some(c) => c.handle_peer(&conn, &bytes).await,
+                None => encode_reply(&Err(ProtocolError::new(ErrorCode::Busy, "the node is starting"))),
+            };
+            if tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_all(&reply))
+                .await
+                .is_ok_and(|r| r.is_ok())
+            {
+                let _ = send.finish();
+            }
+        });
+    }
+}
+
 async fn connection(
-    broker: Arc<Broker>,
+    node: Arc<Node>,
     conn: quinn::Connection,
     in_flight: Arc<InFlight>,
     mut shutdown: watch::Receiver<bool>,
+    cfg: Arc<ServerConfig>,
 ) {
     loop {
         let (send, recv) = tokio::select! {
@@ -103,10 +159,10 @@ async fn connection(
             _ = shutdown.changed() => return,
         };
         let guard = in_flight.enter();
-        let broker = Arc::clone(&broker);
+        let (node, cfg) = (Arc::clone(&node), Arc::clone(&cfg));
         tokio::spawn(async move {
             let _guard = guard;
-            stream(broker, send, recv).await;
+            stream(node, cfg, send, recv).await;
         });
     }
 }
@@ -115,15 +171,18 @@ fn failure(e: &ProtocolError) -> Response {
     Response { message: error_response(e), payload: Vec::new() }
 }
 
-async fn stream(broker: Arc<Broker>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
-    let deadline = Duration::from_millis(broker.cfg.request_read_timeout_ms);
+async fn stream(node: Arc<Node>, cfg: Arc<ServerConfig>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
+    let deadline = Duration::from_millis(cfg.request_read_timeout_ms);
     let response = match tokio::time::timeout(deadline, recv.read_to_end(MAX_REQUEST_BYTES)).await {
-        Ok(Ok(bytes)) => match handle(&broker, bytes).await {
-            Some(response) => response,
-            None => {
-                let _ = send.reset(0u32.into());
-                return;
-            }
+        Ok(Ok(bytes)) => match node.broker.get() {
+            None => failure(&ProtocolError::new(ErrorCode::Busy, "the node is starting; retry shortly")),
+            Some(broker) => match handle(broker, bytes).await {
+                Some(response) => response,
+                None => {
+                    let _ = send.reset(0u32.into());
+                    return;
+                }
+            },
         },
         Ok(Err(quinn::ReadToEndError::TooLong)) => {
             let _ = recv.stop(0u32.into());

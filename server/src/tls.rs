@@ -1,79 +1,223 @@
-//! TLS material: the configured files, or a self-signed development CA and a
-//! server certificate created in `<data_dir>/tls` on first start.
+//! TLS material and QUIC configurations.
+//!
+//! Every node holds one certificate signed by the cluster CA, valid for the
+//! hosts clients dial and for the name `pyralog-node-<id>`; it serves clients
+//! and authenticates the node to its peers (mutual TLS on the peer ALPN).
+//!
+//! - One-node default: a self-signed development CA, the node certificate
+//!   and a cluster id are created in `<data_dir>/tls` on first start.
+//! - Cluster: `pyralog-server init-cluster --tls-dir DIR --voters ...`
+//!   creates `DIR/ca.pem`, `DIR/ca-key.pem`, `DIR/cluster-id` and
+//!   `DIR/node-<id>.pem` + `DIR/node-<id>-key.pem` for every voter; each
+//!   node is pointed at `DIR` (`[cluster] tls_dir`).
+//! - `[tls] cert_file`/`key_file`: the server certificate of a one-node
+//!   server, for clients only.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::BufReader;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use pyralog_protocol::limits;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
 
 use crate::config::ServerConfig;
 
-/// Where the generated CA certificate is written (clients trust this file).
+/// ALPN of node-to-node connections.
+pub const PEER_ALPN: &[u8] = b"pyralog-peer/1";
+/// Bytes of randomness in a cluster id.
+const CLUSTER_ID_BYTES: usize = 16;
+
+/// The name a node's certificate is valid for among its peers.
+pub fn peer_name(node_id: u32) -> String {
+    format!("pyralog-node-{node_id}")
+}
+
+/// Where the development CA is written (clients trust this file).
 pub fn ca_path(data_dir: &Path) -> PathBuf {
     data_dir.join("tls").join("ca.pem")
 }
 
-/// Loads the configured certificate, or creates the development CA.
-///
-/// # Errors
-/// Unreadable or invalid PEM files, or a failure writing the generated ones.
-pub fn load_or_create(cfg: &ServerConfig) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let (cert_file, key_file) = match &cfg.tls {
-        Some(t) => (t.cert_file.clone(), t.key_file.clone()),
-        None => ensure_dev_certs(&cfg.data_dir, cfg.listen.ip())?,
-    };
-    let certs = rustls_pemfile::certs(&mut BufReader::new(
-        fs::File::open(&cert_file).with_context(|| format!("opening {}", cert_file.display()))?,
-    ))
-    .collect::<Result<Vec<_>, _>>()
-    .with_context(|| format!("parsing {}", cert_file.display()))?;
-    if certs.is_empty() {
-        return Err(anyhow!("{} holds no certificate", cert_file.display()));
-    }
-    let key = rustls_pemfile::private_key(&mut BufReader::new(
-        fs::File::open(&key_file).with_context(|| format!("opening {}", key_file.display()))?,
-    ))
-    .with_context(|| format!("parsing {}", key_file.display()))?
-    .ok_or_else(|| anyhow!("{} holds no private key", key_file.display()))?;
-    Ok((certs, key))
+/// What a node needs for TLS: its certificate, the CA, the cluster id.
+pub struct NodeTls {
+    /// The CA clients and peers verify this node against (if known).
+    pub ca_file: Option<PathBuf>,
+    pub cluster_id: String,
+    roots: Option<Arc<RootCertStore>>,
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
 }
 
-fn ensure_dev_certs(data_dir: &Path, listen_ip: IpAddr) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let dir = data_dir.join("tls");
+impl NodeTls {
+    /// Loads the node's TLS material per the configuration (module docs).
+    ///
+    /// # Errors
+    /// Missing or invalid files, naming the file and how to create it.
+    pub fn load(cfg: &ServerConfig) -> anyhow::Result<NodeTls> {
+        if let Some(dir) = &cfg.cluster.tls_dir {
+            let hint = "create it with `pyralog-server init-cluster --tls-dir DIR --voters ...`";
+            let ca = dir.join("ca.pem");
+            let cert = dir.join(format!("node-{}.pem", cfg.node_id));
+            let key = dir.join(format!("node-{}-key.pem", cfg.node_id));
+            for f in [&ca, &cert, &key, &dir.join("cluster-id")] {
+                if !f.exists() {
+                    bail!("{} is missing: {hint}", f.display());
+                }
+            }
+            let cluster_id = read_cluster_id(dir)?;
+            return NodeTls::from_files(Some(ca), &cert, &key, cluster_id);
+        }
+        let dir = cfg.data_dir.join("tls");
+        match &cfg.tls {
+            Some(t) => {
+                let id = ensure_cluster_id(&dir)?;
+                NodeTls::from_files(None, &t.cert_file, &t.key_file, id)
+            }
+            None => {
+                let (cert, key) = ensure_dev_certs(&dir, cfg)?;
+                let id = ensure_cluster_id(&dir)?;
+                NodeTls::from_files(Some(ca_path(&cfg.data_dir)), &cert, &key, id)
+            }
+        }
+    }
+
+    fn from_files(ca: Option<PathBuf>, cert: &Path, key: &Path, cluster_id: String) -> anyhow::Result<NodeTls> {
+        let certs = read_certs(cert)?;
+        let key = rustls_pemfile::private_key(&mut BufReader::new(
+            fs::File::open(key).with_context(|| format!("opening {}", key.display()))?,
+        ))
+        .with_context(|| format!("parsing {}", key.display()))?
+        .ok_or_else(|| anyhow!("{} holds no private key", key.display()))?;
+        let roots = match &ca {
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                for c in read_certs(ca)? {
+                    roots.add(c).with_context(|| format!("CA in {}", ca.display()))?;
+                }
+                Some(Arc::new(roots))
+            }
+            None => None,
+        };
+        Ok(NodeTls { ca_file: ca, cluster_id, roots, certs, key })
+    }
+}
+
+fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = rustls_pemfile::certs(&mut BufReader::new(
+        fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
+    ))
+    .collect::<Result<Vec<_>, _>>()
+    .with_context(|| format!("parsing {}", path.display()))?;
+    if certs.is_empty() {
+        bail!("{} holds no certificate", path.display());
+    }
+    Ok(certs)
+}
+
+fn read_cluster_id(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join("cluster-id");
+    let id = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?.trim().to_owned();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        bail!("{} does not hold a cluster id", path.display());
+    }
+    Ok(id)
+}
+
+fn new_cluster_id() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; CLUSTER_ID_BYTES];
+    fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).context("reading /dev/urandom")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn ensure_cluster_id(dir: &Path) -> anyhow::Result<String> {
+    if dir.join("cluster-id").exists() {
+        return read_cluster_id(dir);
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let id = new_cluster_id()?;
+    crate::storage::write_atomically(&dir.join("cluster-id"), id.as_bytes())?;
+    Ok(id)
+}
+
+fn new_ca(common_name: &str) -> anyhow::Result<(rcgen::Certificate, rcgen::KeyPair)> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    Ok((params.self_signed(&key)?, key))
+}
+
+/// A node certificate: server and client authentication, valid for the
+/// loopback names, `host` and the node's peer name.
+fn node_cert(
+    ca: &rcgen::Certificate,
+    ca_key: &rcgen::KeyPair,
+    node_id: u32,
+    host: Option<&str>,
+) -> anyhow::Result<(String, String)> {
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string(), peer_name(node_id)];
+    if let Some(h) = host.filter(|h| !names.iter().any(|n| n == h) && !h.is_empty()) {
+        names.push(h.to_owned());
+    }
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(names)?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, peer_name(node_id));
+    params.extended_key_usages =
+        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, ca, ca_key)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+fn host_of(addr: &str) -> &str {
+    addr.rsplit_once(':').map_or(addr, |(h, _)| h).trim_start_matches('[').trim_end_matches(']')
+}
+
+fn ensure_dev_certs(dir: &Path, cfg: &ServerConfig) -> anyhow::Result<(PathBuf, PathBuf)> {
     let cert = dir.join("server.pem");
     let key = dir.join("server-key.pem");
-    if cert.exists() && key.exists() && ca_path(data_dir).exists() {
+    if cert.exists() && key.exists() && dir.join("ca.pem").exists() {
         return Ok((cert, key));
     }
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let ca_key = rcgen::KeyPair::generate()?;
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Pyralog development CA");
-    ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-    if !listen_ip.is_unspecified() && !listen_ip.is_loopback() {
-        names.push(listen_ip.to_string());
-    }
-    let server_key = rcgen::KeyPair::generate()?;
-    let mut params = rcgen::CertificateParams::new(names)?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "pyralog-server");
-    let server_cert = params.signed_by(&server_key, &ca_cert, &ca_key)?;
-
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (ca, ca_key) = new_ca("Pyralog development CA")?;
+    let ip = cfg.listen.ip();
+    let host = (!ip.is_unspecified() && !ip.is_loopback()).then(|| ip.to_string());
+    let (cert_pem, key_pem) = node_cert(&ca, &ca_key, cfg.node_id, host.as_deref())?;
     write_private(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
-    write_private(&key, &server_key.serialize_pem())?;
-    fs::write(&cert, server_cert.pem())?;
+    write_private(&key, &key_pem)?;
+    fs::write(&cert, cert_pem)?;
     // The CA file last: its presence marks the set complete.
-    fs::write(ca_path(data_dir), ca_cert.pem())?;
-    tracing::info!(ca = %ca_path(data_dir).display(), "created a self-signed development CA");
+    fs::write(dir.join("ca.pem"), ca.pem())?;
+    tracing::info!(ca = %dir.join("ca.pem").display(), "created a self-signed development CA");
     Ok((cert, key))
+}
+
+/// `pyralog-server init-cluster`: a new cluster CA, cluster id and one
+/// certificate per voter in `dir`. Refuses a directory that has a CA.
+///
+/// # Errors
+/// An existing CA in `dir`, or a failure writing the files.
+pub fn init_cluster(dir: &Path, voters: &BTreeMap<u32, String>) -> anyhow::Result<()> {
+    if dir.join("ca.pem").exists() {
+        bail!("{} already holds a cluster CA; use another directory for a new cluster", dir.display());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (ca, ca_key) = new_ca("Pyralog cluster CA")?;
+    for (id, addr) in voters {
+        let (cert, key) = node_cert(&ca, &ca_key, *id, Some(host_of(addr)))?;
+        write_private(&dir.join(format!("node-{id}-key.pem")), &key)?;
+        fs::write(dir.join(format!("node-{id}.pem")), cert)?;
+    }
+    write_private(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
+    crate::storage::write_atomically(&dir.join("cluster-id"), new_cluster_id()?.as_bytes())?;
+    fs::write(dir.join("ca.pem"), ca.pem())?;
+    Ok(())
 }
 
 fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
@@ -90,23 +234,9 @@ fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The QUIC server configuration: TLS 1.3, ALPN `pyralog/1`, windows sized
-/// for whole batches, streams bounded by the in-flight limit.
-///
-/// # Errors
-/// Invalid certificate or key.
-pub fn quic_server_config(cfg: &ServerConfig) -> anyhow::Result<quinn::ServerConfig> {
-    let (certs, key) = load_or_create(cfg)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)?;
-    let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+fn transport(max_streams: u32) -> quinn::TransportConfig {
     let mut t = quinn::TransportConfig::default();
-    t.max_concurrent_bidi_streams(cfg.max_in_flight_per_connection.into())
+    t.max_concurrent_bidi_streams(max_streams.into())
         .max_concurrent_uni_streams(0u32.into())
         .stream_receive_window(limits::STREAM_RECEIVE_WINDOW_BYTES.into())
         .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
@@ -114,8 +244,83 @@ pub fn quic_server_config(cfg: &ServerConfig) -> anyhow::Result<quinn::ServerCon
         .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
         .keep_alive_interval(Some(std::time::Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)))
         .mtu_discovery_config(Some(mtu_discovery()));
-    server.transport_config(Arc::new(t));
-    Ok(server)
+    t
+}
+
+/// The QUIC server configuration: TLS 1.3, ALPN `pyralog/1` for clients and
+/// `pyralog-peer/1` for nodes, client certificates verified against the CA
+/// when one is presented, windows sized for whole batches, streams bounded
+/// by the in-flight limit.
+///
+/// # Errors
+/// Invalid certificate or key.
+pub fn quic_server_config(cfg: &ServerConfig, tls: &NodeTls) -> anyhow::Result<quinn::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])?;
+    let builder = match &tls.roots {
+        Some(roots) => builder.with_client_cert_verifier(
+            WebPkiClientVerifier::builder_with_provider(Arc::clone(roots), provider).allow_unauthenticated().build()?,
+        ),
+        None => builder.with_no_client_auth(),
+    };
+    let mut server = builder.with_single_cert(tls.certs.clone(), tls.key.clone_key())?;
+    server.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec(), PEER_ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(server)?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config.transport_config(Arc::new(transport(cfg.max_in_flight_per_connection)));
+    Ok(config)
+}
+
+/// Peer connections: this node's certificate as client identity, the peer
+/// verified as `pyralog-node-<id>` under the cluster CA.
+///
+/// # Errors
+/// No CA configured (a one-node server with `[tls]` files has no peers).
+pub fn peer_client_config(tls: &NodeTls) -> anyhow::Result<quinn::ClientConfig> {
+    let roots = tls.roots.clone().ok_or_else(|| anyhow!("no cluster CA: peers cannot be verified"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(tls.certs.clone(), tls.key.clone_key())?;
+    client.alpn_protocols = vec![PEER_ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(client)?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    let mut t = transport(0);
+    // A dead peer is noticed in seconds, not after the client idle timeout.
+    t.max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(PEER_IDLE_TIMEOUT_MS))))
+        .keep_alive_interval(Some(std::time::Duration::from_millis(u64::from(PEER_IDLE_TIMEOUT_MS) / 4)));
+    config.transport_config(Arc::new(t));
+    Ok(config)
+}
+
+/// Idle timeout of peer connections.
+pub const PEER_IDLE_TIMEOUT_MS: u32 = 3_000;
+
+/// Whether a connection speaks the peer protocol.
+pub fn is_peer_connection(conn: &quinn::Connection) -> bool {
+    conn.handshake_data()
+        .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
+        .and_then(|d| d.protocol)
+        .is_some_and(|p| p == PEER_ALPN)
+}
+
+/// Checks that the connection's client certificate (already verified
+/// against the CA by the handshake) is node `node_id`'s.
+///
+/// # Errors
+/// No certificate, or one issued for another name.
+pub fn verify_peer(conn: &quinn::Connection, node_id: u32) -> Result<(), String> {
+    let chain = conn
+        .peer_identity()
+        .and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .ok_or("the connection presented no client certificate")?;
+    let leaf = chain.first().ok_or("empty certificate chain")?;
+    let cert = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+    let name = ServerName::try_from(peer_name(node_id)).map_err(|e| e.to_string())?;
+    cert.verify_is_valid_for_subject_name(&name)
+        .map_err(|_| format!("the client certificate is not node {node_id}'s ({})", peer_name(node_id)))
 }
 
 fn mtu_discovery() -> quinn::MtuDiscoveryConfig {

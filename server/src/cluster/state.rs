@@ -1,0 +1,449 @@
+//! The cluster metadata as a deterministic state machine: logs, partitions
+//! (replicas, leader, leader epoch, ISR), nodes, producer ids. Changed only
+//! by [`Command`]s, applied in the same order on every node (the Raft log),
+//! so every node holds the same state for the same applied index. No I/O and
+//! no clock here: times arrive inside commands.
+
+use std::collections::BTreeMap;
+
+use pyralog_protocol::model::{LogConfig, LogState};
+use pyralog_protocol::{ErrorCode, ProtocolError};
+use serde::{Deserialize, Serialize};
+
+/// A node's id in the cluster (`node_id` in the config).
+pub type NodeId = u32;
+
+/// Version of the serialized state.
+pub const STATE_VERSION: u32 = 2;
+
+/// Producer ids whose epoch was bumped are remembered up to this many; the
+/// lowest (oldest) ids are forgotten first, and their zombies are then only
+/// fenced by the partitions they wrote to.
+pub const MAX_TRACKED_PRODUCER_EPOCHS: usize = 100_000;
+
+/// Where one partition lives and who leads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionAssignment {
+    /// Every node holding a replica, the preferred leader first.
+    pub replicas: Vec<NodeId>,
+    /// `None` while no in-sync replica is alive (the partition is offline).
+    pub leader: Option<NodeId>,
+    /// Bumped every time leadership is (re)established.
+    pub leader_epoch: u64,
+    /// In-sync replicas; never empty (the last member stays while offline).
+    pub isr: Vec<NodeId>,
+}
+
+impl PartitionAssignment {
+    /// A new partition on `replicas`, led by the first.
+    pub fn new(replicas: Vec<NodeId>) -> Self {
+        PartitionAssignment { leader: replicas.first().copied(), leader_epoch: 1, isr: replicas.clone(), replicas }
+    }
+}
+
+/// A log as the metadata knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredLog {
+    pub name: String,
+    /// Distinguishes a re-created log's data directory from the deleted one's.
+    pub incarnation: u64,
+    pub replication_factor: u32,
+    pub config: LogConfig,
+    pub created_at_ms: i64,
+    pub state: LogState,
+    /// One per partition; the length is the partition count.
+    pub partitions: Vec<PartitionAssignment>,
+}
+
+impl StoredLog {
+    pub fn partition_count(&self) -> u32 {
+        self.partitions.len() as u32
+    }
+
+    /// Directory name of this incarnation's data.
+    pub fn dir_name(&self) -> String {
+        format!("{}.{}", self.name, self.incarnation)
+    }
+}
+
+/// A node as the metadata knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    /// Where clients and peers reach it.
+    pub addr: String,
+    /// Bumped by every registration (each process start).
+    pub incarnation: u64,
+    /// Set when the controller lost its heartbeats; leads nothing then.
+    pub fenced: bool,
+}
+
+/// A change to the metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// `assignments` holds the replicas of each partition (placed by the controller).
+    CreateLog {
+        name: String,
+        replication_factor: u32,
+        config: LogConfig,
+        created_at_ms: i64,
+        assignments: Vec<Vec<NodeId>>,
+    },
+    UpdateConfig {
+        name: String,
+        config: LogConfig,
+    },
+    SetState {
+        name: String,
+        state: LogState,
+    },
+    /// Removes the log from the namespace (each replica removes its data).
+    DeleteLog {
+        name: String,
+    },
+    /// Partitions appended to the log, one replica list each.
+    AddPartitions {
+        name: String,
+        assignments: Vec<Vec<NodeId>>,
+    },
+    /// A node (re)started: it is unfenced, and every partition it leads or
+    /// may lead again starts a new leader epoch under it.
+    RegisterNode {
+        node_id: NodeId,
+        addr: String,
+    },
+    /// A node stopped heartbeating: its leaderships move to live in-sync
+    /// replicas and it leaves every ISR (the last member stays).
+    FenceNode {
+        node_id: NodeId,
+    },
+    /// The partition leader changes the ISR, under its current epoch.
+    AlterIsr {
+        log: String,
+        partition: u32,
+        leader_epoch: u64,
+        isr: Vec<NodeId>,
+    },
+    /// Reserves the next `count` producer ids.
+    AllocateProducerIds {
+        count: u64,
+    },
+    /// Starts the next epoch of a producer id, fencing the older ones;
+    /// refused unless the id is at epoch `from` (two resumes of one epoch
+    /// cannot both win).
+    BumpProducerEpoch {
+        producer_id: u64,
+        from: u16,
+    },
+}
+
+/// What applying a command produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The log the command created or changed.
+    pub log: Option<StoredLog>,
+    /// `AllocateProducerIds`: the first id of the block.
+    pub producer_ids_from: Option<u64>,
+    /// `BumpProducerEpoch`: the new epoch.
+    pub producer_epoch: Option<u16>,
+    /// A command the state refused; nothing changed.
+    pub error: Option<(u16, String)>,
+}
+
+impl Outcome {
+    fn refused(code: ErrorCode, msg: String) -> Self {
+        Outcome { error: Some((code.as_u16(), msg)), ..Outcome::default() }
+    }
+
+    fn log(log: &StoredLog) -> Self {
+        Outcome { log: Some(log.clone()), ..Outcome::default() }
+    }
+
+    /// The refusal as an error, or the outcome.
+    ///
+    /// # Errors
+    /// The error the state machine answered.
+    pub fn into_result(self) -> Result<Outcome, ProtocolError> {
+        match self.error {
+            Some((code, msg)) => Err(ProtocolError::new(ErrorCode::from_u16(code), msg)),
+            None => Ok(self),
+        }
+    }
+}
+
+/// The whole metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub next_incarnation: u64,
+    pub logs: BTreeMap<String, StoredLog>,
+    pub nodes: BTreeMap<NodeId, NodeRecord>,
+    /// Producer ids below this were handed out.
+    pub next_producer_id: u64,
+    /// Producers whose epoch is above 0.
+    pub producer_epochs: BTreeMap<u64, u16>,
+}
+
+fn not_found(name: &str) -> Outcome {
+    Outcome::refused(ErrorCode::LogNotFound, format!("log {name:?} does not exist"))
+}
+
+impl State {
+    pub fn new() -> Self {
+        State { version: STATE_VERSION, ..State::default() }
+    }
+
+    /// The current epoch of a producer id (0 unless bumped).
+    pub fn producer_epoch(&self, producer_id: u64) -> u16 {
+        self.producer_epochs.get(&producer_id).copied().unwrap_or(0)
+    }
+
+    /// Nodes that are registered and not fenced.
+    pub fn live_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes.iter().filter(|(_, n)| !n.fenced).map(|(id, _)| *id)
+    }
+
+    /// Applies one command. Deterministic: the same state and command give
+    /// the same result on every node.
+    pub fn apply(&mut self, cmd: Command) -> Outcome {
+        match cmd {
+            Command::CreateLog { name, replication_factor, config, created_at_ms, assignments } => {
+                if self.logs.contains_key(&name) {
+                    return Outcome::refused(ErrorCode::LogAlreadyExists, format!("log {name:?} already exists"));
+                }
+                self.next_incarnation += 1;
+                let log = StoredLog {
+                    name: name.clone(),
+                    incarnation: self.next_incarnation,
+                    replication_factor,
+                    config,
+                    created_at_ms,
+                    state: LogState::Active,
+                    partitions: assignments.into_iter().map(PartitionAssignment::new).collect(),
+                };
+                let out = Outcome::log(&log);
+                self.logs.insert(name, log);
+                out
+            }
+            Command::UpdateConfig { name, config } => self.change_log(&name, |log| log.config = config),
+            Command::SetState { name, state } => self.change_log(&name, |log| log.state = state),
+            Command::DeleteLog { name } => match self.logs.remove(&name) {
+                Some(log) => Outcome::log(&log),
+                None => not_found(&name),
+            },
+            Command::AddPartitions { name, assignments } => self.change_log(&name, |log| {
+                log.partitions.extend(assignments.into_iter().map(PartitionAssignment::new));
+            }),
+            Command::RegisterNode { node_id, addr } => {
+                self.register(node_id, addr);
+                Outcome::default()
+            }
+            Command::FenceNode { node_id } => {
+                self.fence(node_id);
+                Outcome::default()
+            }
+            Command::AlterIsr { log, partition, leader_epoch, isr } => {
+                self.alter_isr(&log, partition, leader_epoch, isr)
+            }
+            Command::AllocateProducerIds { count } => {
+                let from = self.next_producer_id;
+                self.next_producer_id = from.saturating_add(count);
+                Outcome { producer_ids_from: Some(from), ..Outcome::default() }
+            }
+            Command::BumpProducerEpoch { producer_id, from } => {
+                let current = self.producer_epoch(producer_id);
+                if current != from || current == u16::MAX {
+                    return Outcome::refused(
+                        ErrorCode::ProducerFenced,
+                        format!("producer {producer_id} epoch {from} is fenced: the id is at epoch {current}"),
+                    );
+                }
+                self.producer_epochs.insert(producer_id, current + 1);
+                while self.producer_epochs.len() > MAX_TRACKED_PRODUCER_EPOCHS {
+                    self.producer_epochs.pop_first();
+                }
+                Outcome { producer_epoch: Some(current + 1), ..Outcome::default() }
+            }
+        }
+    }
+
+    fn change_log(&mut self, name: &str, change: impl FnOnce(&mut StoredLog)) -> Outcome {
+        match self.logs.get_mut(name) {
+            Some(log) => {
+                change(log);
+                Outcome::log(log)
+            }
+            None => not_found(name),
+        }
+    }
+
+    fn register(&mut self, node_id: NodeId, addr: String) {
+        let incarnation = self.nodes.get(&node_id).map_or(1, |n| n.incarnation + 1);
+        self.nodes.insert(node_id, NodeRecord { addr, incarnation, fenced: false });
+        for p in self.logs.values_mut().flat_map(|l| l.partitions.iter_mut()) {
+            let leads = p.leader == Some(node_id);
+            let may_lead = p.leader.is_none() && p.isr.contains(&node_id);
+            if leads || may_lead {
+                p.leader = Some(node_id);
+                p.leader_epoch += 1;
+            }
+        }
+    }
+
+    fn fence(&mut self, node_id: NodeId) {
+        let Some(node) = self.nodes.get_mut(&node_id) else { return };
+        node.fenced = true;
+        let live: Vec<NodeId> = self.live_nodes().collect();
+        for p in self.logs.values_mut().flat_map(|l| l.partitions.iter_mut()) {
+            if p.isr.len() > 1 {
+                p.isr.retain(|n| *n != node_id);
+            }
+            if p.leader == Some(node_id) {
+                p.leader = p.isr.iter().copied().find(|n| *n != node_id && live.contains(n));
+                p.leader_epoch += 1;
+            }
+        }
+    }
+
+    fn alter_isr(&mut self, log: &str, partition: u32, leader_epoch: u64, isr: Vec<NodeId>) -> Outcome {
+        let Some(l) = self.logs.get_mut(log) else { return not_found(log) };
+        let Some(p) = l.partitions.get_mut(partition as usize) else {
+            return Outcome::refused(ErrorCode::PartitionNotFound, format!("log {log} has no partition {partition}"));
+        };
+        if leader_epoch != p.leader_epoch {
+            return Outcome::refused(
+                ErrorCode::FencedEpoch,
+                format!("{log}/{partition}: ISR change under epoch {leader_epoch}, current {}", p.leader_epoch),
+            );
+        }
+        let valid =
+            !isr.is_empty() && p.leader.is_some_and(|l| isr.contains(&l)) && isr.iter().all(|n| p.replicas.contains(n));
+        if !valid {
+            return Outcome::refused(
+                ErrorCode::InvalidRequest,
+                format!("{log}/{partition}: ISR {isr:?} must hold the leader and only replicas {:?}", p.replicas),
+            );
+        }
+        p.isr = isr;
+        Outcome::log(l)
+    }
+}
+
+/// Replica placement for new partitions: round-robin over the live nodes,
+/// starting one further for each partition (leaders spread across nodes),
+/// continuing where the log's existing partitions left off.
+///
+/// # Errors
+/// `InvalidConfig` when fewer live nodes than `replication_factor`.
+pub fn place(
+    live: &[NodeId],
+    first_partition: u32,
+    count: u32,
+    replication_factor: u32,
+) -> Result<Vec<Vec<NodeId>>, ProtocolError> {
+    let rf = replication_factor.max(1) as usize;
+    if live.len() < rf {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidConfig,
+            format!("replication_factor {rf} exceeds the {} live node(s) of this cluster", live.len()),
+        ));
+    }
+    Ok((first_partition..first_partition + count)
+        .map(|p| (0..rf).map(|r| live[(p as usize + r) % live.len()]).collect())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(name: &str, assignments: Vec<Vec<NodeId>>) -> Command {
+        Command::CreateLog {
+            name: name.into(),
+            replication_factor: assignments[0].len() as u32,
+            config: LogConfig::default(),
+            created_at_ms: 5,
+            assignments,
+        }
+    }
+
+    fn registered(nodes: &[NodeId]) -> State {
+        let mut s = State::new();
+        for n in nodes {
+            s.apply(Command::RegisterNode { node_id: *n, addr: format!("127.0.0.1:{}", 9000 + n) });
+        }
+        s
+    }
+
+    #[test]
+    fn placement_spreads_leaders_and_replicas() {
+        let p = place(&[1, 2, 3], 0, 4, 3).unwrap();
+        assert_eq!(p, vec![vec![1, 2, 3], vec![2, 3, 1], vec![3, 1, 2], vec![1, 2, 3]]);
+        assert_eq!(place(&[1, 2], 0, 1, 3).unwrap_err().code, ErrorCode::InvalidConfig);
+        assert_eq!(place(&[7], 5, 2, 1).unwrap(), vec![vec![7], vec![7]]);
+    }
+
+    #[test]
+    fn a_restarted_node_starts_a_new_epoch_on_what_it_leads() {
+        let mut s = registered(&[1]);
+        s.apply(create("a", vec![vec![1], vec![1]]));
+        assert_eq!(s.logs["a"].partitions[0].leader_epoch, 1);
+        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into() });
+        assert!(s.logs["a"].partitions.iter().all(|p| p.leader_epoch == 2 && p.leader == Some(1)));
+        assert_eq!(s.nodes[&1].incarnation, 2);
+    }
+
+    #[test]
+    fn fencing_moves_leadership_to_a_live_isr_member_and_back_on_return() {
+        let mut s = registered(&[1, 2, 3]);
+        s.apply(create("a", vec![vec![1, 2, 3]]));
+        s.apply(Command::FenceNode { node_id: 1 });
+        let p = &s.logs["a"].partitions[0];
+        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (Some(2), 2, vec![2, 3]));
+        s.apply(Command::FenceNode { node_id: 2 });
+        s.apply(Command::FenceNode { node_id: 3 });
+        let p = &s.logs["a"].partitions[0];
+        assert_eq!((p.leader, p.isr.clone()), (None, vec![3]), "the last in-sync replica stays in the ISR");
+        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into() });
+        assert_eq!(s.logs["a"].partitions[0].leader, None, "1 is not in sync: no unclean election");
+        s.apply(Command::RegisterNode { node_id: 3, addr: "x".into() });
+        assert_eq!(s.logs["a"].partitions[0].leader, Some(3));
+    }
+
+    #[test]
+    fn isr_changes_need_the_current_epoch_and_the_leader_inside() {
+        let mut s = registered(&[1, 2, 3]);
+        s.apply(create("a", vec![vec![1, 2, 3]]));
+        let alter =
+            |epoch, isr: Vec<NodeId>| Command::AlterIsr { log: "a".into(), partition: 0, leader_epoch: epoch, isr };
+        let code = |o: Outcome| o.error.map(|e| ErrorCode::from_u16(e.0));
+        assert_eq!(code(s.apply(alter(9, vec![1]))), Some(ErrorCode::FencedEpoch));
+        assert_eq!(code(s.apply(alter(1, vec![2, 3]))), Some(ErrorCode::InvalidRequest));
+        assert_eq!(code(s.apply(alter(1, vec![1, 4]))), Some(ErrorCode::InvalidRequest));
+        assert_eq!(code(s.apply(alter(1, vec![1, 3]))), None);
+        assert_eq!(s.logs["a"].partitions[0].isr, vec![1, 3]);
+    }
+
+    #[test]
+    fn refused_commands_change_nothing() {
+        let mut s = registered(&[1]);
+        s.apply(create("a", vec![vec![1]]));
+        let before = s.clone();
+        assert!(s.apply(create("a", vec![vec![1]])).error.is_some());
+        assert!(s.apply(Command::DeleteLog { name: "b".into() }).error.is_some());
+        assert_eq!(s, before);
+        let first = s.apply(Command::DeleteLog { name: "a".into() }).log.unwrap();
+        let second = s.apply(create("a", vec![vec![1]])).log.unwrap();
+        assert_ne!(first.dir_name(), second.dir_name());
+    }
+
+    #[test]
+    fn producer_id_blocks_do_not_overlap() {
+        let mut s = State::new();
+        assert_eq!(s.apply(Command::AllocateProducerIds { count: 10 }).producer_ids_from, Some(0));
+        assert_eq!(s.apply(Command::AllocateProducerIds { count: 10 }).producer_ids_from, Some(10));
+        assert_eq!(s.apply(Command::BumpProducerEpoch { producer_id: 3, from: 0 }).producer_epoch, Some(1));
+        let stale = s.apply(Command::BumpProducerEpoch { producer_id: 3, from: 0 });
+        assert_eq!(stale.error.map(|e| ErrorCode::from_u16(e.0)), Some(ErrorCode::ProducerFenced));
+        assert_eq!(s.producer_epoch(3), 1);
+    }
+}
