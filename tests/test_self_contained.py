@@ -22,7 +22,9 @@ PATTERN = re.compile("|".join(OUTSIDE))
 
 
 def tracked_text_files():
-    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True
+    ).stdout
     for name in out.decode().split("\0"):
         path = REPO / name
         if name and path.is_file():
