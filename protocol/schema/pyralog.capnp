@@ -200,6 +200,16 @@ struct ProduceRequest {
   # Length of the batch sent as the payload after this message (0: the batch
   # is in `batch`). docs/PROTOCOL.md, "Payload".
   batchBytes @4 :UInt32;
+  # When to answer: once every in-sync replica holds the batch (the default),
+  # once the leader does (durable per the log's flush policy), or once the
+  # leader wrote it.
+  acks @5 :Acks;
+}
+
+enum Acks {
+  all @0;
+  leader @1;
+  none @2;
 }
 
 struct ProduceResponse {
@@ -458,6 +468,10 @@ struct PeerRequest {
     awaitApplied @8 :AwaitAppliedRequest;
     # A node tells the controller it is alive.
     heartbeat @9 :NodeHeartbeat;
+    # A follower fetches a partition's batches from its leader (long-poll).
+    replicaFetch @10 :ReplicaFetchRequest;
+    # A follower asks where one of its epochs ends on the leader.
+    epochEnd @11 :EpochEndRequest;
   }
 }
 
@@ -469,8 +483,56 @@ struct PeerResponse {
     raft @2 :Data;
     proposed @3 :ProposeResponse;
     applied @4 :UInt64;
-    heartbeat @5 :Void;
+    heartbeat @5 :HeartbeatResponse;
+    # The batches follow the message as its payload (`recordsBytes` long).
+    replicaFetch @6 :ReplicaFetchResponse;
+    epochEnd @7 :EpochEndResponse;
   }
+}
+
+struct HeartbeatResponse {
+  # The controller fenced the sender: it must register again.
+  fenced @0 :Bool;
+}
+
+struct ReplicaFetchRequest {
+  log @0 :Text;
+  partition @1 :UInt32;
+  # The log's incarnation (a re-created log is another log).
+  incarnation @2 :UInt64;
+  # The leader epoch the follower follows; `fencedEpoch` unless the leader's.
+  leaderEpoch @3 :UInt64;
+  # The follower's log end: it holds every record below.
+  fetchOffset @4 :UInt64;
+  # Below this the follower's copy counts for acknowledgements (durable when
+  # the log fsyncs before acknowledging).
+  ackedOffset @5 :UInt64;
+  maxBytes @6 :UInt32;
+  maxWaitMs @7 :UInt32;
+}
+
+struct ReplicaFetchResponse {
+  highWatermark @0 :UInt64;
+  logStartOffset @1 :UInt64;
+  logEndOffset @2 :UInt64;
+  recordsBytes @3 :UInt32;
+}
+
+struct EpochEndRequest {
+  log @0 :Text;
+  partition @1 :UInt32;
+  incarnation @2 :UInt64;
+  # The leader epoch the follower follows (fencing, as in replicaFetch).
+  leaderEpoch @3 :UInt64;
+  # The follower's latest epoch.
+  epoch @4 :UInt64;
+}
+
+struct EpochEndResponse {
+  # The largest epoch at or below the one asked about that the leader holds
+  # (0xFFFFFFFFFFFFFFFF: none), and where it ends on the leader.
+  epoch @0 :UInt64;
+  endOffset @1 :UInt64;
 }
 
 struct AwaitAppliedRequest {

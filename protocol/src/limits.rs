@@ -46,8 +46,15 @@ pub const CONNECTION_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024 * 1024;
 pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 /// QUIC idle timeout: a silent peer is dropped after this long.
 pub const IDLE_TIMEOUT_MS: u32 = 30_000;
-/// QUIC keep-alive interval (below the idle timeout).
-pub const KEEP_ALIVE_INTERVAL_MS: u64 = 5_000;
+/// QUIC keep-alive interval (below the idle timeout and the silence limit):
+/// a live peer acknowledges something at least this often.
+pub const KEEP_ALIVE_INTERVAL_MS: u64 = 500;
+/// A request whose connection received nothing at all for this long (four
+/// keep-alive intervals) fails `ConnectionFailed`: the peer is gone (a
+/// killed process answers nothing, and QUIC over UDP hears no reset), so
+/// the client reconnects or moves on instead of waiting out the request
+/// timeout.
+pub const SILENT_PEER_MS: u64 = 4 * KEEP_ALIVE_INTERVAL_MS;
 /// Largest UDP payload QUIC may use once path MTU discovery confirms it (on
 /// loopback and jumbo-frame networks large datagrams cut per-packet costs;
 /// elsewhere discovery stays at what the path carries).

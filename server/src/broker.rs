@@ -2,20 +2,20 @@
 //! and of the local replicas that serve them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyralog_protocol::limits::{MAX_LOGS, MAX_PARTITIONS_PER_LOG};
 use pyralog_protocol::log_id::{is_internal, validate_log_id};
 use pyralog_protocol::model::{
-    FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, NO_LEADER,
+    LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, NO_LEADER,
 };
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::cluster::state::{place, Command, State, StoredLog};
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
-use crate::groups::{Groups, OFFSETS_LOG};
+use crate::coordination::{ensure_offsets_log, Coordination};
 use crate::partition::{now_ms, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::replicas::{not_leader, LogHandle, Replicas};
@@ -34,9 +34,11 @@ pub struct Broker {
     admin: tokio::sync::Mutex<()>,
     /// Serializes reconciliation of the local replicas.
     reconciling: tokio::sync::Mutex<()>,
+    /// Set once the controller registered this node: replicas may lead and follow.
+    registered: std::sync::atomic::AtomicBool,
     pub producer_ids: ProducerIds,
-    /// Consumer groups, set once the offsets log is open here.
-    groups: OnceLock<Arc<Groups>>,
+    /// Consumer groups, while this node coordinates them (`coordination.rs`).
+    groups: Coordination,
     /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
     produce_responses: AtomicU64,
 }
@@ -58,21 +60,23 @@ impl Broker {
     /// No quorum within `REGISTER_TIMEOUT`, or a replica that cannot be recovered.
     pub async fn open(cfg: ServerConfig, cluster: Arc<Cluster>, advertised: String) -> anyhow::Result<Arc<Broker>> {
         let broker = Arc::new(Broker {
-            replicas: Replicas::new(cfg.clone())?,
+            replicas: Replicas::new(cfg.clone(), Arc::clone(cluster.peers()))?,
             cfg,
             producer_ids: ProducerIds::default(),
             cluster,
             advertised,
             admin: tokio::sync::Mutex::new(()),
             reconciling: tokio::sync::Mutex::new(()),
-            groups: OnceLock::new(),
+            registered: std::sync::atomic::AtomicBool::new(false),
+            groups: Coordination::default(),
             produce_responses: AtomicU64::new(0),
         });
         broker.reconcile().await;
         tokio::spawn(reconciler(Arc::downgrade(&broker)));
         broker.register().await?;
+        tokio::spawn(Arc::clone(&broker.cluster).run_liveness(broker.advertised.clone()));
         broker.create_declared_logs().await?;
-        broker.open_groups().await?;
+        tokio::spawn(ensure_offsets_log(Arc::downgrade(&broker)));
         Ok(broker)
     }
 
@@ -88,6 +92,7 @@ impl Broker {
                 Err(e) => anyhow::bail!("registering node {} failed: {e}", self.cfg.node_id),
             }
         }
+        self.registered.store(true, Ordering::Release);
         self.reconcile().await;
         Ok(())
     }
@@ -96,46 +101,12 @@ impl Broker {
     pub async fn reconcile(&self) {
         let _one = self.reconciling.lock().await;
         let state = self.cluster.applied().state;
-        self.replicas.reconcile(&state).await;
+        self.replicas.reconcile(&state, self.registered.load(Ordering::Acquire)).await;
+        self.follow_offsets_leadership();
     }
 
-    async fn open_groups(&self) -> anyhow::Result<()> {
-        if !self.state().logs.contains_key(OFFSETS_LOG) {
-            let config = LogConfig {
-                flush_policy: FlushPolicy::Always,
-                segment_bytes: self.cfg.group_offsets_segment_bytes,
-                ..LogConfig::default()
-            };
-            match self.create_log(OFFSETS_LOG, 1, 1, config, true).await {
-                Ok(_) => {}
-                Err(e) if e.code == ErrorCode::LogAlreadyExists => {}
-                Err(e) => anyhow::bail!("creating {OFFSETS_LOG}: {e}"),
-            }
-        }
-        let Ok(partition) = self.partition(OFFSETS_LOG, 0) else {
-            tracing::info!("{OFFSETS_LOG} is not on this node: it coordinates no groups");
-            return Ok(());
-        };
-        let dir = self.cfg.data_dir.join("groups");
-        let groups = Groups::open(partition, &dir, self.cfg.group_offsets_snapshot_every)
-            .map_err(|e| anyhow::anyhow!("replaying {OFFSETS_LOG}: {e}"))?;
-        let _ = self.groups.set(groups);
-        Ok(())
-    }
-
-    /// The consumer groups this node coordinates.
-    ///
-    /// # Errors
-    /// `NotCoordinator` when this node holds no groups.
-    pub fn groups(&self) -> Result<&Arc<Groups>, ProtocolError> {
-        self.groups.get().ok_or_else(|| {
-            err(ErrorCode::NotCoordinator, format!("node {} coordinates no consumer groups", self.cfg.node_id))
-        })
-    }
-
-    /// The consumer groups, if this node coordinates them.
-    pub fn groups_here(&self) -> Option<&Arc<Groups>> {
-        self.groups.get()
+    pub(crate) fn groups_slot(&self) -> &Coordination {
+        &self.groups
     }
 
     async fn create_declared_logs(&self) -> anyhow::Result<()> {

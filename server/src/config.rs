@@ -147,6 +147,12 @@ pub struct ClusterConfig {
     pub raft_heartbeat_ms: u64,
     pub raft_election_timeout_ms: u64,
     pub admin_timeout_ms: u64,
+    /// A follower not caught up for this long leaves the ISR.
+    pub replica_lag_time_max_ms: u64,
+    /// How often a node heartbeats the controller.
+    pub node_heartbeat_ms: u64,
+    /// A node silent for this long is fenced: its leaderships move.
+    pub node_session_timeout_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -157,6 +163,9 @@ impl Default for ClusterConfig {
             raft_heartbeat_ms: DEFAULT_RAFT_HEARTBEAT_MS,
             raft_election_timeout_ms: DEFAULT_RAFT_ELECTION_TIMEOUT_MS,
             admin_timeout_ms: DEFAULT_ADMIN_TIMEOUT_MS,
+            replica_lag_time_max_ms: crate::replication::DEFAULT_REPLICA_LAG_TIME_MAX_MS,
+            node_heartbeat_ms: crate::cluster::liveness::DEFAULT_NODE_HEARTBEAT_MS,
+            node_session_timeout_ms: crate::cluster::liveness::DEFAULT_NODE_SESSION_TIMEOUT_MS,
         }
     }
 }
@@ -293,8 +302,11 @@ impl ServerConfig {
         if c.raft_heartbeat_ms == 0 || c.raft_election_timeout_ms <= 2 * c.raft_heartbeat_ms {
             bail!("[cluster] raft_election_timeout_ms must exceed twice raft_heartbeat_ms (> 0)");
         }
-        if c.admin_timeout_ms == 0 {
-            bail!("[cluster] admin_timeout_ms must be > 0");
+        if c.admin_timeout_ms == 0 || c.replica_lag_time_max_ms == 0 {
+            bail!("[cluster] admin_timeout_ms and replica_lag_time_max_ms must be > 0");
+        }
+        if c.node_heartbeat_ms == 0 || c.node_session_timeout_ms <= 2 * c.node_heartbeat_ms {
+            bail!("[cluster] node_session_timeout_ms must exceed twice node_heartbeat_ms (> 0)");
         }
         let voters = parse_voters(&c.voters).context("[cluster] voters")?;
         if voters.is_empty() {

@@ -146,7 +146,7 @@ fn summary(groups: &Groups, name: &str) -> Option<Summary> {
 /// # Errors
 /// The coordinator's errors; `GroupNotFound` for an unknown group.
 pub async fn execute(broker: &Broker, req: GroupReq) -> Result<GroupResp> {
-    let groups = broker.groups()?;
+    let groups = &broker.groups()?;
     Ok(match req {
         GroupReq::Join(j) => GroupResp::Joined(groups.join(j).await?),
         GroupReq::Sync { group, generation, member_id, assignments } => {

@@ -20,7 +20,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::broker::Broker;
 use crate::group_handlers::{self, GroupReq, GroupResp};
-use crate::partition::{Appended, Partition};
+use crate::partition::{Acks, Appended, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::storage::producers::BatchProducer;
 use crate::storage::ReadSlice;
@@ -65,6 +65,7 @@ enum Req {
         request: Vec<u8>,
         batch_start: usize,
         timeout_ms: u32,
+        acks: Acks,
     },
     Fetch(FetchReq),
     ListOffsets {
@@ -171,6 +172,11 @@ fn decode(bytes: Vec<u8>) -> Result<Req> {
     };
     let r = r.map_err(malformed)?;
     let (log, partition, timeout_ms) = (text(r.get_log(), "log")?.to_owned(), r.get_partition(), r.get_timeout_ms());
+    let acks = match r.get_acks().map_err(|e| err(ErrorCode::InvalidRequest, format!("unknown acks {}", e.0)))? {
+        pyralog_protocol::pyralog_capnp::Acks::All => Acks::All,
+        pyralog_protocol::pyralog_capnp::Acks::Leader => Acks::Leader,
+        pyralog_protocol::pyralog_capnp::Acks::None => Acks::None,
+    };
     let inline = r.get_batch().map_err(malformed)?;
     let (declared, batch_len) = (r.get_batch_bytes() as usize, inline.len().max(payload_len));
     if batch_len > MAX_BATCH_BYTES {
@@ -191,7 +197,7 @@ fn decode(bytes: Vec<u8>) -> Result<Req> {
     }
     let (request, batch_start) = if payload_len > 0 { (None, message_len) } else { (Some(inline.to_vec()), 0) };
     drop(msg);
-    Ok(Req::Produce { log, partition, request: request.unwrap_or(bytes), batch_start, timeout_ms })
+    Ok(Req::Produce { log, partition, request: request.unwrap_or(bytes), batch_start, timeout_ms, acks })
 }
 
 fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
@@ -298,12 +304,13 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         }
         Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
         Req::Stats(name) => Resp::Stats(broker.stats(&name)?),
-        Req::Produce { log, partition, mut request, batch_start, timeout_ms } => {
-            Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms).await?)
+        Req::Produce { log, partition, mut request, batch_start, timeout_ms, acks } => {
+            Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms, acks).await?)
         }
         Req::Fetch(f) => Resp::Fetch(fetch(broker, f).await),
         Req::ListOffsets { log, partition, spec, timestamp_ms } => {
             let p = broker.partition(&log, partition)?;
+            p.check_leader()?;
             let (offset, ts) = match spec {
                 OffsetSpec::Earliest => (p.log_start_offset(), -1),
                 OffsetSpec::Latest => (p.high_watermark(), -1),
@@ -316,7 +323,14 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
     })
 }
 
-async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], timeout_ms: u32) -> Result<Appended> {
+async fn produce(
+    broker: &Broker,
+    log: &str,
+    partition: u32,
+    batch: &mut [u8],
+    timeout_ms: u32,
+    acks: Acks,
+) -> Result<Appended> {
     let h = broker.log(log).map_err(|e| broker.partition(log, partition).err().unwrap_or(e))?;
     let (state, timestamp_type) = {
         let s = h.stored.read();
@@ -340,7 +354,7 @@ async fn produce(broker: &Broker, log: &str, partition: u32, batch: &mut [u8], t
         0 => DEFAULT_PRODUCE_TIMEOUT_MS,
         t => t.min(MAX_PRODUCE_TIMEOUT_MS),
     };
-    p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms))).await
+    p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms)), acks).await
 }
 
 async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {

@@ -3,12 +3,14 @@
 pub mod broker;
 pub mod cluster;
 pub mod config;
+pub mod coordination;
 pub mod group_handlers;
 pub mod groups;
 pub mod handlers;
 pub mod partition;
 pub mod producer_ids;
 pub mod replicas;
+pub mod replication;
 pub mod service;
 #[path = "store/mod.rs"]
 pub mod storage;
@@ -47,7 +49,7 @@ impl Server {
         let listen = cfg.listen;
         let socket = std::net::UdpSocket::bind(listen).with_context(|| format!("binding {listen}"))?;
         let runtime = quinn::default_runtime().context("no async runtime")?;
-        let endpoint = quinn::Endpoint::new(tls::endpoint_config(), Some(quic), socket, runtime)
+        let endpoint = quinn::Endpoint::new(tls::endpoint_config(&cfg.data_dir)?, Some(quic), socket, runtime)
             .with_context(|| format!("starting QUIC on {listen}"))?;
         let bound = endpoint.local_addr()?.to_string();
         let voters = match cfg.is_multi_node() {
@@ -81,6 +83,7 @@ impl Server {
         };
         let _ = node.broker.set(Arc::clone(&broker));
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
+        tokio::spawn(replication::maintain_isr(Arc::downgrade(&broker), broker.cfg.cluster.replica_lag_time_max_ms));
         tokio::spawn(group_clock(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
     }
@@ -108,7 +111,7 @@ async fn group_clock(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<
     let mut tick = tokio::time::interval(Duration::from_millis(groups::TICK_MS));
     loop {
         tokio::select! {
-            _ = tick.tick() => if let Some(g) = broker.groups_here() { g.tick() },
+            _ = tick.tick() => if let Ok(g) = broker.groups() { g.tick() },
             _ = shutdown.changed() => return,
         }
     }

@@ -12,9 +12,12 @@ use parking_lot::RwLock;
 use pyralog_protocol::model::{FlushPolicy, LogConfig};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
+use crate::cluster::network::Peers;
 use crate::cluster::state::{NodeId, PartitionAssignment, State, StoredLog};
+use crate::cluster::wire::ReplicaKey;
 use crate::config::{Flush, ServerConfig};
-use crate::partition::{FlushMode, Partition};
+use crate::partition::{Assignment, FlushMode, Partition};
+use crate::replication::follower;
 use crate::storage::{PartitionLog, StorageConfig};
 use crate::syncer::Syncer;
 
@@ -59,15 +62,16 @@ pub struct Replicas {
     node_id: NodeId,
     logs: RwLock<HashMap<String, Arc<LogHandle>>>,
     syncer: Syncer,
+    peers: Arc<Peers>,
 }
 
 impl Replicas {
     /// # Errors
     /// When the sync threads cannot start.
-    pub fn new(cfg: ServerConfig) -> anyhow::Result<Replicas> {
+    pub fn new(cfg: ServerConfig, peers: Arc<Peers>) -> anyhow::Result<Replicas> {
         std::fs::create_dir_all(cfg.data_dir.join("logs"))?;
         clean_trash(&cfg.data_dir);
-        Ok(Replicas { node_id: cfg.node_id, cfg, logs: RwLock::new(HashMap::new()), syncer: Syncer::start()? })
+        Ok(Replicas { node_id: cfg.node_id, cfg, logs: RwLock::new(HashMap::new()), syncer: Syncer::start()?, peers })
     }
 
     /// The local handle of `name`, if this node holds replicas of it.
@@ -82,7 +86,9 @@ impl Replicas {
 
     /// Brings the local replicas in line with `state`. Idempotent; a replica
     /// that fails to open is logged and retried on the next change.
-    pub async fn reconcile(&self, state: &State) {
+    /// Until this node is registered (`may_lead`), replicas are opened but
+    /// neither lead nor follow: the metadata it starts from may be stale.
+    pub async fn reconcile(&self, state: &State, may_lead: bool) {
         let gone: Vec<Arc<LogHandle>> = {
             let logs = self.logs.read();
             logs.iter()
@@ -95,14 +101,14 @@ impl Replicas {
         }
         for log in state.logs.values() {
             if log.partitions.iter().any(|p| p.replicas.contains(&self.node_id)) {
-                if let Err(e) = self.reconcile_log(log) {
+                if let Err(e) = self.reconcile_log(log, may_lead) {
                     tracing::error!(log = %log.name, error = %e, "opening a replica failed");
                 }
             }
         }
     }
 
-    fn reconcile_log(&self, log: &StoredLog) -> anyhow::Result<()> {
+    fn reconcile_log(&self, log: &StoredLog, may_lead: bool) -> anyhow::Result<()> {
         let handle = self.get(&log.name).unwrap_or_else(|| {
             let h = Arc::new(LogHandle {
                 stored: RwLock::new(log.clone()),
@@ -134,7 +140,36 @@ impl Replicas {
                     p
                 }
             };
-            p.follow_assignment(a.leader == Some(self.node_id), a.leader_epoch)?;
+            if may_lead {
+                self.assign(log, id, a, &p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Leads, or follows the leader (starting a fetcher), as `a` says.
+    fn assign(&self, log: &StoredLog, id: u32, a: &PartitionAssignment, p: &Arc<Partition>) -> anyhow::Result<()> {
+        p.follow_assignment(&Assignment {
+            me: self.node_id,
+            leader: a.leader,
+            leader_epoch: a.leader_epoch,
+            replicas: a.replicas.clone(),
+            isr: a.isr.clone(),
+            min_isr: log.config.min_in_sync_replicas,
+        })?;
+        match a.leader {
+            Some(leader) if leader != self.node_id => {
+                if p.fetching_from() != Some((leader, a.leader_epoch)) {
+                    let key = ReplicaKey {
+                        log: log.name.clone(),
+                        partition: id,
+                        incarnation: log.incarnation,
+                        leader_epoch: a.leader_epoch,
+                    };
+                    p.set_fetcher(Some(follower::spawn(Arc::clone(p), Arc::clone(&self.peers), leader, key)));
+                }
+            }
+            _ => p.set_fetcher(None),
         }
         Ok(())
     }

@@ -13,10 +13,11 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::broker::Broker;
-use crate::cluster::wire::{encode_reply, MAX_PEER_MESSAGE_BYTES};
+use crate::cluster::wire::{encode_reply, PeerCall, PeerReply, MAX_PEER_MESSAGE_BYTES};
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::handlers::{error_response, handle, Response};
+use crate::replication;
 
 /// What the service dispatches to, set as the node starts.
 #[derive(Default)]
@@ -126,17 +127,30 @@ async fn peer_connection(
                 let _ = recv.stop(0u32.into());
                 return;
             };
-            let reply = match node.cluster.get() {
-                Some(c) => c.handle_peer(&conn, &bytes).await,
-                None => encode_reply(&Err(ProtocolError::new(ErrorCode::Busy, "the node is starting"))),
-            };
-            if tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, send.write_all(&reply))
-                .await
-                .is_ok_and(|r| r.is_ok())
-            {
+            let (message, payload) = encode_reply(&peer_request(&node, &conn, &bytes).await);
+            let mut chunks: Vec<bytes::Bytes> = std::iter::once(bytes::Bytes::from(message)).chain(payload).collect();
+            let write = send.write_all_chunks(&mut chunks);
+            if tokio::time::timeout(deadline + RESPONSE_WRITE_GRACE, write).await.is_ok_and(|r| r.is_ok()) {
                 let _ = send.finish();
             }
         });
+    }
+}
+
+/// One peer request: the quorum's calls go to the cluster, the followers'
+/// fetches to the replicas here.
+async fn peer_request(node: &Node, conn: &quinn::Connection, bytes: &[u8]) -> Result<PeerReply, ProtocolError> {
+    let starting = || ProtocolError::new(ErrorCode::Busy, "the node is starting");
+    let cluster = node.cluster.get().ok_or_else(starting)?;
+    let (header, call) = cluster.admit(conn, bytes)?;
+    match call {
+        PeerCall::ReplicaFetch(f) => {
+            let broker = node.broker.get().ok_or_else(starting)?;
+            replication::leader::fetch(broker, header.from, f).await
+        }
+        PeerCall::EpochEnd(e) => replication::leader::epoch_end(node.broker.get().ok_or_else(starting)?, e),
+        PeerCall::Heartbeat { incarnation, .. } => cluster.heartbeat(header.from, incarnation),
+        other => cluster.serve(other).await,
     }
 }
 

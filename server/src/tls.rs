@@ -189,7 +189,7 @@ fn ensure_dev_certs(dir: &Path, cfg: &ServerConfig) -> anyhow::Result<(PathBuf, 
     let ip = cfg.listen.ip();
     let host = (!ip.is_unspecified() && !ip.is_loopback()).then(|| ip.to_string());
     let (cert_pem, key_pem) = node_cert(&ca, &ca_key, cfg.node_id, host.as_deref())?;
-    write_private(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
+    write_private(&dir.join("ca-key.pem"), ca_key.serialize_pem())?;
     write_private(&key, &key_pem)?;
     fs::write(&cert, cert_pem)?;
     // The CA file last: its presence marks the set complete.
@@ -214,13 +214,13 @@ pub fn init_cluster(dir: &Path, voters: &BTreeMap<u32, String>) -> anyhow::Resul
         write_private(&dir.join(format!("node-{id}-key.pem")), &key)?;
         fs::write(dir.join(format!("node-{id}.pem")), cert)?;
     }
-    write_private(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
+    write_private(&dir.join("ca-key.pem"), ca_key.serialize_pem())?;
     crate::storage::write_atomically(&dir.join("cluster-id"), new_cluster_id()?.as_bytes())?;
     fs::write(dir.join("ca.pem"), ca.pem())?;
     Ok(())
 }
 
-fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
+fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = fs::OpenOptions::new()
@@ -230,7 +230,7 @@ fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(pem.as_bytes())?;
+    f.write_all(contents.as_ref())?;
     Ok(())
 }
 
@@ -329,9 +329,40 @@ fn mtu_discovery() -> quinn::MtuDiscoveryConfig {
     m
 }
 
-/// Endpoint settings: accept datagrams as large as MTU discovery may reach.
-pub fn endpoint_config() -> quinn::EndpointConfig {
-    let mut e = quinn::EndpointConfig::default();
+/// Bytes of the key that signs this node's stateless resets.
+const RESET_KEY_BYTES: usize = 32;
+/// Where that key is kept, in the data directory.
+const RESET_KEY_FILE: &str = "stateless-reset.key";
+
+/// Endpoint settings: accept datagrams as large as MTU discovery may reach,
+/// and sign stateless resets with a key kept in the data directory, so a
+/// node restarted after a crash resets the connections of its previous
+/// run at once (peers and clients reconnect instead of waiting for the
+/// idle timeout).
+///
+/// # Errors
+/// The key file cannot be read or created.
+pub fn endpoint_config(data_dir: &Path) -> anyhow::Result<quinn::EndpointConfig> {
+    let key = reset_key(data_dir)?;
+    let mut e = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key)));
     e.max_udp_payload_size(limits::MAX_UDP_PAYLOAD_BYTES).expect("within the QUIC limit");
-    e
+    Ok(e)
+}
+
+fn reset_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join(RESET_KEY_FILE);
+    match fs::read(&path) {
+        Ok(key) if key.len() == RESET_KEY_BYTES => return Ok(key),
+        Ok(_) => tracing::warn!(path = %path.display(), "stateless reset key has the wrong length; replacing it"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    let mut key = vec![0u8; RESET_KEY_BYTES];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| anyhow::anyhow!("no system randomness for the stateless reset key"))?;
+    fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let tmp = path.with_extension("tmp");
+    write_private(&tmp, &key)?;
+    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(key)
 }

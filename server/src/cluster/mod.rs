@@ -8,6 +8,7 @@
 //! live node right after a change sees it. A single server is a one-voter
 //! cluster of the same code.
 
+pub mod liveness;
 pub mod log_store;
 pub mod network;
 pub mod state;
@@ -93,6 +94,9 @@ pub struct Cluster {
     voters: BTreeMap<NodeId, String>,
     admin_timeout: Duration,
     election_timeout: Duration,
+    liveness: liveness::Liveness,
+    node_heartbeat: Duration,
+    node_session_timeout: Duration,
 }
 
 fn quorum_unavailable(msg: impl Into<String>) -> ProtocolError {
@@ -154,6 +158,9 @@ impl Cluster {
             voters,
             admin_timeout: Duration::from_millis(c.admin_timeout_ms),
             election_timeout: Duration::from_millis(c.raft_election_timeout_ms),
+            liveness: liveness::Liveness::default(),
+            node_heartbeat: Duration::from_millis(c.node_heartbeat_ms),
+            node_session_timeout: Duration::from_millis(c.node_session_timeout_ms),
         });
         cluster.join().await?;
         Ok(cluster)
@@ -212,12 +219,22 @@ impl Cluster {
         self.sm.subscribe()
     }
 
+    /// The calls to the other voters.
+    pub fn peers(&self) -> &Arc<Peers> {
+        &self.peers
+    }
+
     /// The cluster's id.
     pub fn cluster_id(&self) -> &str {
         &self.peers.header().cluster_id
     }
 
     /// The voters, id -> address.
+    /// How many voters the cluster has.
+    pub fn voter_count(&self) -> u32 {
+        self.voters.len() as u32
+    }
+
     pub fn voters(&self) -> &BTreeMap<NodeId, String> {
         &self.voters
     }
@@ -279,6 +296,10 @@ impl Cluster {
     /// On the controller: commit, then wait (bounded) for the voters that
     /// hold the entry to apply it.
     async fn propose_here(&self, cmd: Command) -> Result<(u64, Outcome), ProtocolError> {
+        if let Command::RegisterNode { node_id, .. } = &cmd {
+            // A node registering is alive: its session starts now.
+            self.liveness.saw(*node_id);
+        }
         let since_quorum = self.raft.metrics().borrow().millis_since_quorum_ack;
         let lost_after = self.election_timeout.as_millis() as u64 * QUORUM_LOST_ELECTION_TIMEOUTS;
         if self.voters.len() > 1 && since_quorum.is_some_and(|ms| ms > lost_after) {
@@ -330,19 +351,18 @@ impl Cluster {
         tokio::time::timeout_at(deadline, rx.wait_for(|a| a.index >= index)).await.is_ok_and(|r| r.is_ok())
     }
 
-    /// Answers one peer request (already read off `conn`).
-    pub async fn handle_peer(&self, conn: &quinn::Connection, bytes: &[u8]) -> Vec<u8> {
-        let reply = match wire::decode_request(bytes) {
-            Ok((header, call)) => match self.admit(conn, &header) {
-                Ok(()) => self.serve(call).await,
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        wire::encode_reply(&reply)
+    /// Decodes a peer request read off `conn` and checks its sender.
+    ///
+    /// # Errors
+    /// Malformed, from another cluster or voter set, or a certificate that
+    /// is not the sender's.
+    pub fn admit(&self, conn: &quinn::Connection, bytes: &[u8]) -> Result<(PeerHeader, PeerCall), ProtocolError> {
+        let (header, call) = wire::decode_request(bytes)?;
+        self.check_sender(conn, &header)?;
+        Ok((header, call))
     }
 
-    fn admit(&self, conn: &quinn::Connection, h: &PeerHeader) -> Result<(), ProtocolError> {
+    fn check_sender(&self, conn: &quinn::Connection, h: &PeerHeader) -> Result<(), ProtocolError> {
         let mine = self.peers.header();
         if h.cluster_id != mine.cluster_id {
             return Err(ProtocolError::new(
@@ -359,7 +379,11 @@ impl Cluster {
         crate::tls::verify_peer(conn, h.from).map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, e))
     }
 
-    async fn serve(&self, call: PeerCall) -> Result<PeerReply, ProtocolError> {
+    /// Answers a metadata-quorum call (not the data-plane ones).
+    ///
+    /// # Errors
+    /// Malformed Raft messages, or the controller's refusal.
+    pub async fn serve(&self, call: PeerCall) -> Result<PeerReply, ProtocolError> {
         let bad = |e: serde_json::Error| ProtocolError::new(ErrorCode::InvalidRequest, format!("Raft message: {e}"));
         let json = |v: &dyn erased::Json| PeerReply::Raft(v.to_json());
         Ok(match call {
@@ -383,7 +407,10 @@ impl Cluster {
                 self.await_applied(index, tokio::time::Instant::now() + limit).await;
                 PeerReply::Applied(self.applied().index)
             }
-            PeerCall::Heartbeat { .. } => PeerReply::Heartbeat,
+            PeerCall::Heartbeat { .. } => PeerReply::Heartbeat { fenced: false },
+            PeerCall::ReplicaFetch(_) | PeerCall::EpochEnd(_) => {
+                return Err(ProtocolError::new(ErrorCode::InvalidRequest, "a data request reached the quorum"))
+            }
         })
     }
 

@@ -163,10 +163,16 @@ pub struct RaftPeer {
 #[error("{0}")]
 struct CallError(String);
 
+/// Whether a failed call means the peer cannot take Raft calls now (down,
+/// silent, starting or stopping): the library backs off before retrying.
+fn unreachable(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::ConnectionFailed | ErrorCode::Timeout | ErrorCode::Busy | ErrorCode::ShuttingDown)
+}
+
 fn to_rpc<E: std::error::Error>(e: ProtocolError) -> RPCError<RaftNodeId, BasicNode, E> {
     let err = CallError(e.to_string());
     match e.code {
-        ErrorCode::ConnectionFailed | ErrorCode::Timeout => RPCError::Unreachable(Unreachable::new(&err)),
+        c if unreachable(c) => RPCError::Unreachable(Unreachable::new(&err)),
         _ => RPCError::Network(NetworkError::new(&err)),
     }
 }
@@ -223,7 +229,7 @@ impl RaftNetwork<TypeConfig> for RaftPeer {
         let to_streaming = |e: ProtocolError| -> StreamingError<TypeConfig, Fatal<RaftNodeId>> {
             let err = CallError(e.to_string());
             match e.code {
-                ErrorCode::ConnectionFailed | ErrorCode::Timeout => StreamingError::Unreachable(Unreachable::new(&err)),
+                c if unreachable(c) => StreamingError::Unreachable(Unreachable::new(&err)),
                 _ => StreamingError::Network(NetworkError::new(&err)),
             }
         };

@@ -95,8 +95,10 @@ impl Groups {
     ) -> Result<Arc<Groups>, ProtocolError> {
         let (covered, mut offsets) = snapshot::load(snapshot_dir)?.unwrap_or_default();
         let mut at = offsets_log.log_start_offset().max(covered);
-        while at < offsets_log.high_watermark() {
-            let slice = offsets_log.read(at, REPLAY_READ_BYTES)?;
+        // Up to the log end, not the high watermark: a new leader's log is
+        // the log from now on, and its high watermark may still lag.
+        while at < offsets_log.log_end_offset() {
+            let slice = offsets_log.read_for_replica(at, REPLAY_READ_BYTES)?;
             if slice.bytes().is_empty() {
                 break;
             }
@@ -216,7 +218,7 @@ impl Groups {
         let mut batch = builder.finish();
         let who = BatchProducer::of(&BatchView::new(&batch)?);
         let _in_order = self.commit_order.lock().await;
-        self.offsets_log.append(&mut batch, who, 0, COMMIT_TIMEOUT).await?;
+        self.offsets_log.append(&mut batch, who, 0, COMMIT_TIMEOUT, crate::partition::Acks::All).await?;
         {
             let mut stored = self.offsets.lock();
             for c in &offsets {

@@ -79,6 +79,16 @@ impl EpochTable {
         Ok(())
     }
 
+    /// Drops epochs that start at or past `end` (their data was cut).
+    pub fn drop_from(&mut self, end: u64) -> Result<(), StorageError> {
+        let before = self.entries.len();
+        self.entries.retain(|&(_, start)| start < end);
+        if self.entries.len() != before {
+            self.persist()?;
+        }
+        Ok(())
+    }
+
     /// End offset of `epoch`: where the next epoch starts, or `log_end` for the latest.
     pub fn end_offset(&self, epoch: u64, log_end: u64) -> Option<u64> {
         let i = self.entries.iter().position(|&(e, _)| e == epoch)?;

@@ -23,6 +23,7 @@ mod epoch;
 mod index;
 pub mod producers;
 mod recover;
+mod replica;
 mod segment;
 
 use std::path::{Path, PathBuf};
@@ -304,6 +305,18 @@ impl PartitionLog {
             return Err(StorageError::BatchTooLarge { size: len, limit: MAX_SEGMENT_BYTES });
         }
         let base_offset = self.log_end_offset();
+        self.make_room(len, append_time_ms)?;
+        stamp(batch, base_offset, epoch, append_time_ms, flags);
+        let seg = self.active_mut();
+        if seg.size == 0 {
+            seg.created_ms = append_time_ms;
+        }
+        seg.write(batch)?;
+        Ok(AppendInfo { base_offset, next_offset: seg.next_offset })
+    }
+
+    /// Rolls or grows the active segment so a batch of `len` bytes fits.
+    fn make_room(&mut self, len: u64, append_time_ms: i64) -> Result<(), StorageError> {
         let a = self.active();
         let aged = self.cfg.segment_ms > 0 && a.size > 0 && append_time_ms - a.created_ms >= self.cfg.segment_ms;
         if a.size > 0 && (a.room() < len || a.indexes_full() || aged) {
@@ -313,13 +326,7 @@ impl PartitionLog {
             let preallocate = self.cfg.preallocate;
             self.active_mut().reactivate(cap, preallocate)?;
         }
-        stamp(batch, base_offset, epoch, append_time_ms, flags);
-        let seg = self.active_mut();
-        if seg.size == 0 {
-            seg.created_ms = append_time_ms;
-        }
-        seg.write(batch)?;
-        Ok(AppendInfo { base_offset, next_offset: seg.next_offset })
+        Ok(())
     }
 
     /// Seals the active segment (synced) and starts a new one.
@@ -484,6 +491,19 @@ impl PartitionLog {
     pub fn begin_epoch(&mut self, epoch: u64) -> Result<(), StorageError> {
         let end = self.log_end_offset();
         self.epochs.begin(epoch, end)
+    }
+
+    /// Starts `epoch` at `start` (a follower copying the leader's epochs).
+    fn begin_epoch_at(&mut self, epoch: u64, start: u64) -> Result<(), StorageError> {
+        self.epochs.begin(epoch, start)
+    }
+
+    /// The largest epoch at or below `epoch` this log holds, and where it
+    /// ends (the next epoch's start, or the log end); `None` when every
+    /// epoch here is newer (`KIP-279` semantics).
+    pub fn epoch_end_at_or_below(&self, epoch: u64) -> Option<(u64, u64)> {
+        let found = self.epochs.entries().iter().rev().find(|(e, _)| *e <= epoch)?.0;
+        Some((found, self.end_offset_for_epoch(found)?))
     }
 
     pub fn epoch_table(&self) -> Vec<(u64, u64)> {

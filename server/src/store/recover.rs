@@ -54,6 +54,23 @@ pub(super) fn recover(dir: &Path, cfg: &StorageConfig) -> Result<(Vec<Segment>, 
     Ok((segments, report))
 }
 
+/// Bytes compared at once when looking for the end of a zero-filled tail.
+const ZERO_SCAN_BYTES: usize = 64 * 1024;
+static ZEROS: [u8; ZERO_SCAN_BYTES] = [0; ZERO_SCAN_BYTES];
+
+/// Length of `buf` without its all-zero tail (a preallocated segment is
+/// mostly zeros: compared block-wise, as memcmp, not byte by byte).
+fn nonzero_len(buf: &[u8]) -> usize {
+    let mut end = buf.len();
+    for block in buf.rchunks(ZERO_SCAN_BYTES) {
+        if block != &ZEROS[..block.len()] {
+            return end - block.len() + block.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+        }
+        end -= block.len();
+    }
+    0
+}
+
 /// Whether `b` is a plausible next batch at `expected` (framing only).
 fn plausible(b: &BatchView<'_>, expected: Option<u64>) -> bool {
     b.magic() == MAGIC && b.record_count() > 0 && expected.is_none_or(|e| b.base_offset() == e)
@@ -84,8 +101,7 @@ fn recover_active(
         seg.note_batch(pos as u64, &b);
         pos += b.bytes().len();
     }
-    let tail = &data[pos..];
-    let garbage = tail.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+    let garbage = nonzero_len(&data[pos..]);
     report.truncated_bytes += garbage as u64;
     drop(map);
     seg.size = pos as u64;
@@ -126,7 +142,7 @@ fn recover_sealed(
         seg.note_batch(pos as u64, &b);
         pos += b.bytes().len();
     }
-    let all_zero_tail = data[pos..].iter().all(|&b| b == 0);
+    let all_zero_tail = nonzero_len(&data[pos..]) == 0;
     drop(map);
     seg.next_offset = next_base;
     if all_zero_tail {
@@ -160,4 +176,23 @@ fn index_sane(seg: &Segment, file_len: u64, next_base: u64) -> bool {
         prev = Some((rel, pos, ts));
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonzero_length_ignores_a_zero_tail_of_any_size() {
+        assert_eq!(nonzero_len(&[]), 0);
+        assert_eq!(nonzero_len(&[0; 10]), 0);
+        let mut buf = vec![0u8; 3 * ZERO_SCAN_BYTES + 17];
+        buf[5] = 1;
+        assert_eq!(nonzero_len(&buf), 6);
+        buf[2 * ZERO_SCAN_BYTES + 3] = 9;
+        assert_eq!(nonzero_len(&buf), 2 * ZERO_SCAN_BYTES + 4);
+        let last = buf.len() - 1;
+        buf[last] = 1;
+        assert_eq!(nonzero_len(&buf), buf.len());
+    }
 }

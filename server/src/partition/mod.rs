@@ -9,7 +9,11 @@
 //! With `Interval`, a timer task asks for that sync every interval; with
 //! `Interval` and `Never`, data is visible and acknowledged once written.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+mod replica;
+
+pub use replica::{Assignment, Fetcher};
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +21,7 @@ use parking_lot::Mutex;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify};
 
+use crate::replication::isr::ReplicaSet;
 use crate::storage::producers::{BatchProducer, Sequencing, WrittenBatch};
 use crate::storage::{PartitionLog, ReadSlice, StorageConfig, StorageError};
 use crate::syncer::{SyncQueue, SyncSlot, Syncable};
@@ -35,6 +40,17 @@ pub enum FlushMode {
 pub struct Durable {
     pub offset: u64,
     pub failed: bool,
+}
+
+/// When a produce is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// Once every in-sync replica holds the batch (the high watermark passed it).
+    All,
+    /// Once the leader holds it, durable per the flush mode.
+    Leader,
+    /// Once the leader wrote it.
+    None,
 }
 
 /// Outcome of an append.
@@ -65,6 +81,14 @@ pub struct Partition {
     epoch: AtomicU64,
     /// Set while the metadata makes this node the partition's leader.
     leading: AtomicBool,
+    /// As leader: the ISR, the followers' progress, the high watermark.
+    replica_set: Mutex<ReplicaSet>,
+    /// The log's `min_in_sync_replicas` (at least 1).
+    min_isr: AtomicU32,
+    /// The log end offset, for followers' long-polls.
+    log_end: watch::Sender<u64>,
+    /// The task fetching from the leader while this replica follows.
+    fetcher: Mutex<Option<replica::Fetcher>>,
     mode: Mutex<FlushMode>,
     durable: watch::Sender<Durable>,
     visible: watch::Sender<u64>,
@@ -96,9 +120,15 @@ impl Partition {
             storage: Mutex::new(storage),
             epoch: AtomicU64::new(epoch),
             leading: AtomicBool::new(false),
+            replica_set: Mutex::new(ReplicaSet::default()),
+            min_isr: AtomicU32::new(1),
+            log_end: watch::Sender::new(end),
+            fetcher: Mutex::new(None),
             mode: Mutex::new(mode),
             durable: watch::Sender::new(Durable { offset: end, failed: false }),
-            visible: watch::Sender::new(end),
+            // Nothing is known committed until the partition leads (an ISR of
+            // this node alone commits all it holds) or hears its leader.
+            visible: watch::Sender::new(0),
             flush_wakeup: Notify::new(),
             syncs,
             sync_slot: SyncSlot::default(),
@@ -112,25 +142,6 @@ impl Partition {
 
     pub fn leader_epoch(&self) -> u64 {
         self.epoch.load(Ordering::Relaxed)
-    }
-
-    /// Leads under `epoch` (which starts at the log end when it is new), or
-    /// stops leading: appends are then refused with `NotLeader`.
-    ///
-    /// # Errors
-    /// Writing the epoch table failed.
-    pub fn follow_assignment(&self, leader: bool, epoch: u64) -> Result<(), StorageError> {
-        if leader {
-            let mut s = self.storage.lock();
-            if epoch > s.leader_epoch() {
-                s.begin_epoch(epoch)?;
-            } else if epoch < s.leader_epoch() {
-                tracing::warn!(log = %self.log, partition = self.id, epoch, stored = s.leader_epoch(), "the metadata's leader epoch is behind the stored one; keeping the stored one");
-            }
-            self.epoch.store(s.leader_epoch(), Ordering::Release);
-        }
-        self.leading.store(leader, Ordering::Release);
-        Ok(())
     }
 
     /// Whether this node leads the partition now.
@@ -171,14 +182,26 @@ impl Partition {
         producer: BatchProducer,
         flags: u8,
         timeout: Duration,
+        acks: Acks,
     ) -> Result<Appended, ProtocolError> {
         let mode = *self.mode.lock();
+        if acks == Acks::All {
+            self.check_min_isr()?;
+        }
         let appended = self.write_in_sequence(batch, &producer, flags, mode).await?;
         if !appended.duplicate {
             self.rate.lock().add(producer.record_count);
         }
-        if mode == FlushMode::Always {
-            self.wait_durable(appended.next_offset, timeout).await?;
+        match acks {
+            Acks::None => {}
+            Acks::Leader if mode == FlushMode::Always => self.wait_durable(appended.next_offset, timeout).await?,
+            Acks::Leader => {}
+            Acks::All => {
+                if mode == FlushMode::Always {
+                    self.syncs.request(self);
+                }
+                self.wait_replicated(appended.next_offset, timeout).await?;
+            }
         }
         Ok(appended)
     }
@@ -253,8 +276,9 @@ impl Partition {
             append_time_ms: now,
         };
         s.producers_mut().record(producer, written);
+        self.log_end.send_replace(info.next_offset);
         if mode != FlushMode::Always {
-            self.visible.send_replace(info.next_offset);
+            self.ack_locally(info.next_offset);
         }
         self.appended.notify_waiters();
         Ok(Appended {
@@ -287,6 +311,7 @@ impl Partition {
     /// # Errors
     /// `OffsetOutOfRange`, `CorruptData`, `StorageError`.
     pub fn read(&self, offset: u64, max_bytes: usize) -> Result<ReadSlice, ProtocolError> {
+        self.check_leader()?;
         let upper = self.high_watermark();
         let s = self.storage.lock();
         if offset > upper && offset <= s.log_end_offset() {
@@ -341,6 +366,7 @@ impl Partition {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        self.stop_fetcher();
         self.flush_wakeup.notify_one();
         let me = Arc::clone(self);
         let _ = tokio::task::spawn_blocking(move || {
@@ -410,7 +436,7 @@ impl Partition {
     /// a batch appended under `always` stays acknowledged-and-visible after
     /// a switch to another mode), then its producers are told.
     fn publish_durable(&self, end: u64) {
-        self.visible.send_modify(|v| *v = (*v).max(end));
+        self.ack_locally(end);
         self.durable.send_modify(|d| d.offset = d.offset.max(end));
     }
 }

@@ -1,0 +1,133 @@
+//! Who is alive: every node heartbeats the controller; the controller
+//! fences a node it has not heard from for the session timeout (its
+//! leaderships move to live in-sync replicas, it leaves the ISRs), and a
+//! fenced node that is heard from again registers anew.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pyralog_protocol::{ErrorCode, ProtocolError};
+
+use super::state::{Command, NodeId};
+use super::wire::{PeerCall, PeerReply};
+use super::Cluster;
+
+/// Default interval of a node's heartbeats to the controller.
+pub const DEFAULT_NODE_HEARTBEAT_MS: u64 = 150;
+/// Default silence after which the controller fences a node.
+pub const DEFAULT_NODE_SESSION_TIMEOUT_MS: u64 = 750;
+
+/// The controller's record of heartbeats.
+#[derive(Default)]
+pub struct Liveness {
+    seen: Mutex<HashMap<NodeId, Instant>>,
+    /// Whether this node was the controller at the last check.
+    controlling: Mutex<bool>,
+    /// Fence commands proposed and not yet applied.
+    fencing: Mutex<HashSet<NodeId>>,
+}
+
+impl Liveness {
+    pub fn saw(&self, node: NodeId) {
+        self.seen.lock().insert(node, Instant::now());
+    }
+
+    pub fn forget(&self, node: NodeId) {
+        self.seen.lock().remove(&node);
+    }
+
+    /// The live nodes silent for longer than `timeout` (a node first noticed
+    /// now gets a whole timeout of grace, as do all when control changed hands).
+    fn silent(&self, live: &[NodeId], timeout: Duration, now: Instant) -> Vec<NodeId> {
+        let mut seen = self.seen.lock();
+        live.iter()
+            .copied()
+            .filter(|n| now.saturating_duration_since(*seen.entry(*n).or_insert(now)) > timeout)
+            .collect()
+    }
+}
+
+impl Cluster {
+    /// The controller's side of a heartbeat.
+    ///
+    /// # Errors
+    /// `NotLeader` when this node is not the controller.
+    pub fn heartbeat(&self, from: NodeId, _incarnation: u64) -> Result<PeerReply, ProtocolError> {
+        if self.controller() != Some(self.node_id) {
+            return Err(ProtocolError::new(ErrorCode::NotLeader, "this node is not the controller"));
+        }
+        self.liveness.saw(from);
+        let fenced = self.applied().state.nodes.get(&from).is_some_and(|n| n.fenced);
+        Ok(PeerReply::Heartbeat { fenced })
+    }
+
+    /// Heartbeats the controller and, as controller, fences silent nodes,
+    /// until the cluster is dropped. `addr` is where clients reach this node
+    /// (for registering again after being fenced).
+    pub async fn run_liveness(self: Arc<Self>, addr: String) {
+        let mut tick = tokio::time::interval(self.node_heartbeat);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if Arc::strong_count(&self) == 1 {
+                return;
+            }
+            let fenced_here = match self.controller() {
+                Some(c) if c == self.node_id => {
+                    self.liveness.saw(self.node_id);
+                    Cluster::fence_silent(&self);
+                    self.applied().state.nodes.get(&self.node_id).is_some_and(|n| n.fenced)
+                }
+                Some(c) => {
+                    *self.liveness.controlling.lock() = false;
+                    let call = PeerCall::Heartbeat { applied_index: self.applied().index, incarnation: 0 };
+                    matches!(
+                        self.peers.call(c, &call, self.node_heartbeat * 2).await,
+                        Ok(PeerReply::Heartbeat { fenced: true })
+                    )
+                }
+                None => false,
+            };
+            if fenced_here {
+                let me = Arc::clone(&self);
+                let addr = addr.clone();
+                tokio::spawn(async move {
+                    let cmd = Command::RegisterNode { node_id: me.node_id, addr };
+                    match me.propose(cmd).await {
+                        Ok(_) => tracing::warn!(node = me.node_id, "registered again after being fenced"),
+                        Err(e) => tracing::debug!(error = %e, "registering again failed"),
+                    }
+                });
+            }
+        }
+    }
+
+    fn fence_silent(self: &Arc<Self>) {
+        let now = Instant::now();
+        {
+            let mut controlling = self.liveness.controlling.lock();
+            if !*controlling {
+                // Control changed hands: everyone gets a full session of grace.
+                self.liveness.seen.lock().clear();
+                *controlling = true;
+            }
+        }
+        let live: Vec<NodeId> = self.applied().state.live_nodes().filter(|n| *n != self.node_id).collect();
+        for node in self.liveness.silent(&live, self.node_session_timeout, now) {
+            if !self.liveness.fencing.lock().insert(node) {
+                continue;
+            }
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                tracing::warn!(node, "no heartbeat within the session timeout: fencing the node");
+                match me.propose(Command::FenceNode { node_id: node }).await {
+                    Ok(_) => me.liveness.forget(node),
+                    Err(e) => tracing::warn!(node, error = %e, "fencing failed"),
+                }
+                me.liveness.fencing.lock().remove(&node);
+            });
+        }
+    }
+}
