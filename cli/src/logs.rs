@@ -57,6 +57,12 @@ pub enum LogsCommand {
         name: String,
         #[arg(long, default_value_t = 1)]
         partitions: u32,
+        /// Copies of every partition, on as many nodes.
+        #[arg(long, default_value_t = 1)]
+        replication_factor: u32,
+        /// In-sync replicas an `acks = all` write needs (default 1).
+        #[arg(long)]
+        min_insync_replicas: Option<u32>,
         #[command(flatten)]
         retention: Retention,
     },
@@ -86,7 +92,16 @@ pub enum LogsCommand {
     },
 }
 
-fn describe(md: &LogMetadata) {
+/// A leader id as shown: `none` for an offline partition.
+pub fn leader_name(leader: u32) -> String {
+    if leader == pyralog::NO_LEADER {
+        "none".to_owned()
+    } else {
+        leader.to_string()
+    }
+}
+
+pub fn describe(md: &LogMetadata) {
     let c = &md.config;
     println!(
         "log {}  partitions {}  replication {}  state {:?}  retention_ms {}  retention_bytes {}  flush {:?}",
@@ -94,16 +109,24 @@ fn describe(md: &LogMetadata) {
     );
     for p in &md.partitions {
         println!(
-            "  partition {:>4}  leader {}  epoch {:>4}  start {:>12}  high_watermark {:>12}",
-            p.partition, p.leader, p.leader_epoch, p.log_start_offset, p.high_watermark
+            "  partition {:>4}  leader {}  replicas {:?}  isr {:?}  epoch {:>4}  start {:>12}  high_watermark {:>12}",
+            p.partition,
+            leader_name(p.leader),
+            p.replicas,
+            p.isr,
+            p.leader_epoch,
+            p.log_start_offset,
+            p.high_watermark
         );
     }
 }
 
 pub async fn run(client: &Client, cmd: LogsCommand) -> anyhow::Result<()> {
     match cmd {
-        LogsCommand::Create { name, partitions, retention } => {
-            let spec = LogSpec { config: retention.apply(LogConfig::default()), ..LogSpec::new(partitions) };
+        LogsCommand::Create { name, partitions, replication_factor, min_insync_replicas, retention } => {
+            let mut config = retention.apply(LogConfig::default());
+            config.min_in_sync_replicas = min_insync_replicas.unwrap_or(config.min_in_sync_replicas);
+            let spec = LogSpec { replication_factor, config, ..LogSpec::new(partitions) };
             let md = client.create_log_with_config(&name, spec).await?;
             println!("created log {} with {} partitions", md.name, md.partition_count);
         }

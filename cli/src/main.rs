@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_disk;
+mod cluster;
 mod group_consume;
 mod groups;
 mod io;
@@ -22,7 +23,7 @@ const DEFAULT_CA_FILE: &str = "./pyralog-data/tls/ca.pem";
 #[derive(Parser)]
 #[command(name = "pyralog", version, about = "Pyralog command-line client")]
 struct Cli {
-    /// Server address.
+    /// Server address; several comma-separated for a cluster (any that answers).
     #[arg(long, global = true, env = "PYRALOG_SERVER", default_value = DEFAULT_SERVER)]
     server: String,
     /// CA certificate (PEM) that signed the server's certificate.
@@ -44,6 +45,9 @@ enum Command {
     /// List, describe and reset consumer groups.
     #[command(subcommand)]
     Groups(groups::GroupsCommand),
+    /// Describe the cluster: nodes, controller, partition leaders and ISRs.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Measure produce and consume throughput and latency.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -60,6 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Produce(args) => io::produce(&client, args).await,
         Command::Consume(args) => io::consume(&client, args).await,
         Command::Groups(cmd) => groups::run(&client, cmd).await,
+        Command::Cluster(cmd) => cluster::run(&client, cmd).await,
         Command::Bench(cmd) => {
             // On a runtime worker, as an application's task would run (not on
             // the main thread: every hand-off to the producer's tasks and back

@@ -13,9 +13,10 @@ use pyralog_protocol::model::{LogConfig, LogMetadata, LogStats};
 use pyralog_protocol::pyralog_capnp::{response, OffsetSpec};
 use pyralog_protocol::ErrorCode;
 
-use crate::config::{ClientConfig, ConsumerConfig, ProducerConfig};
+use crate::config::{Acks, ClientConfig, ConsumerConfig, ProducerConfig};
 use crate::consumer::Consumer;
 use crate::error::{Error, Result};
+use crate::nodes::Nodes;
 use crate::producer::{DeliverySink, Producer};
 use crate::record::{ConsumerRecord, LogOffset, ProducerIdentity, Record, RecordMetadata};
 use crate::transport::Transport;
@@ -43,6 +44,12 @@ pub(crate) struct Fetched {
     pub records: Bytes,
 }
 
+impl Fetched {
+    fn failed(e: Error) -> Fetched {
+        Fetched { error: Some(e), high_watermark: 0, records: Bytes::new() }
+    }
+}
+
 /// A partition to fetch.
 #[derive(Debug, Clone)]
 pub(crate) struct FetchSpec {
@@ -52,8 +59,24 @@ pub(crate) struct FetchSpec {
     pub max_bytes: u32,
 }
 
+/// The internal log whose partition 0's leader coordinates the groups.
+const GROUPS_LOG: &str = "__consumer_offsets";
+/// Pause between attempts of a convenience call that failed retriably.
+const RETRY_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Which node a request goes to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Route<'a> {
+    /// Any node (admin, metadata).
+    Any,
+    /// The leader of a partition.
+    Leader(&'a str, u32),
+    /// The consumer groups' coordinator.
+    Coordinator,
+}
+
 pub(crate) struct Inner {
-    pub transport: Transport,
+    pub nodes: Nodes,
     pub config: ClientConfig,
     metadata: Mutex<HashMap<String, (Arc<LogMetadata>, Instant)>>,
 }
@@ -72,15 +95,120 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Connects to `addr` (`HOST:PORT`), verifying the server against the
-    /// configured CA file.
+    /// Connects to the cluster through `servers` (`HOST:PORT`, or several
+    /// comma-separated: the first that answers is used, the others when it
+    /// cannot be reached), verifying every node against the configured CA file.
     ///
     /// # Errors
     /// `TlsError` (missing or wrong CA), `ConnectionFailed` (no answer within
     /// `connect_timeout`), `InvalidArgument` (bad address).
-    pub async fn connect(addr: &str, config: ClientConfig) -> Result<Client> {
-        let transport = Transport::connect(addr, &config).await?;
-        Ok(Client { inner: Arc::new(Inner { transport, config, metadata: Mutex::new(HashMap::new()) }) })
+    pub async fn connect(servers: &str, config: ClientConfig) -> Result<Client> {
+        let nodes = Nodes::connect(servers, &config).await?;
+        Ok(Client { inner: Arc::new(Inner { nodes, config, metadata: Mutex::new(HashMap::new()) }) })
+    }
+
+    /// The connection a routed request takes (boxed: finding the leader
+    /// may itself send a metadata request).
+    fn transport<'a>(
+        &'a self,
+        log: &'a str,
+        partition: u32,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Arc<Transport>>> + Send + 'a>> {
+        Box::pin(self.leader_transport(log, partition))
+    }
+
+    async fn leader_transport(&self, log: &str, partition: u32) -> Result<Arc<Transport>> {
+        let md = self.cached_metadata(log).await?;
+        let p = md.partitions.get(partition as usize).ok_or_else(|| {
+            Error::new(ErrorCode::PartitionNotFound, format!("log {log} has no partition {partition}"))
+        })?;
+        if p.leader == pyralog_protocol::model::NO_LEADER {
+            self.forget(log);
+            return Err(Error::new(ErrorCode::NotLeader, format!("{log}/{partition} has no leader now")));
+        }
+        if !self.inner.nodes.knows(p.leader) {
+            // Metadata cached from an admin answer names no node addresses.
+            self.refresh_metadata(log).await?;
+        }
+        let t = self.inner.nodes.node(p.leader).await;
+        if t.is_err() {
+            self.forget(log);
+        }
+        t
+    }
+
+    /// Sends a request along `route`; any-node requests move to another
+    /// node when theirs cannot be reached, routed ones drop the metadata
+    /// that routed them when the node is gone or no longer leads.
+    pub(crate) async fn send(
+        &self,
+        route: Route<'_>,
+        req: Vec<u8>,
+        payload: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
+        // One deadline for finding the node, failing over and the exchange:
+        // a caller's timeout (a producer's delivery timeout) bounds them all.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let timed_out = || Error::new(ErrorCode::Timeout, format!("no answer within {timeout:?}"));
+        let resolve = async {
+            match route {
+                Route::Any => Ok(self.inner.nodes.any()),
+                Route::Leader(log, p) => self.transport(log, p).await,
+                Route::Coordinator => self.transport(GROUPS_LOG, 0).await,
+            }
+        };
+        let mut t = tokio::time::timeout_at(deadline, resolve).await.map_err(|_| timed_out())??;
+        for _ in 0..self.inner.nodes.reach() {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                return Err(timed_out());
+            }
+            match t.call_with_payload(req.clone(), payload.clone(), remaining).await {
+                Err(e) if e.code() == ErrorCode::ConnectionFailed && matches!(route, Route::Any) => {
+                    match tokio::time::timeout_at(deadline, self.inner.nodes.fail_over(&t)).await {
+                        Ok(Some(next)) => t = next,
+                        Ok(None) | Err(_) => return Err(e),
+                    }
+                }
+                Err(e) => {
+                    self.forget_route(route, &e);
+                    return Err(e);
+                }
+                Ok(bytes) => return Ok(bytes),
+            }
+        }
+        Err(Error::new(ErrorCode::ConnectionFailed, "no node of the cluster answered"))
+    }
+
+    /// Forgets the metadata that routed a request its answer says is stale.
+    fn forget_route(&self, route: Route<'_>, e: &Error) {
+        let stale = matches!(
+            e.code(),
+            ErrorCode::ConnectionFailed | ErrorCode::NotLeader | ErrorCode::FencedEpoch | ErrorCode::NotCoordinator
+        );
+        match route {
+            Route::Leader(log, _) if stale => self.forget(log),
+            Route::Coordinator if stale => self.forget(GROUPS_LOG),
+            _ => {}
+        }
+    }
+
+    /// Sends along `route` and decodes the answer; an error answer about
+    /// stale routing drops the metadata behind it.
+    pub(crate) async fn call_routed<T>(
+        &self,
+        route: Route<'_>,
+        req: Vec<u8>,
+        timeout: Duration,
+        read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let bytes = self.send(route, req, None, timeout).await?;
+        let res = wire::response(&bytes, read);
+        if let Err(e) = &res {
+            self.forget_route(route, e);
+        }
+        res
     }
 
     pub(crate) async fn call<T>(
@@ -91,14 +219,22 @@ impl Client {
         self.call_within(req, self.inner.config.request_timeout, read).await
     }
 
+    /// A request to the consumer groups' coordinator.
+    pub(crate) async fn call_coordinator<T>(
+        &self,
+        req: Vec<u8>,
+        read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.call_routed(Route::Coordinator, req, self.inner.config.request_timeout, read).await
+    }
+
     pub(crate) async fn call_within<T>(
         &self,
         req: Vec<u8>,
         timeout: Duration,
         read: impl FnOnce(response::WhichReader<'_>) -> Result<T>,
     ) -> Result<T> {
-        let bytes = self.inner.transport.call(req, timeout).await?;
-        wire::response(&bytes, read)
+        self.call_routed(Route::Any, req, timeout, read).await
     }
 
     async fn call_metadata(&self, req: Vec<u8>) -> Result<LogMetadata> {
@@ -136,13 +272,34 @@ impl Client {
                 return Ok(Arc::clone(md));
             }
         }
-        let md = self.get_log_metadata(log).await?;
+        let md = self.refresh_metadata(log).await?;
         Ok(Arc::new(md))
+    }
+
+    /// One log's metadata and the nodes' addresses, from any node.
+    async fn refresh_metadata(&self, log: &str) -> Result<LogMetadata> {
+        let mut d = self.metadata_of(&[log]).await?;
+        let md =
+            d.logs.pop().ok_or_else(|| Error::new(ErrorCode::LogNotFound, format!("log {log:?} does not exist")))?;
+        self.cache(&md);
+        Ok(md)
+    }
+
+    /// The nodes the metadata names.
+    pub(crate) fn learn_nodes(&self, nodes: impl IntoIterator<Item = (u32, String)>) {
+        self.inner.nodes.learn(nodes);
     }
 
     /// Drops cached metadata after an error that suggests it is stale.
     pub(crate) fn invalidate(&self, log: &str, e: &Error) {
-        if matches!(e.code(), ErrorCode::LogNotFound | ErrorCode::PartitionNotFound | ErrorCode::NotLeader) {
+        if matches!(
+            e.code(),
+            ErrorCode::LogNotFound
+                | ErrorCode::PartitionNotFound
+                | ErrorCode::NotLeader
+                | ErrorCode::FencedEpoch
+                | ErrorCode::ConnectionFailed
+        ) {
             self.forget(log);
         }
     }
@@ -291,7 +448,18 @@ impl Client {
         })?;
         let ts = *record.timestamp.get_or_insert_with(crate::record::now_ms);
         let batch = Bytes::from(wire::encode_batch([&record], 256)?);
-        let ack = self.produce_batch(log, partition, &batch, self.inner.config.request_timeout).await?;
+        let timeout = self.inner.config.request_timeout;
+        let deadline = Instant::now() + timeout;
+        // Without a producer id a retry may write twice; only what surely
+        // wrote nothing is retried (no leader, or not this one).
+        let ack = loop {
+            match self.produce_batch(log, partition, &batch, timeout, Acks::All).await {
+                Err(e) if wrote_nothing(&e) && Instant::now() + RETRY_BACKOFF < deadline => {
+                    tokio::time::sleep(RETRY_BACKOFF).await;
+                }
+                r => break r?,
+            }
+        };
         Ok(RecordMetadata {
             log: Arc::from(log),
             partition,
@@ -315,6 +483,7 @@ impl Client {
         partition: u32,
         batch: &Bytes,
         timeout: Duration,
+        acks: Acks,
     ) -> Result<Ack> {
         let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         // MAX_BATCH_BYTES keeps a batch's length within u32.
@@ -325,8 +494,9 @@ impl Client {
             p.set_partition(partition);
             p.set_batch_bytes(batch_bytes);
             p.set_timeout_ms(timeout_ms);
+            p.set_acks(acks.into());
         });
-        let res = self.inner.transport.call_with_payload(req, Some(batch.clone()), timeout).await;
+        let res = self.send(Route::Leader(log, partition), req, Some(batch.clone()), timeout).await;
         let res = res.and_then(|bytes| {
             wire::response(&bytes, |w| match w {
                 response::Produce(p) => {
@@ -363,8 +533,68 @@ impl Client {
         .await
     }
 
+    /// Fetches `specs` from their leaders, one request per leader at once;
+    /// a partition whose leader cannot be found or reached carries the error.
     pub(crate) async fn fetch(
         &self,
+        specs: &[FetchSpec],
+        max_wait: Duration,
+        min_bytes: u32,
+        max_bytes: u32,
+    ) -> Result<Vec<Fetched>> {
+        let mut by_leader: Vec<(u32, Vec<usize>)> = Vec::new();
+        let mut out: Vec<Option<Fetched>> = specs.iter().map(|_| None).collect();
+        for (i, s) in specs.iter().enumerate() {
+            match self.leader_of(&s.log, s.partition).await {
+                Ok(leader) => match by_leader.iter_mut().find(|(l, _)| *l == leader) {
+                    Some((_, v)) => v.push(i),
+                    None => by_leader.push((leader, vec![i])),
+                },
+                Err(e) => out[i] = Some(Fetched::failed(e)),
+            }
+        }
+        let calls = by_leader.iter().map(|(_, idx)| {
+            let group: Vec<FetchSpec> = idx.iter().map(|i| specs[*i].clone()).collect();
+            let first = &specs[idx[0]];
+            async move {
+                let route = Route::Leader(&first.log, first.partition);
+                self.fetch_from(route, &group, max_wait, min_bytes, max_bytes).await
+            }
+        });
+        let results = futures_util::future::join_all(calls).await;
+        for ((_, idx), result) in by_leader.iter().zip(results) {
+            match result {
+                Ok(fetched) => {
+                    for (i, f) in idx.iter().zip(fetched) {
+                        out[*i] = Some(f);
+                    }
+                }
+                Err(e) => {
+                    for i in idx {
+                        out[*i] = Some(Fetched::failed(e.clone()));
+                    }
+                }
+            }
+        }
+        Ok(out.into_iter().map(|f| f.unwrap_or_else(|| Fetched::failed(unexpected()))).collect())
+    }
+
+    /// The node leading a partition, from the metadata.
+    async fn leader_of(&self, log: &str, partition: u32) -> Result<u32> {
+        let md = self.cached_metadata(log).await?;
+        match md.partitions.get(partition as usize) {
+            Some(p) if p.leader != pyralog_protocol::model::NO_LEADER => Ok(p.leader),
+            Some(_) => {
+                self.forget(log);
+                Err(Error::new(ErrorCode::NotLeader, format!("{log}/{partition} has no leader now")))
+            }
+            None => Err(Error::new(ErrorCode::PartitionNotFound, format!("log {log} has no partition {partition}"))),
+        }
+    }
+
+    async fn fetch_from(
+        &self,
+        route: Route<'_>,
         specs: &[FetchSpec],
         max_wait: Duration,
         min_bytes: u32,
@@ -385,8 +615,14 @@ impl Client {
             }
         });
         let timeout = self.inner.config.request_timeout + max_wait;
-        let bytes = Bytes::from(self.inner.transport.call(req, timeout).await?);
-        read_fetch(bytes, specs.len())
+        let bytes = Bytes::from(self.send(route, req, None, timeout).await?);
+        let fetched = read_fetch(bytes, specs.len())?;
+        for (f, s) in fetched.iter().zip(specs) {
+            if let Some(e) = &f.error {
+                self.invalidate(&s.log, e);
+            }
+        }
+        Ok(fetched)
     }
 
     /// The offset for `spec` in one partition: (offset, timestamp of that record or -1).
@@ -398,7 +634,8 @@ impl Client {
             l.set_spec(spec);
             l.set_timestamp_ms(ts);
         });
-        self.call(req, |w| match w {
+        let timeout = self.inner.config.request_timeout;
+        self.call_routed(Route::Leader(log, partition), req, timeout, |w| match w {
             response::ListOffsets(l) => {
                 let l = l.map_err(capnp_err)?;
                 Ok((l.get_offset(), l.get_timestamp_ms()))
@@ -513,15 +750,21 @@ impl Client {
         Consumer::new(self.clone(), config)
     }
 
-    /// Closes the connection. Idempotent; later calls fail with `Closed`.
+    /// Closes every connection. Idempotent; later calls fail with `Closed`.
     pub async fn close(&self) {
-        self.inner.transport.close().await;
+        self.inner.nodes.close().await;
     }
 
     /// Whether [`Client::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.inner.transport.is_closed()
+        self.inner.nodes.is_closed()
     }
+}
+
+/// Whether a failed produce surely wrote nothing (so sending it again
+/// cannot write it twice).
+fn wrote_nothing(e: &Error) -> bool {
+    matches!(e.code(), ErrorCode::NotLeader | ErrorCode::FencedEpoch | ErrorCode::NotEnoughReplicas | ErrorCode::Busy)
 }
 
 /// A produce acknowledgement.

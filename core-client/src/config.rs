@@ -44,6 +44,31 @@ impl ClientConfig {
     }
 }
 
+/// When the server acknowledges a produced batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Acks {
+    /// Once every in-sync replica holds it (and, under the log's flush
+    /// policy, has it durable): survives the loss of any node but the last
+    /// in-sync one. The default.
+    #[default]
+    All,
+    /// Once the partition leader holds it (durable per the flush policy):
+    /// lost if the leader dies before the followers copy it.
+    Leader,
+    /// Once the leader wrote it, durable or not.
+    None,
+}
+
+impl From<Acks> for pyralog_protocol::pyralog_capnp::Acks {
+    fn from(a: Acks) -> Self {
+        match a {
+            Acks::All => pyralog_protocol::pyralog_capnp::Acks::All,
+            Acks::Leader => pyralog_protocol::pyralog_capnp::Acks::Leader,
+            Acks::None => pyralog_protocol::pyralog_capnp::Acks::None,
+        }
+    }
+}
+
 /// Producer settings.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
@@ -71,6 +96,8 @@ pub struct ProducerConfig {
     /// [`crate::Producer::identity`]): the server bumps its epoch, and the
     /// earlier incarnation's writes fail with `ProducerFenced` from then on.
     pub resume: Option<crate::record::ProducerIdentity>,
+    /// When the server acknowledges a batch (default: every in-sync replica).
+    pub acks: Acks,
 }
 
 /// Default producer batch size.
@@ -93,6 +120,7 @@ impl Default for ProducerConfig {
             idempotence: true,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             resume: None,
+            acks: Acks::All,
         }
     }
 }

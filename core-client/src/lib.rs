@@ -14,10 +14,12 @@
 //! ```
 
 mod client;
+mod cluster;
 mod config;
 mod consumer;
 mod error;
 pub mod group;
+mod nodes;
 pub mod partitioner;
 mod producer;
 mod record;
@@ -25,16 +27,18 @@ mod transport;
 mod wire;
 
 pub use client::{Client, LogSpec};
-pub use config::{ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
+pub use cluster::{ClusterDescription, NodeDescription};
+pub use config::{Acks, ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
 pub use consumer::Consumer;
 pub use error::{Error, ErrorCode, Result};
 pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
+pub use nodes::{parse_servers, MAX_BOOTSTRAP_SERVERS};
 pub use partitioner::Partitioner;
 pub use producer::{DeliveryFuture, DeliveryReport, DeliverySink, Producer};
 /// The protocol's limits (record, batch and name sizes, ...), one named constant each.
 pub use pyralog_protocol::limits;
 pub use pyralog_protocol::model::{
     FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
-    TimestampType,
+    TimestampType, NO_LEADER,
 };
 pub use record::{ConsumerRecord, LogOffset, LogPartition, ProducerIdentity, Record, RecordMetadata};

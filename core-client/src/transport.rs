@@ -141,18 +141,14 @@ impl Transport {
         self.conn.lock().as_ref().filter(|c| c.close_reason().is_none()).cloned()
     }
 
-    /// Sends one request and returns the response bytes.
+    /// Sends one request, its payload (a produce batch) following the
+    /// message on the stream without being copied into it, and returns the
+    /// response bytes.
     ///
     /// A request that times out while the connection received nothing at
     /// all meanwhile means the server is gone (a crashed server never closes
     /// its connections): the connection is dropped, so the next request
     /// reconnects instead of waiting for the idle timeout.
-    pub(crate) async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>> {
-        self.call_with_payload(request, None, timeout).await
-    }
-
-    /// Like [`Transport::call`], the request's payload (a produce batch)
-    /// following the message on the stream without being copied into it.
     pub(crate) async fn call_with_payload(
         &self,
         request: Vec<u8>,
@@ -174,7 +170,19 @@ impl Transport {
             send.finish().map_err(|e| lost(&e))?;
             read_response(&mut recv).await
         };
-        match tokio::time::timeout_at(deadline, exchange).await {
+        let watched = async {
+            tokio::select! {
+                r = exchange => r,
+                () = silence(&conn) => {
+                    conn.close(0u32.into(), b"server silent");
+                    Err(Error::new(
+                        ErrorCode::ConnectionFailed,
+                        format!("{} sent nothing for SILENT_PEER_MS ({} ms); reconnecting", self.addr, limits::SILENT_PEER_MS),
+                    ))
+                }
+            }
+        };
+        match tokio::time::timeout_at(deadline, watched).await {
             Ok(r) => r,
             Err(_) => {
                 if conn.stats().udp_rx.datagrams == received_before {
@@ -199,9 +207,24 @@ impl Transport {
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
     }
+}
 
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+/// How often a waiting request checks that its connection hears from the peer.
+const SILENCE_CHECK: Duration = Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS / 2);
+
+/// Resolves once `conn` has received no datagram for `SILENT_PEER_MS`.
+async fn silence(conn: &quinn::Connection) {
+    let limit = Duration::from_millis(limits::SILENT_PEER_MS);
+    let mut heard = conn.stats().udp_rx.datagrams;
+    let mut since = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(SILENCE_CHECK).await;
+        let now = conn.stats().udp_rx.datagrams;
+        if now != heard {
+            (heard, since) = (now, tokio::time::Instant::now());
+        } else if since.elapsed() >= limit {
+            return;
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use pyralog_protocol::group::{LogPartitions, PartitionOffset, Subscription};
 use pyralog_protocol::pyralog_capnp::{response, GroupState};
 
-use crate::client::Client;
+use crate::client::{Client, Route};
 use crate::error::Result;
 use crate::wire::{self, capnp_err, unexpected};
 
@@ -123,7 +123,7 @@ impl Client {
             }
         });
         let wait = j.rebalance_timeout + self.inner.config.request_timeout;
-        self.call_within(req, wait, |w| match w {
+        self.call_routed(Route::Coordinator, req, wait, |w| match w {
             response::JoinGroup(r) => {
                 let r = r.map_err(capnp_err)?;
                 let mut members = Vec::new();
@@ -164,7 +164,7 @@ impl Client {
                 LogPartitions::write_list(parts, a.init_partitions(parts.len() as u32));
             }
         });
-        self.call_within(req, wait + self.inner.config.request_timeout, |w| match w {
+        self.call_routed(Route::Coordinator, req, wait + self.inner.config.request_timeout, |w| match w {
             response::SyncGroup(r) => Ok(LogPartitions::read_list(r.map_err(capnp_err)?.get_partitions())?),
             _ => Err(unexpected()),
         })
@@ -178,7 +178,7 @@ impl Client {
             b.set_generation(generation);
             b.set_member_id(member_id);
         });
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::Heartbeat(()) => Ok(()),
             _ => Err(unexpected()),
         })
@@ -191,7 +191,7 @@ impl Client {
             b.set_group(group);
             b.set_member_id(member_id);
         });
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::LeaveGroup(()) => Ok(()),
             _ => Err(unexpected()),
         })
@@ -215,7 +215,7 @@ impl Client {
             b.set_member_id(member_id);
             PartitionOffset::write_list(offsets, b.init_offsets(offsets.len() as u32));
         });
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::OffsetCommit(_) => Ok(()),
             _ => Err(unexpected()),
         })
@@ -238,7 +238,7 @@ impl Client {
             b.set_group(group);
             LogPartitions::write_list(partitions, b.init_partitions(partitions.len() as u32));
         });
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::OffsetFetch(r) => Ok(PartitionOffset::read_list(r.map_err(capnp_err)?.get_offsets())?),
             _ => Err(unexpected()),
         })
@@ -251,7 +251,7 @@ impl Client {
     /// Connection errors.
     pub async fn list_groups(&self) -> Result<Vec<GroupSummary>> {
         let req = wire::request(|mut r| r.set_list_groups(()));
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::ListGroups(l) => l.map_err(capnp_err)?.iter().map(read_summary).collect(),
             _ => Err(unexpected()),
         })
@@ -264,7 +264,7 @@ impl Client {
     /// `GroupNotFound`; connection errors.
     pub async fn describe_group(&self, group: &str) -> Result<GroupDescription> {
         let req = wire::request(|r| r.init_describe_group().set_name(group));
-        self.call(req, |w| match w {
+        self.call_coordinator(req, |w| match w {
             response::DescribeGroup(d) => {
                 let d = d.map_err(capnp_err)?;
                 let mut members = Vec::new();

@@ -189,8 +189,10 @@ impl Worker {
     /// (server unreachable) until the batch's delivery deadline.
     async fn prepare_sequence(&mut self, deadline: Instant) -> Result<()> {
         let backoff = self.shared.cfg.retry_backoff.min(Duration::from_secs(1));
+        let timed_out = || Error::new(ErrorCode::Timeout, "no producer id within delivery_timeout");
         loop {
-            match self.prepare_sequence_once().await {
+            let attempt = tokio::time::timeout_at(deadline, self.prepare_sequence_once()).await;
+            match attempt.unwrap_or_else(|_| Err(timed_out())) {
                 Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
                     tracing::debug!(log = %self.log, partition = self.partition, error = %e, "retrying producer id");
                     tokio::time::sleep(backoff).await;
@@ -255,7 +257,12 @@ impl Send {
                 self.pipeline.broken.store(true, Ordering::Release);
             }
         }
-        let config = self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default();
+        // Only an acknowledgement needs the log's config (its timestamp type);
+        // a failure is told at once, without asking an unreachable server.
+        let config = match &result {
+            Ok(_) => self.shared.client.cached_metadata(&self.log).await.map(|m| m.config).unwrap_or_default(),
+            Err(_) => Default::default(),
+        };
         b.waiting.complete(result.map(|ack| Delivered {
             log: Arc::clone(&self.log),
             partition: self.partition,
@@ -286,7 +293,7 @@ impl Send {
             // An earlier batch may land (and resolve) while this one is being
             // refused for overtaking it: what counts is the state at sending.
             let earlier_at_send = self.earlier_in_flight();
-            match shared.client.produce_batch(log, partition, batch, timeout).await {
+            match shared.client.produce_batch(log, partition, batch, timeout, shared.cfg.acks).await {
                 Ok(ack) => return Ok(ack),
                 Err(e) if overtook(&e) && (earlier_at_send || self.earlier_in_flight()) => {
                     // Overtook its predecessor: send again once that one resolved.
