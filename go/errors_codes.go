@@ -74,10 +74,16 @@ const (
 	CodeFencedInstanceId Code = 508
 	// CodeGroupNotFound: No group of that name exists.
 	CodeGroupNotFound Code = 509
+	// CodeNotCoordinator: This server does not coordinate the group (it moved); find the coordinator again and retry.
+	CodeNotCoordinator Code = 510
 	// CodeFencedEpoch: The request carried a stale leader epoch.
 	CodeFencedEpoch Code = 600
 	// CodeNotLeader: This server does not lead the partition.
 	CodeNotLeader Code = 601
+	// CodeNotEnoughReplicas: Fewer in-sync replicas than the log's `min_in_sync_replicas`, or fewer live nodes than the replication factor; nothing was acknowledged.
+	CodeNotEnoughReplicas Code = 602
+	// CodeQuorumUnavailable: The metadata quorum is unreachable from this node; admin changes are refused until a majority of the voters can be reached.
+	CodeQuorumUnavailable Code = 603
 	// CodeConnectionFailed: Could not connect, or the connection was lost.
 	CodeConnectionFailed Code = 900
 	// CodeTlsError: TLS setup or certificate verification failed.
@@ -129,8 +135,11 @@ var (
 	ErrGroupNotEmpty             = &Error{Code: CodeGroupNotEmpty}
 	ErrFencedInstanceId          = &Error{Code: CodeFencedInstanceId}
 	ErrGroupNotFound             = &Error{Code: CodeGroupNotFound}
+	ErrNotCoordinator            = &Error{Code: CodeNotCoordinator}
 	ErrFencedEpoch               = &Error{Code: CodeFencedEpoch}
 	ErrNotLeader                 = &Error{Code: CodeNotLeader}
+	ErrNotEnoughReplicas         = &Error{Code: CodeNotEnoughReplicas}
+	ErrQuorumUnavailable         = &Error{Code: CodeQuorumUnavailable}
 	ErrConnectionFailed          = &Error{Code: CodeConnectionFailed}
 	ErrTlsError                  = &Error{Code: CodeTlsError}
 	ErrClosed                    = &Error{Code: CodeClosed}
@@ -175,8 +184,11 @@ var codeNames = map[Code]string{
 	CodeGroupNotEmpty:             "GroupNotEmpty",
 	CodeFencedInstanceId:          "FencedInstanceId",
 	CodeGroupNotFound:             "GroupNotFound",
+	CodeNotCoordinator:            "NotCoordinator",
 	CodeFencedEpoch:               "FencedEpoch",
 	CodeNotLeader:                 "NotLeader",
+	CodeNotEnoughReplicas:         "NotEnoughReplicas",
+	CodeQuorumUnavailable:         "QuorumUnavailable",
 	CodeConnectionFailed:          "ConnectionFailed",
 	CodeTlsError:                  "TlsError",
 	CodeClosed:                    "Closed",

@@ -618,6 +618,11 @@ export class GroupNotFound extends PyralogError {
   /** This class's error code. */
   static readonly code: 509;
 }
+/** This server does not coordinate the group (it moved); find the coordinator again and retry. (code 510) */
+export class NotCoordinator extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 510;
+}
 /** The request carried a stale leader epoch. (code 600) */
 export class FencedEpoch extends PyralogError {
   /** This class's error code. */
@@ -627,6 +632,16 @@ export class FencedEpoch extends PyralogError {
 export class NotLeader extends PyralogError {
   /** This class's error code. */
   static readonly code: 601;
+}
+/** Fewer in-sync replicas than the log's `min_in_sync_replicas`, or fewer live nodes than the replication factor; nothing was acknowledged. (code 602) */
+export class NotEnoughReplicas extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 602;
+}
+/** The metadata quorum is unreachable from this node; admin changes are refused until a majority of the voters can be reached. (code 603) */
+export class QuorumUnavailable extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 603;
 }
 /** Could not connect, or the connection was lost. (code 900) */
 export class ConnectionFailed extends PyralogError {

@@ -20,6 +20,8 @@ export PYRALOG_SERVER_BIN="$CARGO_TARGET_DIR/debug/pyralog-server"
 cd node
 echo "== node: npm ci"
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+echo "== node: error classes match the addon's codes"
+node scripts/generate-errors.mjs --check
 echo "== node: prettier, tsc"
 npx --no-install prettier --check .
 # The examples and the interop program outside node/ follow the package's style.

@@ -15,6 +15,8 @@ if ! command -v capnp >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-ge
   (apt-get update -qq && apt-get install -y -qq capnproto >/dev/null) || echo "capnproto not installed; drift check skipped"
 fi
 
+echo "== error lists (Python, Go, Java) match protocol/src/error.rs"
+python3 scripts/generate_errors.py --check
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -35,8 +37,8 @@ VENV="$CARGO_TARGET_DIR/python-venv"
 WHEELS="$CARGO_TARGET_DIR/wheels"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7" ruff
-"$VENV/bin/ruff" check python examples/python tests
-"$VENV/bin/ruff" format --check python examples/python tests
+"$VENV/bin/ruff" check python examples/python tests scripts
+"$VENV/bin/ruff" format --check python examples/python tests scripts
 rm -rf "$WHEELS"
 (cd python && "$VENV/bin/maturin" build -q --profile dev --out "$WHEELS")
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/pyralog-*.whl

@@ -232,6 +232,12 @@ class GroupNotFound extends PyralogError {
   static code = 509;
 }
 
+/** This server does not coordinate the group (it moved); find the coordinator again and retry. (code 510) */
+class NotCoordinator extends PyralogError {
+  /** This class's error code. */
+  static code = 510;
+}
+
 /** The request carried a stale leader epoch. (code 600) */
 class FencedEpoch extends PyralogError {
   /** This class's error code. */
@@ -242,6 +248,18 @@ class FencedEpoch extends PyralogError {
 class NotLeader extends PyralogError {
   /** This class's error code. */
   static code = 601;
+}
+
+/** Fewer in-sync replicas than the log's `min_in_sync_replicas`, or fewer live nodes than the replication factor; nothing was acknowledged. (code 602) */
+class NotEnoughReplicas extends PyralogError {
+  /** This class's error code. */
+  static code = 602;
+}
+
+/** The metadata quorum is unreachable from this node; admin changes are refused until a majority of the voters can be reached. (code 603) */
+class QuorumUnavailable extends PyralogError {
+  /** This class's error code. */
+  static code = 603;
 }
 
 /** Could not connect, or the connection was lost. (code 900) */
@@ -317,8 +335,11 @@ const BY_CODE = new Map([
   [507, GroupNotEmpty],
   [508, FencedInstanceId],
   [509, GroupNotFound],
+  [510, NotCoordinator],
   [600, FencedEpoch],
   [601, NotLeader],
+  [602, NotEnoughReplicas],
+  [603, QuorumUnavailable],
   [900, ConnectionFailed],
   [901, TlsError],
   [902, Closed],
@@ -365,8 +386,11 @@ module.exports = {
   GroupNotEmpty,
   FencedInstanceId,
   GroupNotFound,
+  NotCoordinator,
   FencedEpoch,
   NotLeader,
+  NotEnoughReplicas,
+  QuorumUnavailable,
   ConnectionFailed,
   TlsError,
   Closed,

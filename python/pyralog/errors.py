@@ -229,6 +229,13 @@ class GroupNotFound(PyralogError):
     code = 509
 
 
+class NotCoordinator(PyralogError):
+    """This server does not coordinate the group (it moved); find the coordinator again and
+    retry. (code 510)"""
+
+    code = 510
+
+
 class FencedEpoch(PyralogError):
     """The request carried a stale leader epoch. (code 600)"""
 
@@ -239,6 +246,20 @@ class NotLeader(PyralogError):
     """This server does not lead the partition. (code 601)"""
 
     code = 601
+
+
+class NotEnoughReplicas(PyralogError):
+    """Fewer in-sync replicas than the log's `min_in_sync_replicas`, or fewer live nodes than the
+    replication factor; nothing was acknowledged. (code 602)"""
+
+    code = 602
+
+
+class QuorumUnavailable(PyralogError):
+    """The metadata quorum is unreachable from this node; admin changes are refused until a
+    majority of the voters can be reached. (code 603)"""
+
+    code = 603
 
 
 class ConnectionFailed(PyralogError):
@@ -272,8 +293,8 @@ class BufferFull(PyralogError):
 
 
 class Cancelled(PyralogError):
-    """The caller cancelled the wait (a Go context, a cancel token); the operation itself
-    may still complete. (code 905)"""
+    """The caller cancelled the wait (a Go context, a cancel token); the operation itself may
+    still complete. (code 905)"""
 
     code = 905
 
@@ -315,8 +336,11 @@ BY_CODE: dict[int, type[PyralogError]] = {
     507: GroupNotEmpty,
     508: FencedInstanceId,
     509: GroupNotFound,
+    510: NotCoordinator,
     600: FencedEpoch,
     601: NotLeader,
+    602: NotEnoughReplicas,
+    603: QuorumUnavailable,
     900: ConnectionFailed,
     901: TlsError,
     902: Closed,
@@ -370,12 +394,15 @@ __all__ = [
     "LogDeleting",
     "LogNotFound",
     "LogPaused",
+    "NotCoordinator",
+    "NotEnoughReplicas",
     "NotLeader",
     "OffsetOutOfRange",
     "OutOfOrderSequence",
     "PartitionNotFound",
     "ProducerFenced",
     "PyralogError",
+    "QuorumUnavailable",
     "RebalanceInProgress",
     "RecordTooLarge",
     "RequestTooLarge",
