@@ -1,5 +1,10 @@
 //! Test support: starts the real `pyralog-server` binary on a free loopback
-//! port with a fresh data directory, and stops it (SIGKILL on drop).
+//! port with a fresh data directory, and stops it (SIGKILL on drop); or a
+//! cluster of several such processes (`cluster.rs`).
+
+mod cluster;
+
+pub use cluster::TestCluster;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -20,6 +25,10 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     config: String,
+    /// Extra command-line arguments (a cluster node's id, voters, TLS dir).
+    args: Vec<String>,
+    /// The CA clients verify against, when not the server's own dev CA.
+    ca: Option<PathBuf>,
 }
 
 impl TestServer {
@@ -36,16 +45,24 @@ impl TestServer {
             data_dir: tmp.path().join("data"),
             _tmp: Some(tmp),
             config: config.to_owned(),
+            args: Vec::new(),
+            ca: None,
         };
         s.launch();
         s
     }
 
     pub fn ca_file(&self) -> PathBuf {
-        self.data_dir.join("tls").join("ca.pem")
+        self.ca.clone().unwrap_or_else(|| self.data_dir.join("tls").join("ca.pem"))
     }
 
     fn launch(&mut self) {
+        let ready = self.spawn();
+        self.wait_ready(ready);
+    }
+
+    /// Starts the process; the receiver gets its first stdout line.
+    fn spawn(&mut self) -> mpsc::Receiver<String> {
         let cfg_path = self.data_dir.with_extension("toml");
         std::fs::create_dir_all(&self.data_dir).unwrap();
         std::fs::write(&cfg_path, &self.config).unwrap();
@@ -56,9 +73,10 @@ impl TestServer {
             .arg(&self.data_dir)
             .arg("--listen")
             .arg(&self.addr)
-            .env("PYRALOG_LOG", std::env::var("PYRALOG_LOG").unwrap_or_else(|_| "warn".into()))
+            .args(&self.args)
+            .env("PYRALOG_LOG", std::env::var("PYRALOG_LOG").unwrap_or_else(|_| "warn,openraft=error".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(self.stderr())
             .spawn()
             .expect("spawn pyralog-server");
         let stdout = child.stdout.take().unwrap();
@@ -70,10 +88,42 @@ impl TestServer {
             }
             for _ in lines {}
         });
-        let line = rx.recv_timeout(START_TIMEOUT).expect("server did not start listening in time");
-        let addr = line.rsplit(' ').next().unwrap().to_owned();
-        self.addr = addr;
         self.child = Some(child);
+        rx
+    }
+
+    /// Where the server's log goes: inherited, or appended to
+    /// `$PYRALOG_TEST_LOG_DIR/<data dir name>.log` when that is set (one file
+    /// per node of a cluster, for reading a failed run).
+    fn stderr(&self) -> Stdio {
+        let Some(dir) = std::env::var_os("PYRALOG_TEST_LOG_DIR") else { return Stdio::inherit() };
+        let name = self.data_dir.file_name().map_or("server".into(), |n| n.to_string_lossy().into_owned());
+        let path = Path::new(&dir).join(format!("{name}.log"));
+        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(f) => Stdio::from(f),
+            Err(_) => Stdio::inherit(),
+        }
+    }
+
+    /// Waits for the "listening" line and takes the bound address from it.
+    fn wait_ready(&mut self, ready: mpsc::Receiver<String>) {
+        let line = ready.recv_timeout(START_TIMEOUT).expect("server did not start listening in time");
+        self.addr = line.rsplit(' ').next().unwrap().to_owned();
+    }
+
+    /// The process id while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT, ...) to the running process.
+    pub fn signal(&self, signal: i32) {
+        if let Some(pid) = self.pid() {
+            // SAFETY: kill(2) on our own child's pid; no memory is involved.
+            unsafe {
+                libc::kill(pid as i32, signal);
+            }
+        }
     }
 
     /// SIGKILL: no shutdown work at all.
@@ -152,4 +202,16 @@ pub fn segments(dir: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// The valid record batches stored in a partition directory, in offset
+/// order, as their bytes (a preallocated, zero-filled tail ends a segment).
+pub fn stored_batches(dir: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for seg in segments(dir) {
+        let bytes = std::fs::read(&seg).unwrap_or_default();
+        let valid = pyralog_protocol::batch::BatchIter::new(&bytes).map_while(Result::ok).take_while(|b| b.crc_ok());
+        out.extend(valid.map(|b| b.bytes().to_vec()));
+    }
+    out
 }

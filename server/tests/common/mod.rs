@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 #[allow(unused_imports)]
 pub use pyralog_testkit::{segments, unique, TestServer};
 

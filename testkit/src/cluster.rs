@@ -1,0 +1,126 @@
+//! A cluster of real `pyralog-server` processes on loopback: one TLS
+//! directory made by `pyralog-server init-cluster`, one data directory and
+//! one fixed port per node, node ids 1..=n.
+
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pyralog::{Client, ClientConfig};
+
+use crate::TestServer;
+
+/// Most nodes a test cluster has.
+pub const MAX_TEST_NODES: usize = 9;
+
+/// Several `pyralog-server` processes forming one cluster.
+pub struct TestCluster {
+    /// Node `i` has node id `i + 1`.
+    pub nodes: Vec<TestServer>,
+    pub tls_dir: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+/// `n` loopback UDP ports free at the time of the call.
+fn free_ports(n: usize) -> Vec<u16> {
+    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind a free port")).collect();
+    sockets.iter().map(|s| s.local_addr().unwrap().port()).collect()
+}
+
+impl TestCluster {
+    /// Starts `n` nodes of the server binary `bin`, each on defaults plus
+    /// `config` (TOML lines), and waits until every one serves clients.
+    ///
+    /// # Panics
+    /// When `n` is 0 or above `MAX_TEST_NODES`, or a node does not start.
+    pub fn start(bin: impl Into<PathBuf>, n: usize, config: &str) -> TestCluster {
+        assert!((1..=MAX_TEST_NODES).contains(&n), "a test cluster has 1..={MAX_TEST_NODES} nodes");
+        let bin = bin.into();
+        assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let voters: Vec<String> =
+            free_ports(n).iter().enumerate().map(|(i, port)| format!("{}@127.0.0.1:{port}", i + 1)).collect();
+        let voters = voters.join(",");
+        let tls_dir = tmp.path().join("cluster-tls");
+        let status = Command::new(&bin)
+            .args(["init-cluster", "--voters", &voters, "--tls-dir"])
+            .arg(&tls_dir)
+            .output()
+            .expect("run pyralog-server init-cluster");
+        assert!(status.status.success(), "init-cluster failed: {}", String::from_utf8_lossy(&status.stderr));
+        let nodes = voters
+            .split(',')
+            .enumerate()
+            .map(|(i, v)| node(&bin, tmp.path(), &tls_dir, i as u32 + 1, v, &voters, config))
+            .collect();
+        let mut c = TestCluster { nodes, tls_dir, _tmp: tmp };
+        c.start_all();
+        c
+    }
+
+    /// Starts every node that is not running, all at once (a node waits for
+    /// a quorum before it serves), and waits until each serves.
+    pub fn start_all(&mut self) {
+        let ready: Vec<_> = self.nodes.iter_mut().map(|n| (!n.is_running()).then(|| n.spawn())).collect();
+        for (n, r) in self.nodes.iter_mut().zip(ready) {
+            if let Some(r) = r {
+                n.wait_ready(r);
+            }
+        }
+    }
+
+    /// SIGKILLs every node at once.
+    pub fn kill_all(&mut self) {
+        for n in &self.nodes {
+            n.signal(libc::SIGKILL);
+        }
+        for n in &mut self.nodes {
+            n.kill();
+        }
+    }
+
+    /// The node with id `id`.
+    pub fn node(&mut self, id: u32) -> &mut TestServer {
+        &mut self.nodes[id as usize - 1]
+    }
+
+    /// Every node's address, comma-separated (the clients' bootstrap list).
+    pub fn bootstrap(&self) -> String {
+        self.nodes.iter().map(|n| n.addr.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.tls_dir.join("ca.pem")
+    }
+
+    /// A client bootstrapped with every node.
+    pub async fn client(&self) -> Client {
+        self.client_with(ClientConfig::with_ca_file(self.ca_file())).await
+    }
+
+    /// A client bootstrapped with every node, on `config`.
+    pub async fn client_with(&self, config: ClientConfig) -> Client {
+        Client::connect(&self.bootstrap(), config).await.expect("connect to the test cluster")
+    }
+}
+
+fn node(bin: &Path, dir: &Path, tls_dir: &Path, id: u32, voter: &str, voters: &str, config: &str) -> TestServer {
+    let addr = voter.split_once('@').expect("id@addr").1.to_owned();
+    TestServer {
+        bin: bin.to_owned(),
+        child: None,
+        addr: addr.clone(),
+        data_dir: dir.join(format!("node-{id}")),
+        _tmp: None,
+        config: config.to_owned(),
+        args: vec![
+            "--node-id".into(),
+            id.to_string(),
+            "--voters".into(),
+            voters.into(),
+            "--tls-dir".into(),
+            tls_dir.display().to_string(),
+        ],
+        ca: Some(tls_dir.join("ca.pem")),
+    }
+}
