@@ -1,49 +1,82 @@
 #!/usr/bin/env bash
-# Runs the same workloads against Pyralog, Redis Streams and NATS JetStream in
-# one run on this machine (loopback only) and prints them side by side with
-# ratios. Writes the table to bench/results/peers-latest.md.
-#   COUNT=1000000 LAT_COUNT=20000 bench/peers.sh      (QUICK=1 for a smoke run)
+# Runs the same workloads against Pyralog, Redis Streams, NATS JetStream and
+# Apache Kafka (single-node KRaft, jars fetched by Maven from bench/kafka/pom.xml)
+# in one run on this machine (loopback only) and prints them side by side with
+# ratios: the median of ROUNDS rounds per cell, each round running every system
+# on a fresh server. Writes the table to bench/results/peers-latest.md.
+#   ROUNDS=3 COUNT=1000000 LAT_COUNT=20000 bench/peers.sh      (QUICK=1 for a smoke run)
+#   KAFKA=0 skips Kafka; KAFKA_VERSION=4.3.2 picks another Kafka release;
+#   RESULTS_JSONL=file keeps the raw JSON lines (one per workload and round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 bin="$CARGO_TARGET_DIR/release"
 count="${COUNT:-1000000}"
 lat_count="${LAT_COUNT:-20000}"
+rounds="${ROUNDS:-1}"
 if [ "${QUICK:-0}" = 1 ]; then count=50000; lat_count=2000; fi
 
-if ! command -v redis-server >/dev/null || ! command -v nats-server >/dev/null; then
-  [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq redis-server nats-server >/dev/null
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v nats-server >/dev/null || need+=(nats-server)
+if [ "${KAFKA:-1}" = 1 ]; then
+  command -v mvn >/dev/null || need+=(maven)
+  command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+fi
+if [ "${#need[@]}" -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || echo "apt-get install ${need[*]} failed" >&2
 fi
 [ -x "$bin/pyralog-server" ] && [ -x "$bin/pyralog" ] || cargo build --release -p pyralog-server -p pyralog-cli
 (cd bench/peers && go build -o "$CARGO_TARGET_DIR/nats-peer" .)
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+stop() { # pid: TERM, up to 30 s for a clean exit, then KILL
+  local p=$1 i
+  kill -TERM "$p" 2>/dev/null || true
+  for i in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+  local keep=() q
+  for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+  pids=("${keep[@]+"${keep[@]}"}")
+}
+cleanup() { local p; for p in "${pids[@]+"${pids[@]}"}"; do stop "$p"; done; rm -rf "$work"; }
 trap cleanup EXIT
 results="$work/results.jsonl"
+round=0
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 record() { # workload system json-line rss-kib
-  python3 -c 'import json,sys; d=json.loads(sys.argv[3]); d["workload"]=sys.argv[1]; d["system"]=sys.argv[2]; d["rss_kib"]=int(sys.argv[4]); print(json.dumps(d))' "$@" >> "$results"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[3]); d["workload"]=sys.argv[1]; d["system"]=sys.argv[2]; d["rss_kib"]=int(sys.argv[4]); d["round"]=int(sys.argv[5]); print(json.dumps(d))' "$@" "$round" >> "$results"
+}
+wait_for() { # tries pattern file: up to tries x 0.1 s for pattern to appear in file
+  local i
+  for i in $(seq 1 "$1"); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
 }
 
 # --- Pyralog -----------------------------------------------------------------
-pyralog_port=$((21000 + RANDOM % 1000))
-"$bin/pyralog-server" --data-dir "$work/pyralog" --listen "127.0.0.1:$pyralog_port" > "$work/pyralog.out" 2>&1 &
-pyralog_pid=$!; pids+=("$pyralog_pid")
-for _ in $(seq 1 100); do grep -q "listening on" "$work/pyralog.out" 2>/dev/null && break; sleep 0.1; done
-pl() { "$bin/pyralog" --server "127.0.0.1:$pyralog_port" --ca-file "$work/pyralog/tls/ca.pem" "$@" | grep '^{'; }
-run_pyralog() { # workload log size partitions flush [extra...]
-  local w=$1 log=$2 size=$3 parts=$4 flush=$5; shift 5
-  local n=$count; [ "${1:-}" = --one-in-flight ] && n=$lat_count
-  record "$w" pyralog "$(pl bench produce --log "$log" --record-size "$size" --count "$n" --partitions "$parts" --flush "$flush" --json "$@")" "$(rss $pyralog_pid)"
+round_pyralog() {
+  local dir="$work/pyralog-$round" port=$((21000 + RANDOM % 1000)) pid
+  "$bin/pyralog-server" --data-dir "$dir" --listen "127.0.0.1:$port" > "$dir.out" 2>&1 &
+  pid=$!; pids+=("$pid")
+  wait_for 100 "listening on" "$dir.out"
+  pl() { "$bin/pyralog" --server "127.0.0.1:$port" --ca-file "$dir/tls/ca.pem" "$@" | grep '^{'; }
+  run_pyralog() { # workload log size partitions flush [extra...]
+    local w=$1 log=$2 size=$3 parts=$4 flush=$5; shift 5
+    local n=$count; [ "${1:-}" = --one-in-flight ] && n=$lat_count
+    record "$w" pyralog "$(pl bench produce --log "$log" --record-size "$size" --count "$n" --partitions "$parts" --flush "$flush" --json "$@")" "$(rss "$pid")"
+  }
+  run_pyralog "produce 100 B, 1 partition, durable" p1 100 1 always
+  run_pyralog "produce 100 B, 4 partitions, durable" p4 100 4 always
+  run_pyralog "produce 100 B, 4 partitions, not durable" p4n 100 4 never
+  run_pyralog "produce 1 KiB, 4 partitions, durable" k4 1024 4 always
+  run_pyralog "produce 1 KiB, 4 partitions, not durable" k4n 1024 4 never
+  record "consume backlog, 100 B, 4 partitions" pyralog "$(pl bench consume --log p4 --json)" "$(rss "$pid")"
+  run_pyralog "one in flight, 100 B, durable" lat 100 1 always --one-in-flight
+  run_pyralog "one in flight, 100 B, not durable" latn 100 1 never --one-in-flight
+  stop "$pid"; rm -rf "$dir"
 }
-run_pyralog "produce 100 B, 1 partition, durable" p1 100 1 always
-run_pyralog "produce 100 B, 4 partitions, durable" p4 100 4 always
-run_pyralog "produce 100 B, 4 partitions, not durable" p4n 100 4 never
-run_pyralog "produce 1 KiB, 4 partitions, durable" k4 1024 4 always
-record "consume backlog, 100 B, 4 partitions" pyralog "$(pl bench consume --log p4 --json)" "$(rss $pyralog_pid)"
-run_pyralog "one in flight, 100 B, durable" lat 100 1 always --one-in-flight
 
 # --- Redis Streams (redis-benchmark, pipelined XADD) -------------------------
 redis_bench() { # port workload mode size parts
@@ -67,60 +100,226 @@ print(json.dumps({"records": n, "record_size": size, "partitions": parts, "msgs_
                   "p99_us": round(float(row[6]) * 1000), "p999_us": 0}))
 PY
 }
-for fsync in always everysec; do
-  port=$((22000 + RANDOM % 1000))
-  mkdir -p "$work/redis-$fsync"
-  redis-server --port "$port" --dir "$work/redis-$fsync" --appendonly yes --appendfsync "$fsync" --save '' --daemonize no > "$work/redis-$fsync.out" 2>&1 &
-  rpid=$!; pids+=("$rpid")
-  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  sys="redis-$fsync"
-  record "produce 100 B, 1 partition, durable" "$sys" "$(redis_bench "$port" x produce 100 1)" "$(rss $rpid)"
-  redis-cli -p "$port" flushall >/dev/null
-  record "produce 100 B, 4 partitions, durable" "$sys" "$(redis_bench "$port" x produce 100 4)" "$(rss $rpid)"
-  record "consume backlog, 100 B, 4 partitions" "$sys" "$(redis_bench "$port" x consume 100 4)" "$(rss $rpid)"
-  redis-cli -p "$port" flushall >/dev/null
-  record "produce 1 KiB, 4 partitions, durable" "$sys" "$(redis_bench "$port" x produce 1024 4)" "$(rss $rpid)"
-  redis-cli -p "$port" flushall >/dev/null
-  record "one in flight, 100 B, durable" "$sys" "$(redis_bench "$port" x latency 100 1)" "$(rss $rpid)"
-  kill -TERM "$rpid"; wait "$rpid" 2>/dev/null || true
-done
+round_redis() {
+  local fsync port dir rpid sys
+  for fsync in always everysec; do
+    port=$((22000 + RANDOM % 1000)); dir="$work/redis-$fsync-$round"
+    mkdir -p "$dir"
+    redis-server --port "$port" --dir "$dir" --appendonly yes --appendfsync "$fsync" --save '' --daemonize no > "$dir.out" 2>&1 &
+    rpid=$!; pids+=("$rpid")
+    for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    sys="redis-$fsync"
+    record "produce 100 B, 1 partition, durable" "$sys" "$(redis_bench "$port" x produce 100 1)" "$(rss "$rpid")"
+    redis-cli -p "$port" flushall >/dev/null
+    record "produce 100 B, 4 partitions, durable" "$sys" "$(redis_bench "$port" x produce 100 4)" "$(rss "$rpid")"
+    record "consume backlog, 100 B, 4 partitions" "$sys" "$(redis_bench "$port" x consume 100 4)" "$(rss "$rpid")"
+    redis-cli -p "$port" flushall >/dev/null
+    record "produce 1 KiB, 4 partitions, durable" "$sys" "$(redis_bench "$port" x produce 1024 4)" "$(rss "$rpid")"
+    redis-cli -p "$port" flushall >/dev/null
+    record "one in flight, 100 B, durable" "$sys" "$(redis_bench "$port" x latency 100 1)" "$(rss "$rpid")"
+    stop "$rpid"; rm -rf "$dir"
+  done
+}
 
 # --- NATS JetStream ------------------------------------------------------------
-nats_port=$((23000 + RANDOM % 1000))
-nats-server -js -p "$nats_port" -sd "$work/nats" > "$work/nats.out" 2>&1 &
-npid=$!; pids+=("$npid")
-sleep 1
-np() { "$CARGO_TARGET_DIR/nats-peer" -url "nats://127.0.0.1:$nats_port" "$@"; }
-record "produce 100 B, 1 partition, durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 1 -prefix a)" "$(rss $npid)"
-record "produce 100 B, 4 partitions, durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 4 -prefix b)" "$(rss $npid)"
-record "produce 100 B, 4 partitions, not durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 4 -storage memory -prefix c)" "$(rss $npid)"
-record "produce 1 KiB, 4 partitions, durable" nats "$(np -mode produce -size 1024 -count "$count" -partitions 4 -prefix d)" "$(rss $npid)"
-record "consume backlog, 100 B, 4 partitions" nats "$(np -mode consume -size 100 -count "$count" -partitions 4 -prefix b)" "$(rss $npid)"
-record "one in flight, 100 B, durable" nats "$(np -mode latency -size 100 -count "$lat_count" -partitions 1 -prefix e)" "$(rss $npid)"
+round_nats() {
+  local port=$((23000 + RANDOM % 1000)) dir="$work/nats-$round" npid
+  nats-server -js -p "$port" -sd "$dir" > "$dir.out" 2>&1 &
+  npid=$!; pids+=("$npid")
+  wait_for 100 "Server is ready" "$dir.out"
+  np() { "$CARGO_TARGET_DIR/nats-peer" -url "nats://127.0.0.1:$port" "$@"; }
+  record "produce 100 B, 1 partition, durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 1 -prefix a)" "$(rss "$npid")"
+  record "produce 100 B, 4 partitions, durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 4 -prefix b)" "$(rss "$npid")"
+  record "produce 100 B, 4 partitions, not durable" nats "$(np -mode produce -size 100 -count "$count" -partitions 4 -storage memory -prefix c)" "$(rss "$npid")"
+  record "produce 1 KiB, 4 partitions, durable" nats "$(np -mode produce -size 1024 -count "$count" -partitions 4 -prefix d)" "$(rss "$npid")"
+  record "produce 1 KiB, 4 partitions, not durable" nats "$(np -mode produce -size 1024 -count "$count" -partitions 4 -storage memory -prefix f)" "$(rss "$npid")"
+  record "consume backlog, 100 B, 4 partitions" nats "$(np -mode consume -size 100 -count "$count" -partitions 4 -prefix b)" "$(rss "$npid")"
+  record "one in flight, 100 B, durable" nats "$(np -mode latency -size 100 -count "$lat_count" -partitions 1 -prefix e)" "$(rss "$npid")"
+  record "one in flight, 100 B, not durable" nats "$(np -mode latency -size 100 -count "$lat_count" -partitions 1 -storage memory -prefix g)" "$(rss "$npid")"
+  stop "$npid"; rm -rf "$dir"
+}
+
+# --- Apache Kafka (KRaft, one combined broker+controller; Kafka's perf tools) --
+# Producer settings comparable to `pyralog bench produce`: 256 KiB batches, 5 ms
+# linger, 64 MiB buffer, idempotent (Kafka's default) with 5 requests in flight.
+kafka_version="${KAFKA_VERSION:-4.4.0}"
+kafka_libs="$work/kafka-libs"
+kafka_producer=(acks=all linger.ms=5 batch.size=262144 buffer.memory=67108864)
+# kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS; heaps as kafka-server-start.sh
+# (-Xmx1G -Xms1G) and kafka-producer/consumer-perf-test.sh (-Xmx512M) set them.
+kafka_jvm=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+  -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true)
+kafka_ok=0
+if [ "${KAFKA:-1}" = 1 ]; then
+  for v in "$kafka_version" 4.3.2; do
+    if command -v mvn >/dev/null && timeout 900 mvn -B -q -f bench/kafka/pom.xml -Dkafka.version="$v" \
+        dependency:copy-dependencies -DoutputDirectory="$kafka_libs" > "$work/mvn.out" 2>&1 \
+        && [ -f "$kafka_libs/kafka_2.13-$v.jar" ]; then
+      kafka_ok=1; kafka_version=$v; break
+    fi
+    rm -rf "$kafka_libs"
+  done
+  if [ "$kafka_ok" = 0 ]; then
+    { echo; echo "!!!!!!!! KAFKA SKIPPED: fetching Apache Kafka with Maven (bench/kafka/pom.xml) failed:"
+      tail -20 "$work/mvn.out" 2>/dev/null || echo "mvn not installed"
+      echo "!!!!!!!! the table has no kafka column"; echo; } >&2
+  fi
+fi
+cat > "$work/kafka-log4j2.properties" <<'EOF'
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = out
+EOF
+cat > "$work/kafka-tools-log4j2.properties" <<'EOF'
+appender.err.type = Console
+appender.err.name = err
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = err
+EOF
+kjava() { # a Kafka tool, bounded to 15 minutes
+  timeout 900 java -Xmx512M "${kafka_jvm[@]}" -Dlog4j2.configurationFile="$work/kafka-tools-log4j2.properties" \
+    -cp "$kafka_libs/*" "$@"
+}
+kafka_parse() { # produce|consume size: the last summary line of ProducerPerformance / ConsumerPerformance on stdin
+  python3 -c '
+import json, re, sys
+mode, size = sys.argv[1], int(sys.argv[2])
+lines = sys.stdin.read().splitlines()
+if mode == "produce":
+    m = re.search(r"(\d+) records sent, ([\d.]+) records/sec .* (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th",
+                  [l for l in lines if " records sent, " in l][-1])
+    n, rate, p50, p99, p999 = int(m[1]), float(m[2]), int(m[3]), int(m[5]), int(m[6])
+else:  # start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+    row = [c.strip() for c in lines[[i for i, l in enumerate(lines) if l.startswith("start.time")][-1] + 1].split(",")]
+    n, rate, p50, p99, p999 = int(row[4]), float(row[9]), 0, 0, 0  # fetch.*: without the group join
+print(json.dumps({"records": n, "record_size": size, "msgs_per_s": round(rate), "mb_per_s": round(rate * size / 1e6, 1),
+                  "p50_us": p50 * 1000, "p99_us": p99 * 1000, "p999_us": p999 * 1000}))' "$@"
+}
+round_kafka() {
+  local dir="$work/kafka-$round" bport=$((24000 + RANDOM % 1000)) cport=$((25000 + RANDOM % 1000)) kpid id bs
+  mkdir -p "$dir"
+  cat > "$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+log.dirs=$dir/data
+offsets.topic.replication.factor=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  id=$(kjava kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+  if ! kjava kafka.tools.StorageTool format --config "$dir/server.properties" --cluster-id "$id" --standalone > "$dir/format.out" 2>&1; then
+    echo "!!!!!!!! kafka: formatting the storage failed, round $round skipped:" >&2; tail -5 "$dir/format.out" >&2; return 0
+  fi
+  java -Xmx1G -Xms1G "${kafka_jvm[@]}" -Dlog4j2.configurationFile="$work/kafka-log4j2.properties" \
+    -cp "$kafka_libs/*" kafka.Kafka "$dir/server.properties" > "$dir/kafka.out" 2>&1 &
+  kpid=$!; pids+=("$kpid")
+  if ! wait_for 600 "Kafka Server started" "$dir/kafka.out"; then
+    echo "!!!!!!!! kafka: the broker did not start in 60 s, round $round skipped:" >&2; tail -20 "$dir/kafka.out" >&2
+    stop "$kpid"; return 0
+  fi
+  bs="127.0.0.1:$bport"
+  topic() { # name partitions [--config k=v]
+    kjava org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic "$1" --partitions "$2" \
+      --replication-factor 1 "${@:3}" > /dev/null
+  }
+  kafka_run() { # workload json-command...: records its JSON line, or says loudly that it failed
+    local w=$1 out; shift
+    if out=$("$@") && [ -n "$out" ]; then record "$w" kafka "$out" "$(rss "$kpid")"
+    else echo "!!!!!!!! kafka: \"$w\" failed in round $round" >&2; fi
+  }
+  kprod() { # topic size partitions [--config flush.messages=1]
+    topic "$1" "$3" "${@:4}" &&
+      kjava org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic "$1" --num-records "$count" \
+        --record-size "$2" --throughput -1 --command-property "${kafka_producer[@]}" | kafka_parse produce "$2"
+  }
+  kcons() { # topic size
+    kjava org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic "$1" --num-records "$count" \
+      --timeout 30000 | kafka_parse consume "$2"
+  }
+  klat() { # topic [--config flush.messages=1]
+    topic "$1" 1 "${@:2}" && kjava bench/kafka/OneInFlight.java "$bs" "$1" "$lat_count" 100 | grep '^{'
+  }
+  local durable=(--config flush.messages=1)
+  kafka_run "produce 100 B, 1 partition, durable" kprod d1 100 1 "${durable[@]}"
+  kafka_run "produce 100 B, 4 partitions, durable" kprod d4 100 4 "${durable[@]}"
+  kafka_run "produce 100 B, 4 partitions, not durable" kprod n4 100 4
+  kafka_run "produce 1 KiB, 4 partitions, durable" kprod k4 1024 4 "${durable[@]}"
+  kafka_run "produce 1 KiB, 4 partitions, not durable" kprod k4n 1024 4
+  kafka_run "consume backlog, 100 B, 4 partitions" kcons d4 100
+  kafka_run "one in flight, 100 B, durable" klat lat "${durable[@]}"
+  kafka_run "one in flight, 100 B, not durable" klat latn
+  stop "$kpid"; rm -rf "$dir"
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "--- round $round of $rounds: pyralog" >&2; round_pyralog
+  echo "--- round $round of $rounds: redis" >&2; round_redis
+  echo "--- round $round of $rounds: nats" >&2; round_nats
+  if [ "$kafka_ok" = 1 ]; then echo "--- round $round of $rounds: kafka $kafka_version" >&2; round_kafka; fi
+done
 
 mkdir -p bench/results
-python3 - "$results" <<'PY' | tee bench/results/peers-latest.md
-import json, sys
+[ -n "${RESULTS_JSONL:-}" ] && cp "$results" "$RESULTS_JSONL"  # the raw lines, one per workload and round
+python3 - "$results" "$rounds" "$kafka_ok" "$kafka_version" <<'PY' | tee bench/results/peers-latest.md
+import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-systems = ["pyralog", "redis-always", "redis-everysec", "nats"]
+rounds, kafka = int(sys.argv[2]), sys.argv[3] == "1"
+systems = ["pyralog", "redis-always", "redis-everysec", "nats"] + (["kafka"] if kafka else [])
+peers = ["redis-always", "nats"] + (["kafka"] if kafka else [])
 workloads = list(dict.fromkeys(r["workload"] for r in rows))
-get = {(r["workload"], r["system"]): r for r in rows}
-print("| workload | " + " | ".join(systems) + " | pyralog/redis-always | pyralog/nats |")
-print("|---" * (len(systems) + 3) + "|")
+runs = {}
+for r in rows:
+    runs.setdefault((r["workload"], r["system"]), []).append(r)
+# the median of each number over the rounds
+get = {k: {f: statistics.median(r.get(f, 0) for r in v) for f in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us")}
+       for k, v in runs.items()}
+if rounds > 1:
+    print(f"Median of {rounds} rounds per cell.")
+    print()
+print("| workload | " + " | ".join(systems) + " | " + " | ".join(f"pyralog/{s}" for s in peers) + " |")
+print("|---" * (len(systems) + len(peers) + 1) + "|")
 for w in workloads:
     lat = w.startswith("one in flight")
     def cell(s):
         r = get.get((w, s))
         if not r: return "-"
-        if lat: return f"p50 {r['p50_us']} us, p99 {r['p99_us']} us"
+        if lat: return f"p50 {r['p50_us']:.0f} us, p99 {r['p99_us']:.0f} us"
         return f"{r['msgs_per_s']/1e6:.2f}M msgs/s, {r['mb_per_s']:.0f} MB/s"
     def ratio(s):
         a, b = get.get((w, "pyralog")), get.get((w, s))
         if not a or not b: return "-"
-        if lat: return f"{b['p50_us'] / max(a['p50_us'], 1):.2f}x faster" 
+        if lat: return f"{b['p50_us'] / max(a['p50_us'], 1):.2f}x faster"
         return f"{a['msgs_per_s'] / max(b['msgs_per_s'], 1):.2f}x"
-    print(f"| {w} | " + " | ".join(cell(s) for s in systems) + f" | {ratio('redis-always')} | {ratio('nats')} |")
+    print(f"| {w} | " + " | ".join(cell(s) for s in systems) + " | " + " | ".join(ratio(s) for s in peers) + " |")
 print()
 print("Server resident memory after each workload (KiB): " + ", ".join(
-    f"{s} max {max((r['rss_kib'] for r in rows if r['system'] == s), default=0)}" for s in systems))
+    f"{s} max {max((r['rss_kib'] for r in rows if r['system'] == s), default=0)}" for s in systems)
+    + (f" (kafka: the broker's JVM, Kafka {sys.argv[4]})" if kafka else ""))
+if rounds > 1:
+    print()
+    print("Each round (throughput: M msgs/s; one in flight: p50 us):")
+    print()
+    print("| workload | " + " | ".join(systems) + " |")
+    print("|---" * (len(systems) + 1) + "|")
+    for w in workloads:
+        lat = w.startswith("one in flight")
+        def each(s):
+            v = sorted(runs.get((w, s), []), key=lambda r: r["round"])
+            if not v: return "-"
+            return " / ".join(f"{r['p50_us']:.0f}" if lat else f"{r['msgs_per_s']/1e6:.2f}" for r in v)
+        print(f"| {w} | " + " | ".join(each(s) for s in systems) + " |")
 PY
