@@ -9,7 +9,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use pyralog_protocol::batch::NO_PRODUCER_ID;
 use pyralog_protocol::log_id::validate_log_id;
-use pyralog_protocol::model::{LogConfig, LogMetadata, LogStats};
+use pyralog_protocol::model::{LogConfig, LogMetadata};
 use pyralog_protocol::pyralog_capnp::{response, OffsetSpec};
 use pyralog_protocol::ErrorCode;
 
@@ -26,13 +26,14 @@ use crate::wire::{self, capnp_err, unexpected};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSpec {
     pub partition_count: u32,
+    /// Copies of each partition; 0: the server's `default_replication_factor`.
     pub replication_factor: u32,
     pub config: LogConfig,
 }
 
 impl LogSpec {
     pub fn new(partition_count: u32) -> Self {
-        LogSpec { partition_count, replication_factor: 1, config: LogConfig::default() }
+        LogSpec { partition_count, replication_factor: 0, config: LogConfig::default() }
     }
 }
 
@@ -364,19 +365,6 @@ impl Client {
             self.invalidate(name, e);
         }
         res
-    }
-
-    /// Record count, size and write rate of a log.
-    ///
-    /// # Errors
-    /// `LogNotFound`, connection errors.
-    pub async fn get_log_stats(&self, name: &str) -> Result<LogStats> {
-        let req = wire::request(|r| r.init_log_stats().set_name(name));
-        self.call(req, |w| match w {
-            response::LogStats(s) => Ok(LogStats::read(s.map_err(capnp_err)?)?),
-            _ => Err(unexpected()),
-        })
-        .await
     }
 
     /// Replaces a log's settings.

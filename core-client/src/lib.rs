@@ -23,6 +23,7 @@ mod nodes;
 pub mod partitioner;
 mod producer;
 mod record;
+mod stats;
 mod transport;
 mod wire;
 

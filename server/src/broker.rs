@@ -280,7 +280,10 @@ impl Broker {
             return Err(err(ErrorCode::ReservedLogName, format!("log names starting with __ are reserved ({name:?})")));
         }
         check_partitions(partition_count)?;
-        let replication_factor = replication_factor.max(1);
+        let replication_factor = match replication_factor {
+            0 => self.cfg.default_replication_factor,
+            rf => rf,
+        };
         validate_config(&config, replication_factor)?;
         let _admin = self.admin.lock().await;
         let state = self.state();

@@ -7,6 +7,7 @@
 //! flush = "always"            # always | interval | never
 //! flush_interval_ms = 1000
 //! segment_bytes = 134217728
+//! default_replication_factor = 1   # copies of a log created without one
 //!
 //! [tls]                       # absent: a self-signed CA in <data_dir>/tls
 //! cert_file = "server.pem"
@@ -123,8 +124,13 @@ pub struct ServerConfig {
     /// and the offsets log's segments below the snapshot are deleted.
     pub group_offsets_snapshot_every: u64,
     pub group_offsets_segment_bytes: u64,
+    /// Copies of each partition of a log created without a replication
+    /// factor (the request says 0).
+    pub default_replication_factor: u32,
 }
 
+/// How often each partition's high watermark is checkpointed to disk.
+pub const HIGH_WATERMARK_CHECKPOINT_MS: u64 = 1_000;
 /// Default Raft heartbeat of the metadata quorum.
 pub const DEFAULT_RAFT_HEARTBEAT_MS: u64 = 100;
 /// Default shortest Raft election timeout (the longest is twice it).
@@ -229,6 +235,7 @@ impl Default for ServerConfig {
             faults: Faults::default(),
             group_offsets_snapshot_every: DEFAULT_GROUP_OFFSETS_SNAPSHOT_EVERY,
             group_offsets_segment_bytes: DEFAULT_GROUP_OFFSETS_SEGMENT_BYTES,
+            default_replication_factor: 1,
         }
     }
 }
@@ -264,6 +271,9 @@ impl ServerConfig {
         }
         if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&self.group_offsets_segment_bytes) {
             bail!("group_offsets_segment_bytes must be in {MIN_SEGMENT_BYTES}..={MAX_SEGMENT_BYTES}");
+        }
+        if self.default_replication_factor == 0 {
+            bail!("default_replication_factor must be > 0");
         }
         if self.max_connections == 0 || self.max_in_flight_per_connection == 0 {
             bail!("max_connections and max_in_flight_per_connection must be > 0");

@@ -345,7 +345,7 @@ async fn produce(
     let view = BatchView::new(batch)?;
     view.validate()?;
     let producer = BatchProducer::of(&view);
-    ProducerIds::check(&broker.cluster, &producer)?;
+    ProducerIds::check(&broker.cluster, &producer).await?;
     let flags = match timestamp_type {
         TimestampType::CreateTime => 0,
         TimestampType::LogAppendTime => FLAG_LOG_APPEND_TIME,

@@ -83,6 +83,7 @@ impl Server {
         };
         let _ = node.broker.set(Arc::clone(&broker));
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
+        tokio::spawn(checkpoint_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(replication::maintain_isr(Arc::downgrade(&broker), broker.cfg.cluster.replica_lag_time_max_ms));
         tokio::spawn(group_clock(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
@@ -114,6 +115,21 @@ async fn group_clock(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<
             _ = tick.tick() => if let Ok(g) = broker.groups() { g.tick() },
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Writes the partitions' high watermark checkpoints every
+/// `HIGH_WATERMARK_CHECKPOINT_MS` (`store/checkpoint.rs`).
+async fn checkpoint_loop(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(config::HIGH_WATERMARK_CHECKPOINT_MS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let parts = broker.all_partitions();
+        let _ = tokio::task::spawn_blocking(move || parts.iter().for_each(|p| p.checkpoint_high_watermark())).await;
     }
 }
 

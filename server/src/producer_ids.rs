@@ -17,6 +17,9 @@ use crate::storage::producers::BatchProducer;
 
 /// Producer ids reserved per metadata write.
 const PRODUCER_ID_BLOCK: u64 = 1_000;
+/// Longest a batch of a producer id or epoch this node has not applied yet
+/// waits for the metadata to catch up.
+const PRODUCER_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A producer identity handed to a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,23 +94,39 @@ impl ProducerIds {
         Ok(ProducerIdentity { id, epoch: 0 })
     }
 
-    /// Whether a batch's producer may write at all.
+    /// Whether a batch's producer may write at all. An id or epoch this
+    /// node has not seen yet may come from a metadata change it has not
+    /// applied (another node handed it out a moment ago): it waits up to
+    /// `PRODUCER_CATCH_UP` for the metadata before refusing.
     ///
     /// # Errors
     /// `UnknownProducer` (an id or epoch never handed out), `ProducerFenced`.
-    pub fn check(cluster: &Cluster, b: &BatchProducer) -> Result<(), ProtocolError> {
+    pub async fn check(cluster: &Cluster, b: &BatchProducer) -> Result<(), ProtocolError> {
         if !b.is_idempotent() {
             return Ok(());
         }
-        let state = cluster.applied().state;
-        if b.id >= state.next_producer_id {
-            return Err(unknown(b.id, b.epoch));
-        }
-        let current = state.producer_epoch(b.id);
-        match b.epoch.cmp(&current) {
-            std::cmp::Ordering::Less => Err(fenced(b.id, b.epoch, current)),
-            std::cmp::Ordering::Greater => Err(unknown(b.id, b.epoch)),
-            std::cmp::Ordering::Equal => Ok(()),
+        let verdict = |state: &crate::cluster::state::State| {
+            if b.id >= state.next_producer_id {
+                return Err(unknown(b.id, b.epoch));
+            }
+            let current = state.producer_epoch(b.id);
+            match b.epoch.cmp(&current) {
+                std::cmp::Ordering::Less => Err(fenced(b.id, b.epoch, current)),
+                std::cmp::Ordering::Greater => Err(unknown(b.id, b.epoch)),
+                std::cmp::Ordering::Equal => Ok(()),
+            }
+        };
+        let mut applied = cluster.subscribe();
+        let first = verdict(&applied.borrow_and_update().state);
+        match first {
+            Err(e) if e.code == ErrorCode::UnknownProducer => {
+                let known = applied.wait_for(|a| verdict(&a.state).is_ok());
+                match tokio::time::timeout(PRODUCER_CATCH_UP, known).await {
+                    Ok(Ok(_)) => Ok(()),
+                    _ => verdict(&cluster.applied().state),
+                }
+            }
+            other => other,
         }
     }
 }

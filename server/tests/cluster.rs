@@ -128,6 +128,12 @@ async fn given_the_whole_cluster_sigkilled_when_restarted_then_logs_epochs_and_o
     for (a, b) in after.partitions.iter().zip(&before.partitions) {
         assert!(a.leader_epoch > b.leader_epoch, "leadership re-established under a new epoch: {a:?} after {b:?}");
     }
+    // Visible at once up to each replica's checkpointed high watermark, the
+    // rest as soon as the followers report to their new leaders.
+    let deadline = std::time::Instant::now() + common::cluster::CONVERGE_TIMEOUT;
+    while read_all(&client, &log).await.len() < 1_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(read_all(&client, &log).await, (0..1_000).collect::<Vec<_>>());
     send(&client, &log, 1_000..1_100).await;
     assert_eq!(read_all(&client, &log).await, (0..1_100).collect::<Vec<_>>());

@@ -1,5 +1,6 @@
 //! Conformance scenarios 1-8 and 11-13 of spec/conformance.md, through the
-//! core client against the real server binary.
+//! core client against the real server binary: each on one node and on a
+//! 3-node cluster (logs of three copies).
 
 mod common;
 
@@ -7,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::target::Target;
 use common::unique;
 use pyralog::{
     Client, ClientConfig, ConsumerConfig, ErrorCode, LogConfig, LogOffset, LogPartition, ProducerConfig, Record,
@@ -16,35 +18,31 @@ fn code<T: std::fmt::Debug>(r: pyralog::Result<T>) -> ErrorCode {
     r.expect_err("expected an error").code()
 }
 
-#[tokio::test]
-async fn scenario_1_connect_with_ca_succeeds_and_wrong_ca_or_dead_port_fail_typed_within_10s() {
-    let server = common::start();
-    let client = server.client().await;
+async fn scenario_1_connect_with_ca_succeeds_and_wrong_ca_or_dead_port_fail_typed_within_10s(t: &Target) {
+    let client = t.client().await;
     client.list_logs().await.unwrap();
 
     let other = common::start();
-    let t = Instant::now();
-    let wrong = Client::connect(&server.addr, ClientConfig::with_ca_file(other.ca_file())).await;
+    let started = Instant::now();
+    let wrong = Client::connect(&t.bootstrap(), ClientConfig::with_ca_file(other.ca_file())).await;
     assert_eq!(code(wrong), ErrorCode::TlsError);
-    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(10));
 
     let dead = {
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         s.local_addr().unwrap().to_string()
     };
-    let t = Instant::now();
-    let r = Client::connect(&dead, ClientConfig::with_ca_file(server.ca_file())).await;
+    let started = Instant::now();
+    let r = Client::connect(&dead, ClientConfig::with_ca_file(t.ca_file())).await;
     assert_eq!(code(r), ErrorCode::ConnectionFailed);
-    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 
-    let missing = Client::connect(&server.addr, ClientConfig::default()).await;
+    let missing = Client::connect(&t.bootstrap(), ClientConfig::default()).await;
     assert_eq!(code(missing), ErrorCode::TlsError);
 }
 
-#[tokio::test]
-async fn scenario_2_log_admin_creates_lists_and_rejects_invalid_names() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_2_log_admin_creates_lists_and_rejects_invalid_names(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-admin");
     let md = c.create_log(&name, 4).await.unwrap();
     assert_eq!(md.partition_count, 4);
@@ -92,10 +90,8 @@ fn hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
-#[tokio::test]
-async fn scenario_3_keys_land_on_the_partitions_of_the_vectors() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_3_keys_land_on_the_partitions_of_the_vectors(t: &Target) {
+    let c = t.client().await;
     let vectors = vectors();
     assert!(!vectors.is_empty());
     for count in [1u32, 4, 7, 16] {
@@ -129,10 +125,8 @@ fn round_trip_records() -> Vec<Record> {
     v
 }
 
-#[tokio::test]
-async fn scenario_4_and_6_round_trip_keeps_every_field_and_stats_count_1003() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_4_and_6_round_trip_keeps_every_field_and_stats_count_1003(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-roundtrip");
     c.create_log(&name, 4).await.unwrap();
     let start_ms = pyralog_now_ms() - 1;
@@ -187,10 +181,8 @@ fn pyralog_now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
-#[tokio::test]
-async fn scenario_5_offsets_start_exactly_and_end_waits_for_new_records() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_5_offsets_start_exactly_and_end_waits_for_new_records(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-offsets");
     c.create_log(&name, 1).await.unwrap();
     for i in 0..50 {
@@ -213,10 +205,8 @@ async fn scenario_5_offsets_start_exactly_and_end_waits_for_new_records() {
     assert_eq!(code(c.consume_from_partition(&name, 0, LogOffset(52), 1).await), ErrorCode::OffsetOutOfRange);
 }
 
-#[tokio::test]
-async fn scenario_7_lifecycle_pause_resume_update_delete_recreate() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_7_lifecycle_pause_resume_update_delete_recreate(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-lifecycle");
     c.create_log(&name, 2).await.unwrap();
     c.produce(&name, Record::new("before").partition(0)).await.unwrap();
@@ -239,10 +229,8 @@ async fn scenario_7_lifecycle_pause_resume_update_delete_recreate() {
     assert_eq!(c.get_log_stats(&name).await.unwrap().record_count, 0);
 }
 
-#[tokio::test]
-async fn scenario_8_async_producer_delivers_100k_records_exactly_once() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_8_async_producer_delivers_100k_records_exactly_once(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-throughput");
     c.create_log(&name, 4).await.unwrap();
     let producer = c.producer(ProducerConfig::default()).unwrap();
@@ -266,10 +254,8 @@ async fn scenario_8_async_producer_delivers_100k_records_exactly_once() {
     producer.close().await.unwrap();
 }
 
-#[tokio::test]
-async fn scenario_11_errors_are_typed_and_write_nothing() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_11_errors_are_typed_and_write_nothing(t: &Target) {
+    let c = t.client().await;
     assert_eq!(code(c.produce(&unique("conf-missing"), Record::new("x")).await), ErrorCode::LogNotFound);
 
     let name = unique("conf-errors");
@@ -291,10 +277,8 @@ async fn scenario_11_errors_are_typed_and_write_nothing() {
     assert!(waited >= Duration::from_millis(650) && waited < Duration::from_millis(3000), "{waited:?}");
 }
 
-#[tokio::test]
-async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-close");
     c.create_log(&name, 1).await.unwrap();
     let producer = c.producer(ProducerConfig::default()).unwrap();
@@ -310,10 +294,8 @@ async fn scenario_12_close_is_idempotent_and_later_calls_fail_closed() {
     assert_eq!(code(c.list_logs().await), ErrorCode::Closed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn scenario_13_eight_tasks_produce_through_one_client() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_13_eight_tasks_produce_through_one_client(t: &Target) {
+    let c = t.client().await;
     let name = unique("conf-concurrency");
     c.create_log(&name, 4).await.unwrap();
     let producer = Arc::new(c.producer(ProducerConfig::default()).unwrap());
@@ -345,3 +327,16 @@ async fn scenario_13_eight_tasks_produce_through_one_client() {
     let values: HashSet<_> = all.iter().map(|r| r.value.clone()).collect();
     assert_eq!(values.len(), 4000);
 }
+
+on_one_and_three_nodes!(
+    scenario_1_connect_with_ca_succeeds_and_wrong_ca_or_dead_port_fail_typed_within_10s,
+    scenario_2_log_admin_creates_lists_and_rejects_invalid_names,
+    scenario_3_keys_land_on_the_partitions_of_the_vectors,
+    scenario_4_and_6_round_trip_keeps_every_field_and_stats_count_1003,
+    scenario_5_offsets_start_exactly_and_end_waits_for_new_records,
+    scenario_7_lifecycle_pause_resume_update_delete_recreate,
+    scenario_8_async_producer_delivers_100k_records_exactly_once,
+    scenario_11_errors_are_typed_and_write_nothing,
+    scenario_12_close_is_idempotent_and_later_calls_fail_closed,
+    scenario_13_eight_tasks_produce_through_one_client,
+);

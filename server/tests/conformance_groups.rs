@@ -1,5 +1,7 @@
 //! Conformance scenarios 9 (consumer group) and 10 (commits) of
-//! spec/conformance.md, through the core client against the real server.
+//! spec/conformance.md, through the core client against the real server:
+//! each on one node and on a 3-node cluster (the groups' coordinator is the
+//! leader of `__consumer_offsets`, a replicated log).
 
 mod common;
 
@@ -8,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::target::Target;
 use common::unique;
 use pyralog::{Client, ConsumerConfig, LogPartition, RebalanceListener, Record};
 use tokio::task::JoinHandle;
@@ -110,10 +113,8 @@ fn all_delivered(members: &[&Member]) -> Vec<(u32, u64)> {
     members.iter().flat_map(|m| m.delivered()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scenario_9_two_members_split_then_one_takes_over_and_nothing_is_delivered_twice() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_9_two_members_split_then_one_takes_over_and_nothing_is_delivered_twice(t: &Target) {
+    let c = t.client().await;
     let (log, group) = (unique("conf-9"), unique("g9"));
     c.create_log(&log, 4).await.unwrap();
     produce_per_partition(&c, &log, 4, 25, "first").await;
@@ -157,10 +158,8 @@ async fn scenario_9_two_members_split_then_one_takes_over_and_nothing_is_deliver
     c.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes_there() {
-    let server = common::start();
-    let c = server.client().await;
+async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes_there(t: &Target) {
+    let c = t.client().await;
     let (log, group) = (unique("conf-10"), unique("g10"));
     c.create_log(&log, 1).await.unwrap();
     produce_per_partition(&c, &log, 1, 100, "r").await;
@@ -202,10 +201,8 @@ async fn scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes
     c.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits() {
-    let server = common::start();
-    let c = server.client().await;
+async fn auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits(t: &Target) {
+    let c = t.client().await;
     let (log, group) = (unique("auto"), unique("g-auto"));
     c.create_log(&log, 1).await.unwrap();
     produce_per_partition(&c, &log, 1, 30, "r").await;
@@ -247,10 +244,8 @@ async fn auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits
     c.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_that_stops_polling_leaves_after_max_poll_interval_and_rejoins_on_its_next_poll() {
-    let server = common::start();
-    let c = server.client().await;
+async fn a_member_that_stops_polling_leaves_after_max_poll_interval_and_rejoins_on_its_next_poll(t: &Target) {
+    let c = t.client().await;
     let (log, group) = (unique("slow"), unique("g-slow"));
     c.create_log(&log, 4).await.unwrap();
     let steady = Member::start(&c, &group, &log);
@@ -274,3 +269,10 @@ async fn a_member_that_stops_polling_leaves_after_max_poll_interval_and_rejoins_
     steady.close().await;
     c.close().await;
 }
+
+on_one_and_three_nodes!(
+    scenario_9_two_members_split_then_one_takes_over_and_nothing_is_delivered_twice,
+    scenario_10_commit_then_committed_returns_it_and_a_new_consumer_resumes_there,
+    auto_commit_on_interval_and_on_close_then_unsubscribe_keeps_the_commits,
+    a_member_that_stops_polling_leaves_after_max_poll_interval_and_rejoins_on_its_next_poll,
+);

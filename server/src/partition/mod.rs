@@ -100,6 +100,9 @@ pub struct Partition {
     appended: Notify,
     closed: AtomicBool,
     rate: Mutex<WriteRate>,
+    /// The high watermark checkpoint file, and what it holds.
+    checkpoint_path: std::path::PathBuf,
+    checkpointed: AtomicU64,
 }
 
 impl Partition {
@@ -114,6 +117,8 @@ impl Partition {
         syncs: SyncQueue,
     ) -> Arc<Self> {
         let end = storage.log_end_offset();
+        let checkpointed = crate::storage::checkpoint::read(storage.dir());
+        let checkpoint_path = crate::storage::checkpoint::path(storage.dir());
         let p = Arc::new(Partition {
             log,
             id,
@@ -126,15 +131,18 @@ impl Partition {
             fetcher: Mutex::new(None),
             mode: Mutex::new(mode),
             durable: watch::Sender::new(Durable { offset: end, failed: false }),
-            // Nothing is known committed until the partition leads (an ISR of
-            // this node alone commits all it holds) or hears its leader.
-            visible: watch::Sender::new(0),
+            // What was committed before a restart (the checkpoint); more once
+            // the partition leads (an ISR of this node alone commits all it
+            // holds) or hears its leader.
+            visible: watch::Sender::new(checkpointed.min(end)),
             flush_wakeup: Notify::new(),
             syncs,
             sync_slot: SyncSlot::default(),
             appended: Notify::new(),
             closed: AtomicBool::new(false),
             rate: Mutex::new(WriteRate::default()),
+            checkpoint_path,
+            checkpointed: AtomicU64::new(checkpointed),
         });
         tokio::spawn(flusher(Arc::clone(&p)));
         p
@@ -342,6 +350,21 @@ impl Partition {
         Ok(found.filter(|(o, _)| *o < hw))
     }
 
+    /// Writes the high watermark checkpoint if the high watermark moved
+    /// since the last one (blocking I/O: call off the async workers).
+    pub fn checkpoint_high_watermark(&self) {
+        let hw = self.high_watermark();
+        if hw == self.checkpointed.load(Ordering::Acquire) || self.is_closed() {
+            return;
+        }
+        match crate::storage::checkpoint::write(&self.checkpoint_path, hw) {
+            Ok(()) => self.checkpointed.store(hw, Ordering::Release),
+            Err(e) => {
+                tracing::warn!(log = %self.log, partition = self.id, error = %e, "high watermark checkpoint failed")
+            }
+        }
+    }
+
     /// Deletes whole segments below `offset`; returns how many.
     ///
     /// # Errors
@@ -376,6 +399,9 @@ impl Partition {
                 // Produces still waiting for this partition are durable now.
                 Ok(()) => me.publish_durable(target.end_offset),
                 Err(e) => tracing::error!(log = %me.log, partition = me.id, error = %e, "final sync failed"),
+            }
+            if let Err(e) = crate::storage::checkpoint::write(&me.checkpoint_path, me.high_watermark()) {
+                tracing::warn!(log = %me.log, partition = me.id, error = %e, "high watermark checkpoint failed");
             }
             if let Err(e) = storage.snapshot_producers() {
                 tracing::warn!(log = %me.log, partition = me.id, error = %e, "producer snapshot failed");

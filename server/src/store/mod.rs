@@ -19,6 +19,7 @@
 //! sealed segment surfaces as `Corruption` (segment path and byte position)
 //! when it is read, and never silently truncates or skips data.
 
+pub mod checkpoint;
 mod epoch;
 mod index;
 pub mod producers;
@@ -208,6 +209,11 @@ pub struct PartitionLog {
 }
 
 impl PartitionLog {
+    /// The partition's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Opens or creates the partition in `dir` and recovers it.
     ///
     /// # Errors

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod target;
 
 #[allow(unused_imports)]
 pub use pyralog_testkit::{segments, unique, TestServer};
