@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pyralog::{Client, ConsumerConfig, ConsumerRecord, LogPartition, OffsetReset, RebalanceListener};
@@ -22,20 +22,17 @@ fn list(parts: &[LogPartition]) -> String {
     parts.iter().map(|p| p.partition.to_string()).collect::<Vec<_>>().join(",")
 }
 
-/// Collects timestamped rebalance events for `--trace-group`.
-#[derive(Default)]
-struct Trace(Mutex<Vec<String>>);
+/// Prints timestamped rebalance events for `--trace-group` the moment the
+/// listener hears them: a member SIGKILLed inside a rebalance has still
+/// told what it gave up.
+struct Trace;
 
 impl Trace {
     fn push(&self, what: &str, detail: String) {
-        self.0.lock().expect("trace lock").push(format!("{} {what} {detail}", micros()));
-    }
-
-    fn drain(&self, out: &mut impl Write) -> std::io::Result<()> {
-        for line in self.0.lock().expect("trace lock").drain(..) {
-            writeln!(out, "{line}")?;
-        }
-        Ok(())
+        // stdout's lock is reentrant: the poll loop's writer on this thread
+        // holds it while the listener runs inside `poll`.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{} {what} {detail}", micros()).and_then(|()| out.flush());
     }
 }
 
@@ -73,9 +70,8 @@ pub async fn run(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
         heartbeat_interval: Duration::from_millis(args.session_timeout_ms / 4),
         ..ConsumerConfig::default()
     };
-    let trace = Arc::new(Trace::default());
     let mut consumer = client.consumer(cfg);
-    let listener: Option<Arc<dyn RebalanceListener>> = args.trace_group.then(|| trace.clone() as _);
+    let listener: Option<Arc<dyn RebalanceListener>> = args.trace_group.then(|| Arc::new(Trace) as _);
     consumer.subscribe(&[&args.log], listener)?;
     let stop = stop_on_signals()?;
     let max = args.max.unwrap_or(usize::MAX);
@@ -83,7 +79,6 @@ pub async fn run(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while seen < max && !stop.load(Ordering::Acquire) {
         let records = consumer.poll(FOLLOW_POLL).await?;
-        trace.drain(&mut out)?;
         if records.is_empty() {
             if !args.follow && last_record.is_some_and(|t| t.elapsed() >= IDLE_EXIT) {
                 break;
@@ -100,7 +95,6 @@ pub async fn run(client: &Client, args: ConsumeArgs) -> anyhow::Result<()> {
         out.flush()?;
     }
     consumer.close().await;
-    trace.drain(&mut out)?;
     out.flush()?;
     Ok(())
 }

@@ -214,7 +214,10 @@ async fn given_members_joining_leaving_and_sigkilled_every_record_is_processed_a
         for (b, ib) in &intervals[i + 1..] {
             for (pa, fa, ta) in ia {
                 for (pb, fb, tb) in ib {
-                    assert!(pa != pb || ta <= fb || tb <= fa, "partition {pa} owned by {a} and {b} at once");
+                    assert!(
+                        pa != pb || ta <= fb || tb <= fa,
+                        "partition {pa} owned by {a} over [{fa}, {ta}) and by {b} over [{fb}, {tb}) µs"
+                    );
                 }
             }
         }

@@ -69,6 +69,12 @@ impl Membership {
         !self.needs_join && now_ms >= self.next_heartbeat_ms
     }
 
+    /// How long the coordinator keeps this member without a heartbeat.
+    pub fn session_left(&self, now_ms: u64) -> std::time::Duration {
+        let end = self.last_heartbeat_ok_ms + self.session_ms;
+        std::time::Duration::from_millis(end.saturating_sub(now_ms).max(1))
+    }
+
     /// A join answered: the member belongs to `generation`.
     pub fn joined(&mut self, member_id: &str, generation: i32, now_ms: u64) {
         self.member_id = member_id.to_owned();
@@ -173,6 +179,15 @@ mod tests {
         assert_eq!(m.tick(10_000), Outcome::Nothing);
         assert_eq!(m.tick(10_001), Outcome::Lost(parts(&[0, 1]).into_iter().collect()));
         assert!(m.needs_join && m.member_id.is_empty() && m.assigned.is_empty());
+    }
+
+    #[test]
+    fn given_a_heartbeat_in_flight_its_answer_is_awaited_only_until_the_session_ends() {
+        let mut m = stable(0);
+        assert_eq!(m.session_left(4_000), std::time::Duration::from_millis(6_000));
+        assert_eq!(m.answered(Ok(()), 3_000), Outcome::Nothing, "counted from when it was sent");
+        assert_eq!(m.session_left(12_000), std::time::Duration::from_millis(1_000));
+        assert_eq!(m.session_left(20_000), std::time::Duration::from_millis(1), "never zero: one more try");
     }
 
     #[test]

@@ -87,12 +87,17 @@ async fn heartbeats(
             (m.heartbeat_due(now), m.generation, m.member_id.clone())
         };
         let outcome = if due {
-            let answer = client.heartbeat(&group, generation, &member_id).await.map_err(|e| e.code());
+            // The session counts from when the heartbeat left (the coordinator
+            // saw it later), and no answer is awaited past the session's end.
+            let left = membership.lock().session_left(now);
+            let answer = tokio::time::timeout(left, client.heartbeat(&group, generation, &member_id)).await;
+            let answer = answer.map_or(Err(ErrorCode::Timeout), |r| r.map_err(|e| e.code()));
             let mut m = membership.lock();
             if m.generation != generation {
                 continue; // rejoined meanwhile: the answer is about an old generation
             }
-            m.answered(answer, clock_ms(clock))
+            let at = if answer.is_ok() { now } else { clock_ms(clock) };
+            m.answered(answer, at)
         } else {
             membership.lock().tick(now)
         };
