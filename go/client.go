@@ -10,12 +10,16 @@ import "C"
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Config holds connection settings; zero values take the defaults.
 type Config struct {
+	// Servers are further "host:port" addresses of the cluster, tried
+	// besides the one given to Connect: any one that answers is enough.
+	Servers []string
 	// CAFile is the PEM CA certificate to trust (the server's
 	// <data-dir>/tls/ca.pem); empty for the system roots.
 	CAFile string
@@ -36,10 +40,12 @@ type Client struct {
 	closed bool
 }
 
-// Connect connects to addr ("host:port"). It fails with ErrConnectionFailed
-// or ErrTlsError within Config.ConnectTimeout, or when ctx is done.
+// Connect connects to the cluster through addr ("host:port") and
+// Config.Servers. It fails with ErrConnectionFailed or ErrTlsError within
+// Config.ConnectTimeout, or when ctx is done.
 func Connect(ctx context.Context, addr string, cfg Config) (*Client, error) {
-	a, ca, name := cstr(addr), cstr(cfg.CAFile), cstr(cfg.ServerName)
+	servers := strings.Join(append([]string{addr}, cfg.Servers...), ",")
+	a, ca, name := cstr(servers), cstr(cfg.CAFile), cstr(cfg.ServerName)
 	defer freeStr(a)
 	defer freeStr(ca)
 	defer freeStr(name)
@@ -73,12 +79,15 @@ func (cl *Client) named(ctx context.Context, name string, f func(c *C.pyralog_cl
 	})
 }
 
-// CreateLog creates a log with partitions partitions and default settings.
+// CreateLog creates a log with partitions partitions and default settings
+// (the server's default_replication_factor).
 func (cl *Client) CreateLog(ctx context.Context, name string, partitions int32) (LogMetadata, error) {
-	return cl.CreateLogWithConfig(ctx, name, partitions, 1, nil)
+	return cl.CreateLogWithConfig(ctx, name, partitions, 0, nil)
 }
 
-// CreateLogWithConfig creates a log; a nil config takes the defaults.
+// CreateLogWithConfig creates a log with replicationFactor copies of each
+// partition (0: the server's default_replication_factor); a nil config takes
+// the defaults.
 // Fails with ErrLogAlreadyExists, ErrInvalidLogId, ErrInvalidConfig.
 func (cl *Client) CreateLogWithConfig(ctx context.Context, name string, partitions, replicationFactor int32, config *LogConfig) (LogMetadata, error) {
 	var md *C.pyralog_log_metadata_t

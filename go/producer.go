@@ -29,7 +29,24 @@ type ProducerConfig struct {
 	// DisableIdempotence lets retries write duplicates (and reorder with
 	// MaxInFlight > 1); leave it false unless measuring its cost.
 	DisableIdempotence bool
+	// Acks says when a batch counts as written (zero: AcksAll).
+	Acks Acks
 }
+
+// Acks says when the server counts a produced batch as written.
+type Acks int32
+
+const (
+	// AcksAll waits until every in-sync replica holds the batch (durable per
+	// the log's flush policy): it survives the loss of any node but the last
+	// in-sync one. The default.
+	AcksAll Acks = 1
+	// AcksLeader waits for the partition leader only: the batch is lost if the
+	// leader dies before its followers copy it.
+	AcksLeader Acks = 2
+	// AcksNone waits until the leader wrote the batch, durable or not.
+	AcksNone Acks = 3
+)
 
 // reportsPerPoll is how many delivery reports one native call hands over.
 const reportsPerPoll = 4096
@@ -76,7 +93,7 @@ func (cl *Client) Producer(cfg ProducerConfig) (*Producer, error) {
 		batch_size: C.size_t(cfg.BatchSize), linger_ms: C.uint64_t(cfg.Linger.Milliseconds()),
 		buffer_memory: C.size_t(cfg.BufferMemory), max_block_ms: C.uint64_t(cfg.MaxBlock.Milliseconds()),
 		delivery_timeout_ms: C.uint64_t(cfg.DeliveryTimeout.Milliseconds()), retry_backoff_ms: C.uint64_t(cfg.RetryBackoff.Milliseconds()),
-		max_in_flight: C.size_t(cfg.MaxInFlight), idempotence: idem,
+		max_in_flight: C.size_t(cfg.MaxInFlight), idempotence: idem, acks: C.int32_t(cfg.Acks),
 	}
 	var p *C.pyralog_producer_t
 	err := cl.with(func(c *C.pyralog_client_t) error {

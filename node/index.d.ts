@@ -73,7 +73,7 @@ export interface LogConfig {
 export interface CreateLogConfig extends Partial<LogConfig> {
   /** Partitions of the log (default 1). */
   partitions?: number;
-  /** Copies of each partition (default 1). */
+  /** Copies of each partition, on as many nodes (default: the server's `default_replication_factor`). */
   replicationFactor?: number;
 }
 
@@ -238,6 +238,11 @@ export interface ProducerOptions {
   idempotence?: boolean;
   /** Batches of one partition in flight, at most (1..=5, default 5). */
   maxInFlight?: number;
+  /**
+   * When a batch counts as written: `'all'` (every in-sync replica holds it; the default),
+   * `'leader'` (the partition leader only), `'none'` (written, durable or not).
+   */
+  acks?: 'all' | 'leader' | 'none';
   /** Continue as this earlier producer (from {@link Producer.identity}), fencing it. */
   resume?: { id: bigint | number; epoch: number };
 }
@@ -296,10 +301,11 @@ export interface RebalanceCallbacks {
 export class Client {
   private constructor();
   /**
-   * Connects to `addr` ("host:port"), verifying the server against `opts.caFile`.
+   * Connects to the cluster through `addr`: one server ("host:port") or several
+   * (`['a:9092', 'b:9092']`; any one answering is enough), verifying them against `opts.caFile`.
    * Rejects with `TlsError` (missing or wrong CA) or `ConnectionFailed` within `connectTimeoutMs`.
    */
-  static connect(addr: string, opts?: ClientOptions): Promise<Client>;
+  static connect(addr: string | string[], opts?: ClientOptions): Promise<Client>;
   /** Creates a log; `config` is a partition count or settings. Rejects `LogAlreadyExists`, `InvalidLogId`, `InvalidConfig`. */
   createLog(name: string, config?: number | CreateLogConfig): Promise<LogMetadata>;
   /** Every log, sorted by name. */

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import socket
 import subprocess
 import tempfile
 
@@ -40,6 +41,68 @@ class Server:
         self.proc.wait(timeout=SERVER_START_TIMEOUT_S)
 
 
+def free_udp_ports(n: int) -> list[int]:
+    """`n` loopback UDP ports free at the time of the call."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class Cluster:
+    """Three `pyralog-server` nodes on loopback under one cluster CA; logs get three
+    replicas unless they ask otherwise. `addr` is the clients' bootstrap list."""
+
+    NODES = 3
+
+    def __init__(self, workdir: pathlib.Path) -> None:
+        binary = TARGET / "debug" / "pyralog-server"
+        if not binary.exists():
+            pytest.fail(f"{binary} is missing: build the workspace first (cargo build --workspace)")
+        root = workdir / "cluster"
+        ports = free_udp_ports(self.NODES)
+        voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(ports))
+        tls = root / "tls"
+        subprocess.run(
+            [str(binary), "init-cluster", "--voters", voters, "--tls-dir", str(tls)],
+            check=True,
+            capture_output=True,
+            timeout=SERVER_START_TIMEOUT_S,
+        )
+        config = root / "node.toml"
+        config.write_text("default_replication_factor = 3\n")
+        self.ca_file = str(tls / "ca.pem")
+        self.addr = ",".join(f"127.0.0.1:{port}" for port in ports)
+        self.procs = []
+        for i in range(self.NODES):
+            log = open(root / f"node-{i + 1}.log", "w")  # noqa: SIM115 (lives as long as the node)
+            self.procs.append(
+                subprocess.Popen(
+                    [str(binary), "--config", str(config), "--node-id", str(i + 1)]
+                    + ["--voters", voters, "--tls-dir", str(tls)]
+                    + ["--data-dir", str(root / f"node-{i + 1}")],
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
+            )
+        for i, proc in enumerate(self.procs):
+            first = proc.stdout.readline()
+            if "listening on" not in first:
+                self.stop()
+                pytest.fail(f"cluster node {i + 1} did not start: {first!r}; see {root}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+        for proc in self.procs:
+            proc.wait(timeout=SERVER_START_TIMEOUT_S)
+
+
 @pytest.fixture(scope="session")
 def workdir():
     with tempfile.TemporaryDirectory(prefix="pyralog-repo-tests-") as d:
@@ -51,3 +114,16 @@ def server(workdir):
     s = Server(workdir)
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(workdir):
+    c = Cluster(workdir)
+    yield c
+    c.stop()
+
+
+@pytest.fixture(params=["one node", "three nodes"])
+def target(request):
+    """The single server, then the 3-node cluster: tests taking it run on both."""
+    return request.getfixturevalue("server" if request.param == "one node" else "cluster")

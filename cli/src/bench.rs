@@ -49,6 +49,16 @@ pub struct ProduceBench {
     /// fsync policy of the log, if created.
     #[arg(long, value_enum, default_value = "default")]
     flush: FlushArg,
+    /// Copies of each partition, if created (default: the server's
+    /// `default_replication_factor`).
+    #[arg(long)]
+    replication_factor: Option<u32>,
+    /// In-sync replicas an `acks = all` write needs, if created.
+    #[arg(long)]
+    min_insync_replicas: Option<u32>,
+    /// When a batch counts as written: all (every in-sync replica), leader, none.
+    #[arg(long, default_value = "all")]
+    acks: pyralog::Acks,
     /// Producer batch size in bytes.
     #[arg(long, default_value_t = pyralog::ProducerConfig::default().batch_size)]
     batch_size: usize,
@@ -93,8 +103,11 @@ pub async fn run(client: &Client, cmd: BenchCommand) -> anyhow::Result<()> {
 
 async fn ensure_log(client: &Client, b: &ProduceBench) -> anyhow::Result<()> {
     if !client.log_exists(&b.log).await? {
-        let config = LogConfig { flush_policy: b.flush.into(), ..LogConfig::default() };
-        client.create_log_with_config(&b.log, LogSpec { config, ..LogSpec::new(b.partitions) }).await?;
+        let mut config = LogConfig { flush_policy: b.flush.into(), ..LogConfig::default() };
+        config.min_in_sync_replicas = b.min_insync_replicas.unwrap_or(config.min_in_sync_replicas);
+        let mut spec = LogSpec { config, ..LogSpec::new(b.partitions) };
+        spec.replication_factor = b.replication_factor.unwrap_or(spec.replication_factor);
+        client.create_log_with_config(&b.log, spec).await?;
     }
     Ok(())
 }
@@ -111,6 +124,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         linger: Duration::from_millis(if b.one_in_flight { 0 } else { b.linger_ms }),
         idempotence: !b.no_idempotence,
         max_in_flight: b.max_in_flight,
+        acks: b.acks,
         ..ProducerConfig::default()
     };
     let producer = client.producer(cfg)?;
@@ -150,9 +164,11 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let mbps = rate * b.record_size as f64 / 1e6;
     let flush = format!("{:?}", md.config.flush_policy);
     println!(
-        "produce: {sent} records of {} B, {} partitions, flush {flush}{}, {} in flight{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
+        "produce: {sent} records of {} B, {} partitions, replication {}, acks {}, flush {flush}{}, {} in flight{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
         b.record_size,
         md.partition_count,
+        md.replication_factor,
+        b.acks,
         if b.one_in_flight { ", one record at a time" } else { "" },
         b.max_in_flight,
         if b.no_idempotence { ", not idempotent" } else { ", idempotent" },
@@ -162,9 +178,11 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     );
     if b.json {
         println!(
-            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"flush\":\"{flush}\",\"one_in_flight\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
+            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
             b.record_size,
             md.partition_count,
+            md.replication_factor,
+            b.acks,
             b.one_in_flight,
             h.value_at_quantile(0.5),
             h.value_at_quantile(0.99),

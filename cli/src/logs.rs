@@ -57,8 +57,9 @@ pub enum LogsCommand {
         name: String,
         #[arg(long, default_value_t = 1)]
         partitions: u32,
-        /// Copies of every partition, on as many nodes.
-        #[arg(long, default_value_t = 1)]
+        /// Copies of every partition, on as many nodes (default: the
+        /// server's `default_replication_factor`).
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
         replication_factor: u32,
         /// In-sync replicas an `acks = all` write needs (default 1).
         #[arg(long)]

@@ -59,6 +59,33 @@ pub enum Acks {
     None,
 }
 
+impl std::str::FromStr for Acks {
+    type Err = crate::error::Error;
+
+    /// `all`, `leader` or `none` (also Kafka's `-1`, `1` and `0`), as the
+    /// bindings and the CLI spell them.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "all" | "-1" => Ok(Acks::All),
+            "leader" | "1" => Ok(Acks::Leader),
+            "none" | "0" => Ok(Acks::None),
+            other => Err(crate::error::Error::invalid_argument(format!(
+                "acks must be \"all\", \"leader\" or \"none\", not {other:?}"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Acks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Acks::All => "all",
+            Acks::Leader => "leader",
+            Acks::None => "none",
+        })
+    }
+}
+
 impl From<Acks> for pyralog_protocol::pyralog_capnp::Acks {
     fn from(a: Acks) -> Self {
         match a {
@@ -190,5 +217,20 @@ impl Default for ConsumerConfig {
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_secs(5),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Acks;
+    use crate::ErrorCode;
+
+    #[test]
+    fn acks_parse_by_name_and_by_kafka_number_and_print_by_name() {
+        for (text, acks) in [("all", Acks::All), ("-1", Acks::All), ("Leader", Acks::Leader), ("1", Acks::Leader)] {
+            assert_eq!(text.parse::<Acks>().unwrap(), acks);
+        }
+        assert_eq!("0".parse::<Acks>().unwrap().to_string(), "none");
+        assert_eq!("2".parse::<Acks>().unwrap_err().code(), ErrorCode::InvalidArgument);
     }
 }

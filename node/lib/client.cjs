@@ -23,9 +23,10 @@ class Client {
     this.#n = handle;
   }
 
-  /** Connects to `addr` ("host:port"), trusting the CA in `opts.caFile`. */
+  /** Connects through `addr` ("host:port", or an array of them), trusting the CA in `opts.caFile`. */
   static async connect(addr, opts) {
-    return new Client(await native.NativeClient.connect(addr, opts));
+    const servers = Array.isArray(addr) ? addr.join(',') : addr;
+    return new Client(await native.NativeClient.connect(servers, opts));
   }
 
   /** Creates a log; `config` is a partition count or `{partitions, replicationFactor, ...LogConfig}`. */

@@ -326,6 +326,10 @@ test('options objects: unknown keys and bad values are rejected with InvalidArgu
   assert.throws(() => client.consumer({ groupid: 'g' }), InvalidArgument);
   assert.throws(() => client.consumer({ autoOffsetReset: 'middle' }), InvalidArgument);
   assert.throws(() => client.producer({ maxInFlight: 99 }), InvalidArgument);
+  assert.throws(
+    () => client.producer({ acks: 'most' }),
+    (e) => e instanceof InvalidArgument && /acks/.test(e.message),
+  );
   await assert.rejects(Client.connect(server.addr, { cafile: server.caFile }), InvalidArgument);
   await assert.rejects(client.createLog(unique('rt-opts'), { partitionz: 2 }), InvalidArgument);
   await assert.rejects(client.createLog(unique('rt-opts'), { flushPolicy: 'sometimes' }), InvalidArgument);

@@ -21,13 +21,14 @@ DEFAULT_MAX_RECORDS = 1000
 
 
 def _connect(
-    addr: str,
+    addr: str | Sequence[str],
     ca_file: str | None,
     server_name: str | None,
     connect_timeout: float,
     request_timeout: float,
 ) -> _pyralog.Delivery:
-    return _pyralog._Client.connect(addr, ca_file, server_name, connect_timeout, request_timeout)
+    servers = addr if isinstance(addr, str) else ",".join(addr)
+    return _pyralog._Client.connect(servers, ca_file, server_name, connect_timeout, request_timeout)
 
 
 class Client:
@@ -40,7 +41,7 @@ class Client:
 
     def __init__(
         self,
-        addr: str,
+        addr: str | Sequence[str],
         ca_file: str | None = None,
         *,
         server_name: str | None = None,
@@ -54,11 +55,13 @@ class Client:
         name: str,
         partitions: int = 1,
         *,
-        replication_factor: int = 1,
+        replication_factor: int | None = None,
         config: LogConfig | None = None,
     ) -> LogMetadata:
-        """Creates a log. Raises `LogAlreadyExists`, `InvalidLogId`, `InvalidConfig`."""
-        return self._c.create_log(name, partitions, replication_factor, config).result()
+        """Creates a log with `replication_factor` copies of each partition (None: the
+        server's `default_replication_factor`). Raises `LogAlreadyExists`, `InvalidLogId`,
+        `InvalidConfig`."""
+        return self._c.create_log(name, partitions, replication_factor or 0, config).result()
 
     def list_logs(self) -> list[LogMetadata]:
         """Every log (internal logs hidden)."""
@@ -125,7 +128,8 @@ class Client:
     def producer(self, **settings: Any) -> Producer:
         """A batching producer. Settings (durations in seconds): `batch_size`, `linger`,
         `buffer_memory`, `max_block`, `delivery_timeout`, `retry_backoff`, `idempotence`,
-        `max_in_flight`, `resume` (an earlier producer's `identity()`)."""
+        `max_in_flight`, `acks` ("all": every in-sync replica, the default; "leader";
+        "none"), `resume` (an earlier producer's `identity()`)."""
         return Producer(self._c.producer(**settings))
 
     def consumer(self, group_id: str | None = None, **settings: Any) -> Consumer:
@@ -156,7 +160,7 @@ class AsyncClient:
 
     @staticmethod
     def connect(
-        addr: str,
+        addr: str | Sequence[str],
         ca_file: str | None = None,
         *,
         server_name: str | None = None,
@@ -171,11 +175,11 @@ class AsyncClient:
         name: str,
         partitions: int = 1,
         *,
-        replication_factor: int = 1,
+        replication_factor: int | None = None,
         config: LogConfig | None = None,
     ) -> LogMetadata:
         """As `Client.create_log`."""
-        return await self._c.create_log(name, partitions, replication_factor, config)
+        return await self._c.create_log(name, partitions, replication_factor or 0, config)
 
     async def list_logs(self) -> list[LogMetadata]:
         """As `Client.list_logs`."""

@@ -206,12 +206,12 @@ def check_reading(reader: str, sent, acks, dump, window) -> None:
 
 @pytest.mark.parametrize("producer", LANGUAGES)
 def test_records_produced_in_one_language_read_back_identically_by_every_language(
-    producer, programs, server, workdir
+    producer, programs, target, workdir
 ):
     from pyralog import Client
 
     log = f"interop-{producer}-{uuid.uuid4().hex[:8]}"
-    with Client(server.addr, ca_file=server.ca_file) as client:
+    with Client(target.addr, ca_file=target.ca_file) as client:
         client.create_log(log, partitions=PARTITIONS)
     sent = records_for(f"{producer}-{log}")
     records_in, acks_out = workdir / f"{log}.in.tsv", workdir / f"{log}.acks.tsv"
@@ -221,8 +221,8 @@ def test_records_produced_in_one_language_read_back_identically_by_every_languag
         programs,
         producer,
         "produce",
-        server.addr,
-        server.ca_file,
+        target.addr,
+        target.ca_file,
         log,
         str(records_in),
         str(acks_out),
@@ -234,7 +234,7 @@ def test_records_produced_in_one_language_read_back_identically_by_every_languag
     dumps = {}
     for reader in LANGUAGES:
         out = workdir / f"{log}.dump-{reader}.tsv"
-        run(programs, reader, "dump", server.addr, server.ca_file, log, str(out))
+        run(programs, reader, "dump", target.addr, target.ca_file, log, str(out))
         dumps[reader] = out.read_text()
         check_reading(reader, sent, acks, read_dump(out), window)
     assert len(set(dumps.values())) == 1, (
@@ -274,12 +274,12 @@ def eventually(what: str, done, members) -> None:
         time.sleep(0.1)
 
 
-def test_one_group_with_a_member_in_every_language_splits_a_log(programs, server, workdir):
+def test_one_group_with_a_member_in_every_language_splits_a_log(programs, target, workdir):
     from pyralog import Client
 
     log, group = f"interop-group-{uuid.uuid4().hex[:8]}", f"interop-{uuid.uuid4().hex[:8]}"
     stop = workdir / f"{group}.stop"
-    with Client(server.addr, ca_file=server.ca_file) as client:
+    with Client(target.addr, ca_file=target.ca_file) as client:
         client.create_log(log, partitions=GROUP_PARTITIONS)
         members = [
             Member(
@@ -287,8 +287,8 @@ def test_one_group_with_a_member_in_every_language_splits_a_log(programs, server
                 [
                     *programs[lang],
                     "member",
-                    server.addr,
-                    server.ca_file,
+                    target.addr,
+                    target.ca_file,
                     log,
                     group,
                     str(stop),

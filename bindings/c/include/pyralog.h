@@ -246,7 +246,8 @@ typedef struct {
 } pyralog_offsets_t;
 
 // Producer settings; zero takes the default of each (`idempotence`:
-// 0 default (on), 1 on, 2 off).
+// 0 default (on), 1 on, 2 off; `acks`: 0 default (all), 1 all, 2 leader,
+// 3 none).
 typedef struct {
   size_t batch_size;
   uint64_t linger_ms;
@@ -256,6 +257,7 @@ typedef struct {
   uint64_t retry_backoff_ms;
   size_t max_in_flight;
   int32_t idempotence;
+  int32_t acks;
 } pyralog_producer_config_t;
 
 // A record's outcome: `error` is NULL on success (then `metadata` is set),
@@ -357,7 +359,9 @@ pyralog_error_t *pyralog_add_partitions(const pyralog_client_t *c,
                                         const pyralog_cancel_t *cancel,
                                         pyralog_log_metadata_t **out);
 
-// Creates a log (`config` NULL for the defaults); writes its metadata.
+// Creates a log (`replication_factor` 0 for the server's
+// `default_replication_factor`, `config` NULL for the defaults); writes its
+// metadata.
 //
 // # Safety
 // `c` live; `name` valid; `config` NULL or valid; `cancel` NULL or live; `out` writable.

@@ -218,7 +218,9 @@ pub unsafe extern "C" fn pyralog_add_partitions(
     })
 }
 
-/// Creates a log (`config` NULL for the defaults); writes its metadata.
+/// Creates a log (`replication_factor` 0 for the server's
+/// `default_replication_factor`, `config` NULL for the defaults); writes its
+/// metadata.
 ///
 /// # Safety
 /// `c` live; `name` valid; `config` NULL or valid; `cancel` NULL or live; `out` writable.
@@ -238,7 +240,7 @@ pub unsafe extern "C" fn pyralog_create_log(
             unsafe { (client(c)?.clone(), name.to_str()?.to_owned(), config.as_ref(), Cancel::from_ptr(cancel)) };
         let spec = pyralog::LogSpec {
             partition_count: partitions,
-            replication_factor: replication_factor.max(1),
+            replication_factor,
             config: cfg.map(|c| c.to_core()).transpose()?.unwrap_or_default(),
         };
         let m = block(cancel.run(async move { c.create_log_with_config(&name, spec).await }))?;

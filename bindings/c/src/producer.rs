@@ -41,7 +41,8 @@ pub struct pyralog_producer_t {
 }
 
 /// Producer settings; zero takes the default of each (`idempotence`:
-/// 0 default (on), 1 on, 2 off).
+/// 0 default (on), 1 on, 2 off; `acks`: 0 default (all), 1 all, 2 leader,
+/// 3 none).
 #[repr(C)]
 pub struct pyralog_producer_config_t {
     pub batch_size: usize,
@@ -52,6 +53,7 @@ pub struct pyralog_producer_config_t {
     pub retry_backoff_ms: u64,
     pub max_in_flight: usize,
     pub idempotence: i32,
+    pub acks: i32,
 }
 
 fn producer_config(c: Option<&pyralog_producer_config_t>) -> pyralog::Result<pyralog::ProducerConfig> {
@@ -69,6 +71,12 @@ fn producer_config(c: Option<&pyralog_producer_config_t>) -> pyralog::Result<pyr
         0 | 1 => true,
         2 => false,
         n => return Err(invalid(format!("idempotence {n} is not 0, 1 or 2"))),
+    };
+    p.acks = match c.acks {
+        0 | 1 => pyralog::Acks::All,
+        2 => pyralog::Acks::Leader,
+        3 => pyralog::Acks::None,
+        n => return Err(invalid(format!("acks {n} is not 0, 1, 2 or 3"))),
     };
     Ok(p)
 }

@@ -141,7 +141,8 @@ pub extern "system" fn Java_io_pyralog_internal_Native_createLog<'l>(
     guard(&mut env, |env| {
         let (c, name) = (client(h)?, string(env, &name, "name")?);
         let mut spec = LogSpec::new(u32::try_from(partitions).map_err(|_| invalid("partitions must be positive"))?);
-        spec.replication_factor = u32::try_from(replication_factor.max(1)).unwrap_or(1);
+        spec.replication_factor =
+            u32::try_from(replication_factor).map_err(|_| invalid("replication factor must be >= 0"))?;
         if !config.is_null() {
             spec.config = log_config(env, &config)?;
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObjectArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
-use pyralog::ProducerConfig;
+use pyralog::{Acks, ProducerConfig};
 use pyralog_c::error::{block, block_here, outside_runtime, runtime};
 use pyralog_c::reporting::ReportingProducer;
 
@@ -23,10 +23,13 @@ fn producer(h: jlong) -> Res<Shared> {
     unsafe { handle::<Shared>(h) }.cloned()
 }
 
+/// Length of the settings array `ProducerConfig.Builder` fills.
+const SETTINGS: usize = 9;
+
 /// Settings from Java: `[batchSize, lingerMs, bufferMemory, maxBlockMs,
-/// deliveryTimeoutMs, retryBackoffMs, maxInFlight, idempotence (0/1)]`,
-/// negative for the default.
-fn config(v: &[i64; 8]) -> Res<ProducerConfig> {
+/// deliveryTimeoutMs, retryBackoffMs, maxInFlight, idempotence (0/1),
+/// acks (`Acks` ordinal: 0 all, 1 leader, 2 none)]`, negative for the default.
+fn config(v: &[i64; SETTINGS]) -> Res<ProducerConfig> {
     let mut c = ProducerConfig::default();
     let size = |x: i64| usize::try_from(x).map_err(|_| invalid("a size out of range"));
     if v[0] >= 0 {
@@ -53,6 +56,13 @@ fn config(v: &[i64; 8]) -> Res<ProducerConfig> {
     if v[7] >= 0 {
         c.idempotence = v[7] != 0;
     }
+    c.acks = match v[8] {
+        ..0 => c.acks,
+        0 => Acks::All,
+        1 => Acks::Leader,
+        2 => Acks::None,
+        n => return Err(invalid(format!("acks {n} is not an Acks ordinal")).into()),
+    };
     Ok(c)
 }
 
@@ -64,7 +74,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerNew<'l>(
     settings: JLongArray<'l>,
 ) -> jlong {
     guard(&mut env, |env| {
-        let mut v = [0i64; 8];
+        let mut v = [0i64; SETTINGS];
         env.get_long_array_region(&settings, 0, &mut v)?;
         let (c, cfg) = (client(client_handle)?, config(&v)?);
         let _rt = runtime().enter();

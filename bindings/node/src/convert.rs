@@ -266,6 +266,7 @@ pub fn producer_config(opts: Option<Js>) -> R<ProducerConfig> {
             "retryBackoffMs" => c.retry_backoff = v.ms(k)?,
             "idempotence" => c.idempotence = v.bool(k)?,
             "maxInFlight" => c.max_in_flight = v.usize(k)?,
+            "acks" => c.acks = v.string(k)?.parse()?,
             "resume" => {
                 let id = v.get(c"id").ok_or_else(|| invalid("resume must be {id, epoch}"))?;
                 let epoch = v.get(c"epoch").ok_or_else(|| invalid("resume must be {id, epoch}"))?;

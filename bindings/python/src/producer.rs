@@ -118,6 +118,7 @@ pub fn producer_config(settings: Option<&Bound<'_, PyDict>>) -> PyResult<pyralog
             "retry_backoff" => c.retry_backoff = seconds(v.extract()?)?,
             "idempotence" => c.idempotence = v.extract()?,
             "max_in_flight" => c.max_in_flight = v.extract()?,
+            "acks" => c.acks = v.extract::<String>()?.parse().map_err(crate::bridge::to_py_err)?,
             "resume" if v.is_none() => c.resume = None,
             "resume" => {
                 let (id, epoch): (u64, u16) = v.extract()?;

@@ -60,8 +60,10 @@ func main() {
 	}
 }
 
+// connect takes SERVER's first address and hands the rest to Config.Servers.
 func connect(ctx context.Context, server, caFile string) (*pyralog.Client, error) {
-	return pyralog.Connect(ctx, server, pyralog.Config{CAFile: caFile})
+	servers := strings.Split(server, ",")
+	return pyralog.Connect(ctx, servers[0], pyralog.Config{CAFile: caFile, Servers: servers[1:]})
 }
 
 // produce sends every record without waiting on each, flushes, then writes
@@ -82,7 +84,7 @@ func produce(server, caFile, log, input, output string) error {
 		return err
 	}
 	defer client.Close()
-	producer, err := client.Producer(pyralog.ProducerConfig{})
+	producer, err := client.Producer(pyralog.ProducerConfig{Acks: pyralog.AcksAll})
 	if err != nil {
 		return err
 	}

@@ -1,3 +1,4 @@
+import io.pyralog.Acks;
 import io.pyralog.ClientConfig;
 import io.pyralog.Consumer;
 import io.pyralog.ConsumerConfig;
@@ -5,6 +6,7 @@ import io.pyralog.ConsumerRebalanceListener;
 import io.pyralog.Header;
 import io.pyralog.LogPartition;
 import io.pyralog.Producer;
+import io.pyralog.ProducerConfig;
 import io.pyralog.PyralogClient;
 import io.pyralog.Record;
 import io.pyralog.RecordMetadata;
@@ -77,13 +79,14 @@ public final class Interop {
     }
 
     private static PyralogClient connect(String server, String caFile) {
-        return PyralogClient.connect(server, ClientConfig.builder().caFile(caFile).build());
+        return PyralogClient.connect(
+            ClientConfig.builder().bootstrapServers(server.split(",")).caFile(caFile).build());
     }
 
     /** Sends every record without waiting on each, flushes, then writes where each landed, in input order. */
     private static int produce(String server, String caFile, String log, Path input, Path output) throws IOException {
         List<Record> records = Tsv.readRecords(Files.readAllLines(input, StandardCharsets.UTF_8));
-        try (PyralogClient client = connect(server, caFile); Producer producer = client.producer()) {
+        try (PyralogClient client = connect(server, caFile); Producer producer = client.producer(ProducerConfig.builder().acks(Acks.ALL).build())) {
             List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>(records.size());
             for (Record r : records) {
                 sent.add(producer.send(log, r));

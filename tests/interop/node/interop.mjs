@@ -71,7 +71,7 @@ function dumpLine(r) {
 /** Sends every record without waiting on each, flushes, then writes where each landed, in input order. */
 async function produce(client, log, input, output) {
   const records = readRecords(input);
-  const producer = client.producer();
+  const producer = client.producer({ acks: 'all' });
   const sends = records.map((record) => producer.send(log, record));
   await producer.flush();
   const acks = await Promise.all(sends);
@@ -150,7 +150,7 @@ async function main([command, server, caFile, ...args]) {
   if (!spec || args.length !== spec.args.length || !server || !caFile) {
     throw new Error('usage: interop.mjs produce|dump|member SERVER CA_FILE ... (see tests/interop/README.md)');
   }
-  const client = await Client.connect(server, { caFile });
+  const client = await Client.connect(server.split(','), { caFile });
   try {
     return await spec.run(client, ...args);
   } finally {

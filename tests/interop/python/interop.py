@@ -36,7 +36,7 @@ def format_headers(headers: list[tuple[str, bytes]]) -> str:
 def produce(server: str, ca: str, log: str, input_path: str, output_path: str) -> int:
     with open(input_path, encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    with Client(server, ca_file=ca) as client, client.producer() as producer:
+    with Client(server.split(","), ca_file=ca) as client, client.producer(acks="all") as producer:
         deliveries = [
             producer.send(
                 log,
@@ -56,7 +56,9 @@ def produce(server: str, ca: str, log: str, input_path: str, output_path: str) -
 
 
 def dump(server: str, ca: str, log: str, output_path: str) -> int:
-    with Client(server, ca_file=ca) as client, open(output_path, "w", encoding="utf-8") as out:
+    with Client(server.split(","), ca_file=ca) as client, open(
+        output_path, "w", encoding="utf-8"
+    ) as out:
         for p in range(client.get_log_metadata(log).partition_count):
             offset = 0
             while records := client.consume_from_partition(log, p, offset, DUMP_READ_MAX):
@@ -78,7 +80,9 @@ def member(server: str, ca: str, log: str, group: str, stop: str, output_path: s
         print(f"assignment {shown}", flush=True)
 
     started = time.monotonic()
-    with Client(server, ca_file=ca) as client, open(output_path, "w", encoding="utf-8") as out:
+    with Client(server.split(","), ca_file=ca) as client, open(
+        output_path, "w", encoding="utf-8"
+    ) as out:
         consumer = client.consumer(group_id=group)
         consumer.subscribe(
             [log],

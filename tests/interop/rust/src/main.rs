@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyralog::{
-    Client, ClientConfig, Consumer, ConsumerConfig, ErrorCode, LogOffset, LogPartition, ProducerConfig,
+    Acks, Client, ClientConfig, Consumer, ConsumerConfig, ErrorCode, LogOffset, LogPartition, ProducerConfig,
     RebalanceListener,
 };
 
@@ -52,7 +52,7 @@ async fn connect(server: &str, ca: &str) -> AnyResult<Client> {
 async fn produce(server: &str, ca: &str, log: &str, input: &str, output: &str) -> AnyResult<i32> {
     let records = tsv::read_records(&std::fs::read_to_string(input)?)?;
     let client = connect(server, ca).await?;
-    let producer = client.producer(ProducerConfig::default())?;
+    let producer = client.producer(ProducerConfig { acks: Acks::All, ..ProducerConfig::default() })?;
     let mut deliveries = Vec::with_capacity(records.len());
     for record in records {
         deliveries.push(producer.send(log, record).await?);

@@ -1,18 +1,21 @@
 package io.pyralog;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Connection settings: {@code ClientConfig.builder().caFile("pyralog-data/tls/ca.pem").build()}.
  * Unset durations take the defaults (connect 5 s, request 30 s).
  */
 public final class ClientConfig {
+    final List<String> bootstrapServers;
     final String caFile;
     final String serverName;
     final Duration connectTimeout;
     final Duration requestTimeout;
 
     private ClientConfig(Builder b) {
+        this.bootstrapServers = b.bootstrapServers;
         this.caFile = b.caFile;
         this.serverName = b.serverName;
         this.connectTimeout = b.connectTimeout;
@@ -26,12 +29,23 @@ public final class ClientConfig {
 
     /** Builds a {@link ClientConfig}. */
     public static final class Builder {
+        private List<String> bootstrapServers = List.of();
         private String caFile;
         private String serverName;
         private Duration connectTimeout;
         private Duration requestTimeout;
 
         private Builder() {}
+
+        /**
+         * @param servers "host:port" of servers of the cluster, for {@link
+         *     PyralogClient#connect(ClientConfig)}: any one that answers is enough
+         * @return this builder
+         */
+        public Builder bootstrapServers(String... servers) {
+            this.bootstrapServers = List.of(servers);
+            return this;
+        }
 
         /**
          * @param path the PEM CA certificate to trust (the server's {@code <data-dir>/tls/ca.pem})

@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * Producer settings; unset ones take the core client's defaults (batch 256 KiB, linger 5 ms,
  * buffer 64 MiB, max block 60 s, delivery timeout 120 s, 5 batches in flight per partition,
- * idempotence on).
+ * idempotence on, acks all).
  */
 public final class ProducerConfig {
     final long[] settings;
@@ -26,7 +26,7 @@ public final class ProducerConfig {
 
     /** Builds a {@link ProducerConfig}. */
     public static final class Builder {
-        private final long[] s = {-1, -1, -1, -1, -1, -1, -1, -1};
+        private final long[] s = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
 
         private Builder() {}
 
@@ -99,6 +99,15 @@ public final class ProducerConfig {
          */
         public Builder idempotence(boolean on) {
             s[7] = on ? 1 : 0;
+            return this;
+        }
+
+        /**
+         * @param acks when a batch counts as written (default {@link Acks#ALL})
+         * @return this builder
+         */
+        public Builder acks(Acks acks) {
+            s[8] = acks.ordinal();
             return this;
         }
 

@@ -31,7 +31,7 @@ public final class PyralogClient implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code addr} ("host:port").
+     * Connects to {@code addr} ("host:port", or several separated by commas).
      *
      * @param addr the server address
      * @param config connection settings
@@ -42,6 +42,20 @@ public final class PyralogClient implements AutoCloseable {
     public static PyralogClient connect(String addr, ClientConfig config) {
         return new PyralogClient(Native.clientConnect(addr, config.caFile, config.serverName,
             millis(config.connectTimeout), millis(config.requestTimeout)));
+    }
+
+    /**
+     * Connects to the cluster through the servers of {@link ClientConfig.Builder#bootstrapServers}:
+     * any one that answers is enough.
+     *
+     * @param config connection settings, with at least one bootstrap server
+     * @return the client
+     * @throws io.pyralog.errors.InvalidArgumentException without bootstrap servers
+     * @throws io.pyralog.errors.ConnectionFailedException if no server can be reached
+     * @throws io.pyralog.errors.TlsErrorException if a certificate is not trusted
+     */
+    public static PyralogClient connect(ClientConfig config) {
+        return connect(String.join(",", config.bootstrapServers), config);
     }
 
     private static long millis(Duration d) {
@@ -66,7 +80,7 @@ public final class PyralogClient implements AutoCloseable {
      * @throws io.pyralog.errors.InvalidLogIdException for a bad name
      */
     public LogMetadata createLog(String name, int partitions) {
-        return Codec.metadata(handle.call(h -> Native.createLog(h, name, partitions, 1, null)));
+        return Codec.metadata(handle.call(h -> Native.createLog(h, name, partitions, 0, null)));
     }
 
     /**
@@ -78,7 +92,23 @@ public final class PyralogClient implements AutoCloseable {
      * @return its metadata
      */
     public LogMetadata createLogWithConfig(String name, int partitions, LogConfig config) {
-        return Codec.metadata(handle.call(h -> Native.createLog(h, name, partitions, 1, config.toNative())));
+        return createLog(name, partitions, 0, config);
+    }
+
+    /**
+     * Creates a log with {@code replicationFactor} copies of each partition, on as many nodes.
+     *
+     * @param name the log name
+     * @param partitions how many partitions
+     * @param replicationFactor copies of each partition; 0 for the server's
+     *     {@code default_replication_factor}
+     * @param config its settings
+     * @return its metadata
+     * @throws io.pyralog.errors.InvalidConfigException if there are fewer nodes than copies
+     */
+    public LogMetadata createLog(String name, int partitions, int replicationFactor, LogConfig config) {
+        return Codec.metadata(handle.call(
+            h -> Native.createLog(h, name, partitions, replicationFactor, config.toNative())));
     }
 
     /** @return every log (internal logs hidden) */
