@@ -82,7 +82,11 @@ impl Broker {
 
     async fn register(&self) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + REGISTER_TIMEOUT;
-        let cmd = Command::RegisterNode { node_id: self.cfg.node_id, addr: self.advertised.clone() };
+        let cmd = Command::RegisterNode {
+            node_id: self.cfg.node_id,
+            addr: self.advertised.clone(),
+            unclean: self.cfg.cluster.unclean_leader_election,
+        };
         loop {
             match self.cluster.propose(cmd.clone()).await {
                 Ok(_) => break,

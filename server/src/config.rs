@@ -159,6 +159,9 @@ pub struct ClusterConfig {
     pub node_heartbeat_ms: u64,
     /// A node silent for this long is fenced: its leaderships move.
     pub node_session_timeout_ms: u64,
+    /// Lets a replica outside the ISR lead when no in-sync one is alive:
+    /// the partition is writable again but loses what only the ISR held.
+    pub unclean_leader_election: bool,
 }
 
 impl Default for ClusterConfig {
@@ -172,6 +175,7 @@ impl Default for ClusterConfig {
             replica_lag_time_max_ms: crate::replication::DEFAULT_REPLICA_LAG_TIME_MAX_MS,
             node_heartbeat_ms: crate::cluster::liveness::DEFAULT_NODE_HEARTBEAT_MS,
             node_session_timeout_ms: crate::cluster::liveness::DEFAULT_NODE_SESSION_TIMEOUT_MS,
+            unclean_leader_election: false,
         }
     }
 }

@@ -94,7 +94,7 @@ impl Cluster {
                 let me = Arc::clone(&self);
                 let addr = addr.clone();
                 tokio::spawn(async move {
-                    let cmd = Command::RegisterNode { node_id: me.node_id, addr };
+                    let cmd = Command::RegisterNode { node_id: me.node_id, addr, unclean: me.unclean_leader_election };
                     match me.propose(cmd).await {
                         Ok(_) => tracing::warn!(node = me.node_id, "registered again after being fenced"),
                         Err(e) => tracing::debug!(error = %e, "registering again failed"),
@@ -122,7 +122,7 @@ impl Cluster {
             let me = Arc::clone(self);
             tokio::spawn(async move {
                 tracing::warn!(node, "no heartbeat within the session timeout: fencing the node");
-                match me.propose(Command::FenceNode { node_id: node }).await {
+                match me.propose(Command::FenceNode { node_id: node, unclean: me.unclean_leader_election }).await {
                     Ok(_) => me.liveness.forget(node),
                     Err(e) => tracing::warn!(node, error = %e, "fencing failed"),
                 }

@@ -97,6 +97,8 @@ pub struct Cluster {
     liveness: liveness::Liveness,
     node_heartbeat: Duration,
     node_session_timeout: Duration,
+    /// `[cluster] unclean_leader_election`, carried by the commands this node proposes.
+    pub unclean_leader_election: bool,
 }
 
 fn quorum_unavailable(msg: impl Into<String>) -> ProtocolError {
@@ -161,6 +163,7 @@ impl Cluster {
             liveness: liveness::Liveness::default(),
             node_heartbeat: Duration::from_millis(c.node_heartbeat_ms),
             node_session_timeout: Duration::from_millis(c.node_session_timeout_ms),
+            unclean_leader_election: c.unclean_leader_election,
         });
         cluster.join().await?;
         Ok(cluster)

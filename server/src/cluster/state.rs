@@ -106,15 +106,22 @@ pub enum Command {
         assignments: Vec<Vec<NodeId>>,
     },
     /// A node (re)started: it is unfenced, and every partition it leads or
-    /// may lead again starts a new leader epoch under it.
+    /// may lead again starts a new leader epoch under it. With `unclean`,
+    /// it also takes leaderless partitions it holds outside the ISR.
     RegisterNode {
         node_id: NodeId,
         addr: String,
+        #[serde(default)]
+        unclean: bool,
     },
     /// A node stopped heartbeating: its leaderships move to live in-sync
-    /// replicas and it leaves every ISR (the last member stays).
+    /// replicas and it leaves every ISR (the last member stays). With
+    /// `unclean`, a live replica outside the ISR leads when no in-sync one
+    /// is left (losing what only the ISR held).
     FenceNode {
         node_id: NodeId,
+        #[serde(default)]
+        unclean: bool,
     },
     /// The partition leader changes the ISR, under its current epoch.
     AlterIsr {
@@ -183,6 +190,15 @@ pub struct State {
     pub producer_epochs: BTreeMap<u64, u16>,
 }
 
+/// `node`, a replica outside the ISR, leads: whatever only the ISR held is
+/// lost, and the old in-sync replicas truncate it when they return.
+fn unclean_election(p: &mut PartitionAssignment, node: NodeId) {
+    tracing::warn!(node, epoch = p.leader_epoch + 1, "unclean leader election: records only the ISR held are lost");
+    p.leader = Some(node);
+    p.leader_epoch += 1;
+    p.isr = vec![node];
+}
+
 fn not_found(name: &str) -> Outcome {
     Outcome::refused(ErrorCode::LogNotFound, format!("log {name:?} does not exist"))
 }
@@ -233,12 +249,12 @@ impl State {
             Command::AddPartitions { name, assignments } => self.change_log(&name, |log| {
                 log.partitions.extend(assignments.into_iter().map(PartitionAssignment::new));
             }),
-            Command::RegisterNode { node_id, addr } => {
-                self.register(node_id, addr);
+            Command::RegisterNode { node_id, addr, unclean } => {
+                self.register(node_id, addr, unclean);
                 Outcome::default()
             }
-            Command::FenceNode { node_id } => {
-                self.fence(node_id);
+            Command::FenceNode { node_id, unclean } => {
+                self.fence(node_id, unclean);
                 Outcome::default()
             }
             Command::AlterIsr { log, partition, leader_epoch, isr } => {
@@ -276,7 +292,7 @@ impl State {
         }
     }
 
-    fn register(&mut self, node_id: NodeId, addr: String) {
+    fn register(&mut self, node_id: NodeId, addr: String, unclean: bool) {
         let incarnation = self.nodes.get(&node_id).map_or(1, |n| n.incarnation + 1);
         self.nodes.insert(node_id, NodeRecord { addr, incarnation, fenced: false });
         for p in self.logs.values_mut().flat_map(|l| l.partitions.iter_mut()) {
@@ -285,11 +301,13 @@ impl State {
             if leads || may_lead {
                 p.leader = Some(node_id);
                 p.leader_epoch += 1;
+            } else if unclean && p.leader.is_none() && p.replicas.contains(&node_id) {
+                unclean_election(p, node_id);
             }
         }
     }
 
-    fn fence(&mut self, node_id: NodeId) {
+    fn fence(&mut self, node_id: NodeId, unclean: bool) {
         let Some(node) = self.nodes.get_mut(&node_id) else { return };
         node.fenced = true;
         let live: Vec<NodeId> = self.live_nodes().collect();
@@ -298,8 +316,15 @@ impl State {
                 p.isr.retain(|n| *n != node_id);
             }
             if p.leader == Some(node_id) {
-                p.leader = p.isr.iter().copied().find(|n| *n != node_id && live.contains(n));
-                p.leader_epoch += 1;
+                let in_sync = p.isr.iter().copied().find(|n| *n != node_id && live.contains(n));
+                let outside = p.replicas.iter().copied().find(|n| *n != node_id && live.contains(n));
+                match (in_sync, outside) {
+                    (None, Some(r)) if unclean => unclean_election(p, r),
+                    _ => {
+                        p.leader = in_sync;
+                        p.leader_epoch += 1;
+                    }
+                }
             }
         }
     }
@@ -369,7 +394,7 @@ mod tests {
     fn registered(nodes: &[NodeId]) -> State {
         let mut s = State::new();
         for n in nodes {
-            s.apply(Command::RegisterNode { node_id: *n, addr: format!("127.0.0.1:{}", 9000 + n) });
+            s.apply(Command::RegisterNode { node_id: *n, addr: format!("127.0.0.1:{}", 9000 + n), unclean: false });
         }
         s
     }
@@ -387,7 +412,7 @@ mod tests {
         let mut s = registered(&[1]);
         s.apply(create("a", vec![vec![1], vec![1]]));
         assert_eq!(s.logs["a"].partitions[0].leader_epoch, 1);
-        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into() });
+        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into(), unclean: false });
         assert!(s.logs["a"].partitions.iter().all(|p| p.leader_epoch == 2 && p.leader == Some(1)));
         assert_eq!(s.nodes[&1].incarnation, 2);
     }
@@ -396,17 +421,42 @@ mod tests {
     fn fencing_moves_leadership_to_a_live_isr_member_and_back_on_return() {
         let mut s = registered(&[1, 2, 3]);
         s.apply(create("a", vec![vec![1, 2, 3]]));
-        s.apply(Command::FenceNode { node_id: 1 });
+        s.apply(Command::FenceNode { node_id: 1, unclean: false });
         let p = &s.logs["a"].partitions[0];
         assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (Some(2), 2, vec![2, 3]));
-        s.apply(Command::FenceNode { node_id: 2 });
-        s.apply(Command::FenceNode { node_id: 3 });
+        s.apply(Command::FenceNode { node_id: 2, unclean: false });
+        s.apply(Command::FenceNode { node_id: 3, unclean: false });
         let p = &s.logs["a"].partitions[0];
         assert_eq!((p.leader, p.isr.clone()), (None, vec![3]), "the last in-sync replica stays in the ISR");
-        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into() });
+        s.apply(Command::RegisterNode { node_id: 1, addr: "x".into(), unclean: false });
         assert_eq!(s.logs["a"].partitions[0].leader, None, "1 is not in sync: no unclean election");
-        s.apply(Command::RegisterNode { node_id: 3, addr: "x".into() });
+        s.apply(Command::RegisterNode { node_id: 3, addr: "x".into(), unclean: false });
         assert_eq!(s.logs["a"].partitions[0].leader, Some(3));
+    }
+
+    #[test]
+    fn unclean_election_lets_a_replica_outside_the_isr_lead_when_no_in_sync_one_lives() {
+        let mut s = registered(&[1, 2, 3]);
+        s.apply(create("a", vec![vec![1, 2, 3]]));
+        s.apply(Command::FenceNode { node_id: 2, unclean: true });
+        s.apply(Command::FenceNode { node_id: 3, unclean: true });
+        let p = &s.logs["a"].partitions[0];
+        assert_eq!((p.leader, p.isr.clone()), (Some(1), vec![1]), "an in-sync leader is kept");
+        s.apply(Command::RegisterNode { node_id: 2, addr: "x".into(), unclean: true });
+        // 2 is live but out of sync when 1, the last in-sync replica, dies.
+        s.apply(Command::FenceNode { node_id: 1, unclean: true });
+        let p = &s.logs["a"].partitions[0];
+        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (Some(2), 2, vec![2]));
+
+        // Or it comes back while the partition has no leader.
+        let mut s = registered(&[1, 2]);
+        s.apply(create("b", vec![vec![1, 2]]));
+        s.apply(Command::FenceNode { node_id: 2, unclean: false });
+        s.apply(Command::FenceNode { node_id: 1, unclean: false });
+        assert_eq!(s.logs["b"].partitions[0].leader, None);
+        s.apply(Command::RegisterNode { node_id: 2, addr: "x".into(), unclean: true });
+        let p = &s.logs["b"].partitions[0];
+        assert_eq!((p.leader, p.isr.clone()), (Some(2), vec![2]));
     }
 
     #[test]

@@ -33,18 +33,25 @@ pub async fn read_partition(client: &Client, log: &str, partition: u32) -> Vec<C
 
 /// Waits until every replica of every partition holds the same batches.
 pub fn assert_replicas_converge(c: &TestCluster, log: &str, partitions: u32) {
-    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    let all: Vec<u32> = (1..=c.nodes.len() as u32).collect();
     for p in 0..partitions {
-        loop {
-            let copies: Vec<Vec<Vec<u8>>> = c.nodes.iter().map(|n| stored_batches(&n.partition_dir(log, p))).collect();
-            if copies.windows(2).all(|w| w[0] == w[1]) {
-                assert!(!copies[0].is_empty(), "partition {p} holds batches");
-                break;
-            }
-            let lens: Vec<usize> = copies.iter().map(Vec::len).collect();
-            assert!(Instant::now() < deadline, "partition {p}: replicas differ (batches per node {lens:?})");
-            std::thread::sleep(Duration::from_millis(100));
+        assert_replicas_converge_on(c, log, p, &all);
+    }
+}
+
+/// Waits until the replicas of `partition` on `nodes` hold the same batches.
+pub fn assert_replicas_converge_on(c: &TestCluster, log: &str, partition: u32, nodes: &[u32]) {
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    loop {
+        let copies: Vec<Vec<Vec<u8>>> =
+            nodes.iter().map(|n| stored_batches(&c.nodes[*n as usize - 1].partition_dir(log, partition))).collect();
+        if copies.windows(2).all(|w| w[0] == w[1]) {
+            assert!(!copies[0].is_empty(), "partition {partition} holds batches");
+            return;
         }
+        let lens: Vec<usize> = copies.iter().map(Vec::len).collect();
+        assert!(Instant::now() < deadline, "partition {partition}: replicas differ (batches per node {lens:?})");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
