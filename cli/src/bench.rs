@@ -1,6 +1,7 @@
 //! `pyralog bench produce|consume`: throughput and latency, printed as one
 //! human line and (with `--json`) one JSON line for scripts.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,10 @@ pub struct ProduceBench {
     /// Wait for each record before sending the next (latency mode).
     #[arg(long)]
     one_in_flight: bool,
+    /// With --one-in-flight: append each acknowledgement's time (Unix µs)
+    /// to this file, one a line (bench/cluster.sh measures failovers by it).
+    #[arg(long, requires = "one_in_flight")]
+    timeline: Option<std::path::PathBuf>,
     /// Send without producer ids and VLSNs (no deduplication of retries).
     #[arg(long)]
     no_idempotence: bool,
@@ -112,6 +117,10 @@ async fn ensure_log(client: &Client, b: &ProduceBench) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn unix_micros() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros())
+}
+
 fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
@@ -132,6 +141,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let hist = Arc::new(Mutex::new(new_histogram()));
     let stop_at = b.duration.map(|s| Instant::now() + Duration::from_secs(s));
     let mut samplers = Vec::new();
+    let mut timeline = b.timeline.as_ref().map(std::fs::File::create).transpose()?.map(std::io::BufWriter::new);
     let start = Instant::now();
     let mut sent = 0u64;
     while sent < b.count && (sent % 1024 != 0 || stop_at.is_none_or(|t| Instant::now() < t)) {
@@ -141,6 +151,9 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         if let (true, Some(t0)) = (b.one_in_flight, t0) {
             fut.await?;
             hist.lock().await.record(t0.elapsed().as_micros() as u64)?;
+            if let Some(t) = timeline.as_mut() {
+                writeln!(t, "{}", unix_micros())?;
+            }
         } else if let Some(t0) = t0 {
             let hist = Arc::clone(&hist);
             samplers.push(tokio::spawn(async move {
@@ -155,6 +168,9 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     }
     producer.flush().await?;
     let elapsed = start.elapsed();
+    if let Some(t) = timeline.as_mut() {
+        t.flush()?;
+    }
     for s in samplers {
         s.await??;
     }

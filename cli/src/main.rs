@@ -79,6 +79,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // PYRALOG_LOG=debug (or a filter like `pyralog=debug`) shows the client's
+    // retries and reconnections on standard error; quiet by default.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PYRALOG_LOG").unwrap_or_else(|_| "off".into()))
+        .with_writer(std::io::stderr)
+        .init();
     // The disk probe needs no server, so no connection and no runtime.
     if let Command::Bench(bench::BenchCommand::Fsync(b)) = &cli.command {
         return exit_code(bench_disk::fsync(b));

@@ -22,6 +22,10 @@ pub(crate) struct Transport {
     conn: Mutex<Option<quinn::Connection>>,
     connecting: tokio::sync::Mutex<()>,
     closed: AtomicBool,
+    /// When the server last went silent (crashed, stopped, cut off): it is
+    /// not redialed within `SILENT_PEER_MS` of that, and a redial gets no
+    /// longer than that to answer, so callers move on to another node.
+    went_silent: Mutex<Option<tokio::time::Instant>>,
 }
 
 fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
@@ -103,6 +107,7 @@ impl Transport {
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             closed: AtomicBool::new(false),
+            went_silent: Mutex::new(None),
         };
         t.connection().await?;
         Ok(t)
@@ -119,20 +124,37 @@ impl Transport {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }
+        let silent_for = Duration::from_millis(limits::SILENT_PEER_MS);
+        let went_silent = *self.went_silent.lock();
+        if let Some(at) = went_silent.filter(|at| at.elapsed() < silent_for) {
+            return Err(Error::new(
+                ErrorCode::ConnectionFailed,
+                format!(
+                    "{} went silent {} ms ago; not redialed within SILENT_PEER_MS",
+                    self.addr,
+                    at.elapsed().as_millis()
+                ),
+            ));
+        }
+        let limit = if went_silent.is_some() { self.connect_timeout.min(silent_for) } else { self.connect_timeout };
         let connecting = self
             .endpoint
             .connect_with(self.quic.clone(), self.addr, &self.server_name)
             .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("connecting to {}: {e}", self.addr)))?;
-        let conn = match tokio::time::timeout(self.connect_timeout, connecting).await {
+        let conn = match tokio::time::timeout(limit, connecting).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return Err(connection_error(&e)),
             Err(_) => {
+                if went_silent.is_some() {
+                    *self.went_silent.lock() = Some(tokio::time::Instant::now());
+                }
                 return Err(Error::new(
                     ErrorCode::ConnectionFailed,
-                    format!("no answer from {} within connect_timeout ({:?})", self.addr, self.connect_timeout),
-                ))
+                    format!("no answer from {} within {limit:?}", self.addr),
+                ));
             }
         };
+        *self.went_silent.lock() = None;
         *self.conn.lock() = Some(conn.clone());
         Ok(conn)
     }
@@ -175,6 +197,7 @@ impl Transport {
                 r = exchange => r,
                 () = silence(&conn) => {
                     conn.close(0u32.into(), b"server silent");
+                    *self.went_silent.lock() = Some(tokio::time::Instant::now());
                     Err(Error::new(
                         ErrorCode::ConnectionFailed,
                         format!("{} sent nothing for SILENT_PEER_MS ({} ms); reconnecting", self.addr, limits::SILENT_PEER_MS),
@@ -187,6 +210,7 @@ impl Transport {
             Err(_) => {
                 if conn.stats().udp_rx.datagrams == received_before {
                     conn.close(0u32.into(), b"server unresponsive");
+                    *self.went_silent.lock() = Some(tokio::time::Instant::now());
                     return Err(Error::new(
                         ErrorCode::ConnectionFailed,
                         format!("server sent nothing within request_timeout ({timeout:?}); reconnecting"),

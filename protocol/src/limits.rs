@@ -48,7 +48,7 @@ pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 pub const IDLE_TIMEOUT_MS: u32 = 30_000;
 /// QUIC keep-alive interval (below the idle timeout and the silence limit):
 /// a live peer acknowledges something at least this often.
-pub const KEEP_ALIVE_INTERVAL_MS: u64 = 500;
+pub const KEEP_ALIVE_INTERVAL_MS: u64 = 250;
 /// A request whose connection received nothing at all for this long (four
 /// keep-alive intervals) fails `ConnectionFailed`: the peer is gone (a
 /// killed process answers nothing, and QUIC over UDP hears no reset), so
