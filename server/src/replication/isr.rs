@@ -15,6 +15,9 @@ pub struct Progress {
     pub acked: u64,
     /// Last time the follower had everything the leader had.
     pub caught_up_ms: i64,
+    /// It fetched under this leadership: only then may it join the ISR (a
+    /// dead replica's stale progress, on an empty log, looks caught up).
+    pub fetched: bool,
 }
 
 /// The replicas of one partition, as its leader tracks them.
@@ -40,7 +43,7 @@ impl ReplicaSet {
             .replicas
             .iter()
             .filter(|n| **n != me)
-            .map(|n| (*n, Progress { fetch_offset: 0, acked: 0, caught_up_ms: now_ms }))
+            .map(|n| (*n, Progress { fetch_offset: 0, acked: 0, caught_up_ms: now_ms, fetched: false }))
             .collect();
     }
 
@@ -62,7 +65,13 @@ impl ReplicaSet {
     /// A follower fetched from `fetch_offset` with its copy counting up to
     /// `acked`, while the leader's log ended at `leader_end`.
     pub fn fetched(&mut self, node: NodeId, fetch_offset: u64, acked: u64, leader_end: u64, now_ms: i64) {
-        let p = self.followers.entry(node).or_insert(Progress { fetch_offset, acked, caught_up_ms: i64::MIN });
+        let p = self.followers.entry(node).or_insert(Progress {
+            fetch_offset,
+            acked,
+            caught_up_ms: i64::MIN,
+            fetched: true,
+        });
+        p.fetched = true;
         p.fetch_offset = fetch_offset;
         p.acked = acked.min(fetch_offset);
         if fetch_offset >= leader_end {
@@ -88,7 +97,8 @@ impl ReplicaSet {
         };
         let join = |n: &NodeId| {
             self.followers.get(n).is_some_and(|p| {
-                p.fetch_offset >= high_watermark
+                p.fetched
+                    && p.fetch_offset >= high_watermark
                     && p.fetch_offset >= self.epoch_start
                     && now_ms.saturating_sub(p.caught_up_ms) <= lag_max_ms
             })
@@ -143,5 +153,15 @@ mod tests {
         let mut fresh = led(&[1, 2]);
         fresh.fetched(3, 5, 5, 20, 0);
         assert_eq!(fresh.wanted_isr(0, 1_000, 0), None, "3 lacks this epoch's data (starts at 10)");
+    }
+
+    #[test]
+    fn a_replica_outside_the_isr_joins_only_after_fetching_under_this_leadership() {
+        let mut r = ReplicaSet::default();
+        r.assign(&[1, 2, 3], &[1, 2]);
+        r.lead(1, 0, 0); // an empty log: a dead 3's progress (0) equals the high watermark
+        assert_eq!(r.wanted_isr(100, 1_000, 0), None, "3 has not fetched: it may be dead");
+        r.fetched(3, 0, 0, 0, 200);
+        assert_eq!(r.wanted_isr(200, 1_000, 0), Some(vec![1, 2, 3]));
     }
 }
