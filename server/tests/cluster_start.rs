@@ -82,8 +82,14 @@ fn given_a_data_directory_of_another_cluster_the_node_refuses_to_start_and_leave
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(first.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let out = first.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(START_LIMIT).unwrap_or_default();
     first.kill().unwrap();
     first.wait().unwrap();
     assert!(line.contains("listening on"), "cluster A's node served: {line:?}");
