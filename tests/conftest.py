@@ -8,12 +8,14 @@ import pathlib
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
 SERVER_START_TIMEOUT_S = 30
+CLUSTER_LIVE_TIMEOUT_S = 60
 
 
 class Server:
@@ -95,6 +97,31 @@ class Cluster:
             if "listening on" not in first:
                 self.stop()
                 pytest.fail(f"cluster node {i + 1} did not start: {first!r}; see {root}")
+        self.wait_all_live(binary.parent / "pyralog", root)
+
+    def wait_all_live(self, cli: pathlib.Path, root: pathlib.Path) -> None:
+        """Until `cluster describe` lists every node live (a node fenced while the
+        machine was busy starting the others registers again)."""
+        deadline = time.monotonic() + CLUSTER_LIVE_TIMEOUT_S
+        while True:
+            out = subprocess.run(
+                [str(cli), "--server", self.addr, "--ca-file", self.ca_file, "cluster", "describe"],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=CLUSTER_LIVE_TIMEOUT_S,
+            ).stdout
+            live = [
+                line
+                for line in out.splitlines()
+                if line.startswith("  node") and line.endswith(" live")
+            ]
+            if len(live) == self.NODES:
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"cluster nodes not all live in time: {out!r}; see {root}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for proc in self.procs:

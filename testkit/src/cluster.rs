@@ -5,6 +5,7 @@
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use pyralog::{Client, ClientConfig};
 
@@ -12,6 +13,9 @@ use crate::TestServer;
 
 /// Most nodes a test cluster has.
 pub const MAX_TEST_NODES: usize = 9;
+/// Longest the nodes of a started cluster may take to be registered and
+/// unfenced in the metadata.
+const LIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Several `pyralog-server` processes forming one cluster.
 pub struct TestCluster {
@@ -59,7 +63,9 @@ impl TestCluster {
     }
 
     /// Starts every node that is not running, all at once (a node waits for
-    /// a quorum before it serves), and waits until each serves.
+    /// a quorum before it serves), and waits until each serves and the
+    /// metadata shows every node live (a node fenced while the machine was
+    /// busy starting the others registers again).
     pub fn start_all(&mut self) {
         let ready: Vec<_> = self.nodes.iter_mut().map(|n| (!n.is_running()).then(|| n.spawn())).collect();
         for (n, r) in self.nodes.iter_mut().zip(ready) {
@@ -67,6 +73,31 @@ impl TestCluster {
                 n.wait_ready(r);
             }
         }
+        self.wait_all_live();
+    }
+
+    /// Waits until the metadata lists every node and fences none; runs on a
+    /// thread of its own, so that async tests may call it.
+    fn wait_all_live(&self) {
+        let (servers, ca, n) = (self.bootstrap(), self.ca_file(), self.nodes.len());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            rt.block_on(async {
+                let client = Client::connect(&servers, ClientConfig::with_ca_file(ca)).await.expect("connect");
+                let deadline = Instant::now() + LIVE_TIMEOUT;
+                loop {
+                    let d = client.describe_cluster().await;
+                    if d.as_ref().is_ok_and(|d| d.nodes.len() == n && d.nodes.iter().all(|n| !n.fenced)) {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "cluster nodes not all live within {LIVE_TIMEOUT:?}: {d:?}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                client.close().await;
+            });
+        })
+        .join()
+        .expect("every node live");
     }
 
     /// SIGKILLs every node at once.

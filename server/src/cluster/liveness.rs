@@ -27,6 +27,8 @@ pub struct Liveness {
     controlling: Mutex<bool>,
     /// Fence commands proposed and not yet applied.
     fencing: Mutex<HashSet<NodeId>>,
+    /// When the controller last checked for silent nodes.
+    last_check: Mutex<Option<Instant>>,
 }
 
 impl Liveness {
@@ -36,6 +38,21 @@ impl Liveness {
 
     pub fn forget(&self, node: NodeId) {
         self.seen.lock().remove(&node);
+    }
+
+    /// Silence counts only while the controller itself runs: when its check
+    /// comes more than `interval` late (its process was starved or stopped,
+    /// so heartbeats waiting for it were not read), every node's last
+    /// heartbeat moves forward by the delay.
+    fn discount_own_stall(&self, interval: Duration, now: Instant) {
+        let last = self.last_check.lock().replace(now);
+        let Some(stall) = last.map(|l| now.saturating_duration_since(l).saturating_sub(interval)) else { return };
+        if stall.is_zero() {
+            return;
+        }
+        for at in self.seen.lock().values_mut() {
+            *at = (*at + stall).min(now);
+        }
     }
 
     /// The live nodes silent for longer than `timeout` (a node first noticed
@@ -114,6 +131,7 @@ impl Cluster {
                 *controlling = true;
             }
         }
+        self.liveness.discount_own_stall(self.node_heartbeat, now);
         let live: Vec<NodeId> = self.applied().state.live_nodes().filter(|n| *n != self.node_id).collect();
         for node in self.liveness.silent(&live, self.node_session_timeout, now) {
             if !self.liveness.fencing.lock().insert(node) {
@@ -129,5 +147,40 @@ impl Cluster {
                 me.liveness.fencing.lock().remove(&node);
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BEAT: Duration = Duration::from_millis(150);
+    const SESSION: Duration = Duration::from_millis(750);
+
+    #[test]
+    fn a_node_silent_for_the_session_is_fenced_and_a_fresh_one_is_not() {
+        let l = Liveness::default();
+        let t0 = Instant::now();
+        assert!(l.silent(&[1, 2], SESSION, t0).is_empty(), "first noticed: a whole session of grace");
+        l.seen.lock().insert(2, t0 + SESSION);
+        assert_eq!(l.silent(&[1, 2], SESSION, t0 + SESSION + BEAT), vec![1]);
+    }
+
+    #[test]
+    fn silence_during_the_controllers_own_stall_does_not_count() {
+        let l = Liveness::default();
+        let t0 = Instant::now();
+        l.discount_own_stall(BEAT, t0);
+        assert!(l.silent(&[1], SESSION, t0).is_empty());
+        let after_stall = t0 + Duration::from_secs(2);
+        l.discount_own_stall(BEAT, after_stall);
+        assert!(l.silent(&[1], SESSION, after_stall).is_empty(), "2 s of the controller's stall forgiven");
+        let later = after_stall + SESSION + BEAT;
+        let mut ticks = after_stall;
+        while ticks < later {
+            ticks += BEAT;
+            l.discount_own_stall(BEAT, ticks);
+        }
+        assert_eq!(l.silent(&[1], SESSION, later), vec![1], "silence while the controller runs counts");
     }
 }
