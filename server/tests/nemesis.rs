@@ -15,23 +15,19 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::cluster::{assert_replicas_converge, create_replicated, read_partition, wait_fully_in_sync, NODES};
+use common::cluster::{assert_replicas_converge, create_replicated, wait_fully_in_sync, NODES};
+use common::ledger::{self, Ledger};
 use common::unique;
-use pyralog::{Client, LogOffset, ProducerConfig, Record};
+use pyralog::Client;
 use pyralog_testkit::TestCluster;
 use rand::Rng;
 
 const PARTITIONS: u32 = 4;
 const PRODUCERS: u8 = 2;
-/// Keys per producer (each key's records must stay in send order).
-const KEYS: u64 = 24;
-/// Records a producer has sent and not yet seen resolved, at most.
-const MAX_PENDING: usize = 2_000;
 /// Kills in a CI run.
 const DEFAULT_KILLS: usize = 30;
 /// A node is SIGSTOPped after every this many kills.
@@ -41,86 +37,6 @@ const FAULT_PHASE_MAX: Duration = Duration::from_secs(60 * 60);
 
 fn kills() -> usize {
     std::env::var("PYRALOG_NEMESIS_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_KILLS)
-}
-
-/// A record's identity, carried in its value: producer, sequence number.
-fn value(producer: u8, seq: u64) -> Vec<u8> {
-    let mut v = vec![producer];
-    v.extend_from_slice(&seq.to_be_bytes());
-    v
-}
-
-fn parse(value: &[u8]) -> (u8, u64) {
-    (value[0], u64::from_be_bytes(value[1..9].try_into().unwrap()))
-}
-
-/// What the clients saw: acknowledgements and the consumer's reads.
-#[derive(Default)]
-struct Ledger {
-    /// (producer, seq) -> (partition, offset).
-    acked: Mutex<HashMap<(u8, u64), (u32, u64)>>,
-    failed: Mutex<u64>,
-    /// (partition, offset) -> value, as read by the consumer.
-    read: Mutex<HashMap<(u32, u64), Vec<u8>>>,
-}
-
-async fn produce(client: Client, log: String, id: u8, stop: Arc<AtomicBool>, ledger: Arc<Ledger>) {
-    let cfg = ProducerConfig {
-        linger: Duration::from_millis(2),
-        retry_backoff: Duration::from_millis(50),
-        delivery_timeout: Duration::from_secs(120),
-        ..ProducerConfig::default()
-    };
-    let producer = client.producer(cfg).unwrap();
-    let mut pending = Vec::new();
-    let mut seq = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        let record = Record::new(value(id, seq)).key(format!("p{id}-k{}", seq % KEYS));
-        match producer.send(&log, record).await {
-            Ok(fut) => pending.push((seq, fut)),
-            Err(e) => panic!("producer {id}: send refused: {e}"),
-        }
-        seq += 1;
-        if pending.len() >= MAX_PENDING {
-            settle(id, std::mem::take(&mut pending), &ledger).await;
-        }
-    }
-    producer.flush().await.unwrap();
-    settle(id, pending, &ledger).await;
-    producer.close().await.unwrap();
-}
-
-async fn settle(id: u8, pending: Vec<(u64, pyralog::DeliveryFuture)>, ledger: &Ledger) {
-    for (seq, fut) in pending {
-        match fut.await {
-            Ok(md) => {
-                let before = ledger.acked.lock().unwrap().insert((id, seq), (md.partition, md.offset));
-                assert!(before.is_none(), "record {id}/{seq} acknowledged twice");
-            }
-            Err(_) => *ledger.failed.lock().unwrap() += 1,
-        }
-    }
-}
-
-/// Reads every partition along, from the start, until stopped.
-async fn consume(client: Client, log: String, stop: Arc<AtomicBool>, ledger: Arc<Ledger>) {
-    let mut next = [0u64; PARTITIONS as usize];
-    while !stop.load(Ordering::Relaxed) {
-        for p in 0..PARTITIONS {
-            let from = LogOffset::from(next[p as usize]);
-            let Ok(records) = client.consume_from_partition(&log, p, from, 2_000).await else {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            let mut read = ledger.read.lock().unwrap();
-            for r in records {
-                assert_eq!(r.offset, next[p as usize], "partition {p}: the consumer read a gap");
-                read.insert((p, r.offset), r.value.to_vec());
-                next[p as usize] = r.offset + 1;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The node to kill: the leader of a random partition half the time.
@@ -182,9 +98,16 @@ async fn given_a_nemesis_killing_and_pausing_nodes_when_producing_with_acks_all_
     let ledger = Arc::new(Ledger::default());
     let mut tasks = Vec::new();
     for id in 0..PRODUCERS {
-        tasks.push(tokio::spawn(produce(client.clone(), log.clone(), id, Arc::clone(&stop), Arc::clone(&ledger))));
+        tasks.push(tokio::spawn(ledger::produce(
+            client.clone(),
+            log.clone(),
+            id,
+            Arc::clone(&stop),
+            Arc::clone(&ledger),
+        )));
     }
-    let reader = tokio::spawn(consume(client.clone(), log.clone(), Arc::clone(&stop), Arc::clone(&ledger)));
+    let reader =
+        tokio::spawn(ledger::consume(client.clone(), log.clone(), PARTITIONS, Arc::clone(&stop), Arc::clone(&ledger)));
 
     nemesis(&mut c, &client, &log).await;
     stop.store(true, Ordering::Relaxed);
@@ -194,42 +117,16 @@ async fn given_a_nemesis_killing_and_pausing_nodes_when_producing_with_acks_all_
     reader.await.unwrap();
 
     wait_fully_in_sync(&client, &log).await;
-    check(&client, &log, &ledger).await;
+    let checked = ledger::check(&client, &log, PARTITIONS, &ledger).await;
+    eprintln!(
+        "nemesis: {} kills; {} records acknowledged, {} failed, {} stored, {} read along",
+        kills(),
+        checked.acked,
+        checked.failed,
+        checked.stored,
+        checked.read
+    );
+    assert!(checked.acked > 1_000, "the producers made progress under faults ({} acknowledged)", checked.acked);
     assert_replicas_converge(&c, &log, PARTITIONS);
     client.close().await;
-}
-
-async fn check(client: &Client, log: &str, ledger: &Ledger) {
-    let mut stored: HashMap<(u32, u64), Vec<u8>> = HashMap::new();
-    let mut at: HashMap<(u8, u64), (u32, u64)> = HashMap::new();
-    for p in 0..PARTITIONS {
-        // Per producer and key, the last sequence number seen in this partition.
-        let mut last: HashMap<(u8, u64), u64> = HashMap::new();
-        for r in read_partition(client, log, p).await {
-            let (producer, seq) = parse(&r.value);
-            assert!(at.insert((producer, seq), (p, r.offset)).is_none(), "record {producer}/{seq} stored twice");
-            if let Some(prev) = last.insert((producer, seq % KEYS), seq) {
-                assert!(prev < seq, "{p}: key {} of producer {producer} out of send order", seq % KEYS);
-            }
-            stored.insert((p, r.offset), r.value.to_vec());
-        }
-    }
-    let acked = ledger.acked.lock().unwrap();
-    for (record, place) in acked.iter() {
-        let found = at.get(record).unwrap_or_else(|| panic!("acknowledged record {record:?} lost"));
-        assert_eq!(found, place, "acknowledged record {record:?} moved");
-    }
-    let read = ledger.read.lock().unwrap();
-    for (place, value) in read.iter() {
-        assert_eq!(stored.get(place), Some(value), "record the consumer read at {place:?} was lost");
-    }
-    let failed = *ledger.failed.lock().unwrap();
-    eprintln!(
-        "nemesis: {} kills; {} records acknowledged, {failed} failed, {} stored, {} read along",
-        kills(),
-        acked.len(),
-        at.len(),
-        read.len()
-    );
-    assert!(acked.len() > 1_000, "the producers made progress under faults ({} acknowledged)", acked.len());
 }

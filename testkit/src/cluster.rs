@@ -31,19 +31,41 @@ fn free_ports(n: usize) -> Vec<u16> {
     sockets.iter().map(|s| s.local_addr().unwrap().port()).collect()
 }
 
+/// Where a node runs: its address and the command it runs under.
+pub struct NodeHost {
+    /// `ip:port` the node listens on and advertises.
+    pub addr: String,
+    /// e.g. `ip netns exec NS`; empty to run the binary directly.
+    pub launcher: Vec<String>,
+}
+
 impl TestCluster {
-    /// Starts `n` nodes of the server binary `bin`, each on defaults plus
-    /// `config` (TOML lines), and waits until every one serves clients.
+    /// Starts `n` nodes of the server binary `bin` on loopback, each on
+    /// defaults plus `config` (TOML lines), and waits until every one serves
+    /// clients.
     ///
     /// # Panics
     /// When `n` is 0 or above `MAX_TEST_NODES`, or a node does not start.
     pub fn start(bin: impl Into<PathBuf>, n: usize, config: &str) -> TestCluster {
         assert!((1..=MAX_TEST_NODES).contains(&n), "a test cluster has 1..={MAX_TEST_NODES} nodes");
+        let hosts = free_ports(n)
+            .into_iter()
+            .map(|port| NodeHost { addr: format!("127.0.0.1:{port}"), launcher: Vec::new() })
+            .collect();
+        TestCluster::start_on(bin, hosts, config)
+    }
+
+    /// Starts one node of `bin` per host (node ids 1..), each on defaults
+    /// plus `config`, and waits until every one serves and is live.
+    ///
+    /// # Panics
+    /// When there are no hosts or more than `MAX_TEST_NODES`, or a node does not start.
+    pub fn start_on(bin: impl Into<PathBuf>, hosts: Vec<NodeHost>, config: &str) -> TestCluster {
+        assert!((1..=MAX_TEST_NODES).contains(&hosts.len()), "a test cluster has 1..={MAX_TEST_NODES} nodes");
         let bin = bin.into();
         assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
         let tmp = tempfile::tempdir().expect("tempdir");
-        let voters: Vec<String> =
-            free_ports(n).iter().enumerate().map(|(i, port)| format!("{}@127.0.0.1:{port}", i + 1)).collect();
+        let voters: Vec<String> = hosts.iter().enumerate().map(|(i, h)| format!("{}@{}", i + 1, h.addr)).collect();
         let voters = voters.join(",");
         let tls_dir = tmp.path().join("cluster-tls");
         let status = Command::new(&bin)
@@ -52,10 +74,10 @@ impl TestCluster {
             .output()
             .expect("run pyralog-server init-cluster");
         assert!(status.status.success(), "init-cluster failed: {}", String::from_utf8_lossy(&status.stderr));
-        let nodes = voters
-            .split(',')
+        let nodes = hosts
+            .into_iter()
             .enumerate()
-            .map(|(i, v)| node(&bin, tmp.path(), &tls_dir, i as u32 + 1, v, &voters, config))
+            .map(|(i, h)| node(&bin, tmp.path(), &tls_dir, i as u32 + 1, h, &voters, config))
             .collect();
         let mut c = TestCluster { nodes, tls_dir, _tmp: tmp };
         c.start_all();
@@ -135,12 +157,12 @@ impl TestCluster {
     }
 }
 
-fn node(bin: &Path, dir: &Path, tls_dir: &Path, id: u32, voter: &str, voters: &str, config: &str) -> TestServer {
-    let addr = voter.split_once('@').expect("id@addr").1.to_owned();
+fn node(bin: &Path, dir: &Path, tls_dir: &Path, id: u32, host: NodeHost, voters: &str, config: &str) -> TestServer {
     TestServer {
         bin: bin.to_owned(),
         child: None,
-        addr: addr.clone(),
+        addr: host.addr,
+        launcher: host.launcher,
         data_dir: dir.join(format!("node-{id}")),
         _tmp: None,
         config: config.to_owned(),

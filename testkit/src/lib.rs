@@ -3,8 +3,9 @@
 //! cluster of several such processes (`cluster.rs`).
 
 mod cluster;
+pub mod netns;
 
-pub use cluster::TestCluster;
+pub use cluster::{NodeHost, TestCluster};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub struct TestServer {
     config: String,
     /// Extra command-line arguments (a cluster node's id, voters, TLS dir).
     args: Vec<String>,
+    /// A command the server runs under (e.g. `ip netns exec NS`); empty for none.
+    launcher: Vec<String>,
     /// The CA clients verify against, when not the server's own dev CA.
     ca: Option<PathBuf>,
 }
@@ -46,6 +49,7 @@ impl TestServer {
             _tmp: Some(tmp),
             config: config.to_owned(),
             args: Vec::new(),
+            launcher: Vec::new(),
             ca: None,
         };
         s.launch();
@@ -66,7 +70,15 @@ impl TestServer {
         let cfg_path = self.data_dir.with_extension("toml");
         std::fs::create_dir_all(&self.data_dir).unwrap();
         std::fs::write(&cfg_path, &self.config).unwrap();
-        let mut child = Command::new(&self.bin)
+        let mut command = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&self.bin);
+                c
+            }
+            None => Command::new(&self.bin),
+        };
+        let mut child = command
             .arg("--config")
             .arg(&cfg_path)
             .arg("--data-dir")
