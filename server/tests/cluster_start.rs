@@ -1,7 +1,9 @@
 //! A node started with a configuration that contradicts its cluster is
 //! refused at start, with a message naming the problem, and touches no data:
 //! an id outside the voter list, an address listed twice, a data directory
-//! that belongs to another cluster.
+//! that belongs to another cluster, a voter list its peers disagree with.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
@@ -101,4 +103,50 @@ fn given_a_data_directory_of_another_cluster_the_node_refuses_to_start_and_leave
     let err = refused(second);
     assert!(err.contains("belongs to node 1 of cluster"), "{err}");
     assert_eq!(std::fs::read(data.join("meta").join("node.json")).unwrap(), claimed, "the directory is untouched");
+}
+
+/// Every file under `dir` with its contents.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(snapshot(&p));
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Node 3 of a running cluster, started with a voter list naming a fourth node.
+fn node3_with_other_voters(c: &pyralog_testkit::TestCluster, data: &Path) -> Command {
+    let mut voters: Vec<String> = c.nodes.iter().enumerate().map(|(i, n)| format!("{}@{}", i + 1, n.addr)).collect();
+    voters.push(format!("4@127.0.0.1:{}", free_port()));
+    let mut cmd = node(3, &voters.join(","), &c.tls_dir, data);
+    cmd.args(["--listen", &c.nodes[2].addr]);
+    cmd
+}
+
+#[test]
+fn given_a_voter_list_its_peers_disagree_with_a_restarted_node_refuses_to_start_and_leaves_its_data_alone() {
+    let mut c = common::cluster::start("");
+    c.node(3).kill();
+    let data = c.nodes[2].data_dir.clone();
+    let before = snapshot(&data);
+    let err = refused(node3_with_other_voters(&c, &data));
+    assert!(err.contains("refuses this node") && err.contains("voters"), "{err}");
+    assert_eq!(snapshot(&data), before, "the data directory is untouched");
+}
+
+#[test]
+fn given_a_voter_list_its_peers_disagree_with_a_new_node_refuses_to_start_and_claims_nothing() {
+    let mut c = common::cluster::start("");
+    c.node(3).kill();
+    let fresh = tempfile::tempdir().unwrap();
+    let data = fresh.path().join("data");
+    let err = refused(node3_with_other_voters(&c, &data));
+    assert!(err.contains("refuses this node") && err.contains("voters"), "{err}");
+    assert!(!data.join("meta").exists(), "no cluster identity or Raft state is written");
 }

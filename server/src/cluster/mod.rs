@@ -85,6 +85,19 @@ fn check_identity(meta_dir: &Path, cluster_id: &str, node_id: NodeId) -> anyhow:
     }
 }
 
+/// Refuses to start when a reachable peer disagrees on the cluster.
+async fn hello_peers(peers: &Peers) -> anyhow::Result<()> {
+    let calls = peers.ids().map(|id| async move { (id, peers.call(id, &PeerCall::Hello, HELLO_TIMEOUT).await) });
+    for (id, result) in futures_util::future::join_all(calls).await {
+        match result {
+            Err(e) if e.code == ErrorCode::InvalidConfig => bail!("node {id} refuses this node: {}", e.message),
+            Err(e) => tracing::info!(node = id, error = %e, "peer not reachable yet"),
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// This node's part of the cluster.
 pub struct Cluster {
     pub node_id: NodeId,
@@ -120,10 +133,6 @@ impl Cluster {
         voters: BTreeMap<NodeId, String>,
     ) -> anyhow::Result<Arc<Cluster>> {
         let node_id = cfg.node_id;
-        check_identity(meta_dir, &tls.cluster_id, node_id)?;
-        let log_store = log_store::LogStore::open(&meta_dir.join("raft"))
-            .map_err(|e| anyhow::anyhow!("opening the Raft log: {e}"))?;
-        let sm = StateMachine::open(meta_dir, node_id)?;
         let header =
             PeerHeader { cluster_id: tls.cluster_id.clone(), from: node_id, voters: canonical_voters(&voters) };
         let others: BTreeMap<NodeId, String> =
@@ -138,6 +147,13 @@ impl Cluster {
             false => crate::tls::peer_client_config(tls)?,
         };
         let peers = Peers::new(endpoint, client, header, others);
+        // Before anything is claimed or written: a peer that disagrees on
+        // the cluster stops this node with its data directory untouched.
+        hello_peers(&peers).await?;
+        check_identity(meta_dir, &tls.cluster_id, node_id)?;
+        let log_store = log_store::LogStore::open(&meta_dir.join("raft"))
+            .map_err(|e| anyhow::anyhow!("opening the Raft log: {e}"))?;
+        let sm = StateMachine::open(meta_dir, node_id)?;
         let c = &cfg.cluster;
         let config = Config {
             cluster_name: tls.cluster_id.clone(),
@@ -170,7 +186,7 @@ impl Cluster {
     }
 
     /// Initializes a new cluster's membership, or checks the stored one
-    /// matches the configured voters; then checks the peers agree.
+    /// matches the configured voters.
     async fn join(&self) -> anyhow::Result<()> {
         let want: BTreeSet<RaftNodeId> = self.voters.keys().map(|id| u64::from(*id)).collect();
         if self.raft.is_initialized().await? {
@@ -190,24 +206,9 @@ impl Cluster {
                 tracing::debug!(error = %e, "membership already initialized");
             }
         }
-        self.hello_peers().await?;
         if self.voters.len() == 1 {
             // A lone voter need not wait out an election timeout.
             let _ = self.raft.trigger().elect().await;
-        }
-        Ok(())
-    }
-
-    /// Refuses to start when a reachable peer disagrees on the cluster.
-    async fn hello_peers(&self) -> anyhow::Result<()> {
-        let calls =
-            self.peers.ids().map(|id| async move { (id, self.peers.call(id, &PeerCall::Hello, HELLO_TIMEOUT).await) });
-        for (id, result) in futures_util::future::join_all(calls).await {
-            match result {
-                Err(e) if e.code == ErrorCode::InvalidConfig => bail!("node {id} refuses this node: {}", e.message),
-                Err(e) => tracing::info!(node = id, error = %e, "peer not reachable yet"),
-                Ok(_) => {}
-            }
         }
         Ok(())
     }
