@@ -257,11 +257,11 @@ impl Client {
         Ok(md)
     }
 
-    fn cache(&self, md: &LogMetadata) {
+    pub(crate) fn cache(&self, md: &LogMetadata) {
         self.inner.metadata.lock().insert(md.name.clone(), (Arc::new(md.clone()), Instant::now()));
     }
 
-    fn forget(&self, log: &str) {
+    pub(crate) fn forget(&self, log: &str) {
         self.inner.metadata.lock().remove(log);
     }
 
@@ -568,7 +568,7 @@ impl Client {
     }
 
     /// The node leading a partition, from the metadata.
-    async fn leader_of(&self, log: &str, partition: u32) -> Result<u32> {
+    pub(crate) async fn leader_of(&self, log: &str, partition: u32) -> Result<u32> {
         let md = self.cached_metadata(log).await?;
         match md.partitions.get(partition as usize) {
             Some(p) if p.leader != pyralog_protocol::model::NO_LEADER => Ok(p.leader),

@@ -2,12 +2,23 @@
 //! with each partition's leader, replicas, ISR, leader epoch and high
 //! watermark (one metadata request to any node).
 
-use pyralog_protocol::model::LogMetadata;
+use std::time::Duration;
+
+use pyralog_protocol::model::{LogMetadata, NO_LEADER};
 use pyralog_protocol::pyralog_capnp::response;
+use pyralog_protocol::ErrorCode;
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::wire::{self, capnp_err, unexpected};
+
+/// A produce request unanswered this long (normally it takes milliseconds)
+/// starts asking another node whether the partition's leader changed.
+pub const LEADER_PROBE_AFTER: Duration = Duration::from_millis(200);
+/// How often the waiting request asks again.
+pub const LEADER_PROBE_INTERVAL: Duration = Duration::from_millis(50);
+/// How long one such question may take.
+const LEADER_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A node of the cluster as the metadata names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +61,37 @@ impl Client {
         let d = self.call(req, read_metadata).await?;
         self.learn_nodes(d.nodes.iter().map(|n| (n.node_id, n.address.clone())));
         Ok(d)
+    }
+
+    /// Resolves once a node other than `leader` names another leader of
+    /// `log`/`partition` (asked every `LEADER_PROBE_INTERVAL` from
+    /// `LEADER_PROBE_AFTER` on): a request to `leader` that waits that long
+    /// may be waiting on a dead node, which QUIC cannot tell at once.
+    pub(crate) async fn leader_moved(&self, log: &str, partition: u32, leader: u32) -> Error {
+        tokio::time::sleep(LEADER_PROBE_AFTER).await;
+        loop {
+            let seen = self.metadata_elsewhere(log, leader).await;
+            let now = seen.as_ref().and_then(|md| md.partitions.get(partition as usize)).map(|p| p.leader);
+            match (now, seen) {
+                (Some(now), Some(md)) if now != leader && now != NO_LEADER => {
+                    // The next attempt goes straight there, asking nobody.
+                    self.cache(&md);
+                    let msg = format!("{log}/{partition} is led by node {now} now, not node {leader}");
+                    return Error::new(ErrorCode::NotLeader, msg);
+                }
+                _ => tokio::time::sleep(LEADER_PROBE_INTERVAL).await,
+            }
+        }
+    }
+
+    /// `log`'s metadata as a node other than `avoid` knows it.
+    async fn metadata_elsewhere(&self, log: &str, avoid: u32) -> Option<LogMetadata> {
+        let t = self.inner.nodes.other_than(avoid).await?;
+        let req = wire::request(|r| r.init_metadata().init_logs(1).set(0, log));
+        let bytes = t.call_with_payload(req, None, LEADER_PROBE_TIMEOUT).await.ok()?;
+        let mut d = wire::response(&bytes, read_metadata).ok()?;
+        self.learn_nodes(d.nodes.iter().map(|n| (n.node_id, n.address.clone())));
+        d.logs.pop()
     }
 }
 

@@ -107,6 +107,18 @@ impl Nodes {
         None
     }
 
+    /// A connection to a known node other than `id` (a second opinion while
+    /// `id` does not answer); `None` when no other node is known or answers.
+    pub(crate) async fn other_than(&self, id: u32) -> Option<Arc<Transport>> {
+        let others: Vec<String> = self.addrs.lock().iter().filter(|(n, _)| **n != id).map(|(_, a)| a.clone()).collect();
+        for addr in others {
+            if let Ok(t) = self.at(&addr).await {
+                return Some(t);
+            }
+        }
+        None
+    }
+
     /// How many different nodes a request may be tried on.
     pub(crate) fn reach(&self) -> usize {
         self.candidates().len().max(1)

@@ -149,7 +149,7 @@ async fn peer_request(node: &Node, conn: &quinn::Connection, bytes: &[u8]) -> Re
             replication::leader::fetch(broker, header.from, f).await
         }
         PeerCall::EpochEnd(e) => replication::leader::epoch_end(node.broker.get().ok_or_else(starting)?, e),
-        PeerCall::Heartbeat { incarnation, .. } => cluster.heartbeat(header.from, incarnation),
+        PeerCall::Heartbeat { .. } => Ok(cluster.heartbeat(header.from)),
         other => cluster.serve(other).await,
     }
 }

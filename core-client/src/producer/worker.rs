@@ -293,24 +293,48 @@ impl Send {
             // An earlier batch may land (and resolve) while this one is being
             // refused for overtaking it: what counts is the state at sending.
             let earlier_at_send = self.earlier_in_flight();
-            match shared.client.produce_batch(log, partition, batch, timeout, shared.cfg.acks).await {
-                Ok(ack) => return Ok(ack),
-                Err(e) if overtook(&e) && (earlier_at_send || self.earlier_in_flight()) => {
+            match self.send_once(batch, timeout).await {
+                Sent::LeaderMoved(e) => tracing::debug!(log, partition, error = %e, "resending to the new leader"),
+                Sent::Answer(Ok(ack)) => return Ok(ack),
+                Sent::Answer(Err(e)) if overtook(&e) && (earlier_at_send || self.earlier_in_flight()) => {
                     // Overtook its predecessor: send again once that one resolved.
                     self.pipeline.wait_for_earlier(self.vlsn.unwrap_or(0), deadline).await;
                 }
-                Err(e) if e.is_retriable() && remaining > shared.cfg.retry_backoff => {
+                Sent::Answer(Err(e)) if e.is_retriable() && remaining > shared.cfg.retry_backoff => {
                     tracing::debug!(log, partition, error = %e, "retrying batch");
                     tokio::time::sleep(shared.cfg.retry_backoff.min(Duration::from_secs(1))).await;
                 }
-                Err(e) => return Err(e),
+                Sent::Answer(Err(e)) => return Err(e),
             }
+        }
+    }
+
+    /// One attempt, given up as soon as another node names a new leader;
+    /// the batch then goes there at once. With idempotence its sequence
+    /// number lets the new leader answer a copy the old one replicated with
+    /// the original offsets; without, like any retry, it may be stored twice.
+    async fn send_once(&self, batch: &bytes::Bytes, timeout: Duration) -> Sent {
+        let (client, log, partition) = (&self.shared.client, &*self.log, self.partition);
+        let send = client.produce_batch(log, partition, batch, timeout, self.shared.cfg.acks);
+        match client.leader_of(log, partition).await {
+            Ok(leader) => tokio::select! {
+                r = send => Sent::Answer(r),
+                e = client.leader_moved(log, partition, leader) => Sent::LeaderMoved(e),
+            },
+            Err(_) => Sent::Answer(send.await),
         }
     }
 
     fn earlier_in_flight(&self) -> bool {
         self.vlsn.is_some_and(|v| self.pipeline.has_earlier(v))
     }
+}
+
+/// How one attempt to deliver a batch ended.
+enum Sent {
+    Answer(Result<Ack>),
+    /// Another node names a new leader while the request still waited.
+    LeaderMoved(Error),
 }
 
 /// What the server answers a batch that arrived before its predecessor

@@ -1,14 +1,16 @@
-//! Who is alive: every node heartbeats the controller; the controller
-//! fences a node it has not heard from for the session timeout (its
-//! leaderships move to live in-sync replicas, it leaves the ISRs), and a
-//! fenced node that is heard from again registers anew.
+//! Who is alive: every node heartbeats every voter; the controller fences
+//! a node it has not heard from for the session timeout (its leaderships
+//! move to live in-sync replicas, it leaves the ISRs), and a fenced node
+//! that is heard from again registers anew. As every voter hears the
+//! heartbeats, a new controller knows at once who went silent: a dead
+//! controller is fenced a session after its death, not a session after
+//! its successor took over.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use super::state::{Command, NodeId};
 use super::wire::{PeerCall, PeerReply};
@@ -23,8 +25,6 @@ pub const DEFAULT_NODE_SESSION_TIMEOUT_MS: u64 = 750;
 #[derive(Default)]
 pub struct Liveness {
     seen: Mutex<HashMap<NodeId, Instant>>,
-    /// Whether this node was the controller at the last check.
-    controlling: Mutex<bool>,
     /// Fence commands proposed and not yet applied.
     fencing: Mutex<HashSet<NodeId>>,
     /// When the controller last checked for silent nodes.
@@ -56,7 +56,7 @@ impl Liveness {
     }
 
     /// The live nodes silent for longer than `timeout` (a node first noticed
-    /// now gets a whole timeout of grace, as do all when control changed hands).
+    /// now gets a whole timeout of grace).
     fn silent(&self, live: &[NodeId], timeout: Duration, now: Instant) -> Vec<NodeId> {
         let mut seen = self.seen.lock();
         live.iter()
@@ -67,20 +67,16 @@ impl Liveness {
 }
 
 impl Cluster {
-    /// The controller's side of a heartbeat.
-    ///
-    /// # Errors
-    /// `NotLeader` when this node is not the controller.
-    pub fn heartbeat(&self, from: NodeId, _incarnation: u64) -> Result<PeerReply, ProtocolError> {
-        if self.controller() != Some(self.node_id) {
-            return Err(ProtocolError::new(ErrorCode::NotLeader, "this node is not the controller"));
-        }
+    /// A voter's side of a heartbeat: every voter notes it, so that a new
+    /// controller knows at once who was silent; the controller's answer
+    /// tells the node whether it is fenced.
+    pub fn heartbeat(&self, from: NodeId) -> PeerReply {
         self.liveness.saw(from);
         let fenced = self.applied().state.nodes.get(&from).is_some_and(|n| n.fenced);
-        Ok(PeerReply::Heartbeat { fenced })
+        PeerReply::Heartbeat { fenced }
     }
 
-    /// Heartbeats the controller and, as controller, fences silent nodes,
+    /// Heartbeats every voter and, as controller, fences silent nodes,
     /// until the cluster is dropped. `addr` is where clients reach this node
     /// (for registering again after being fenced).
     pub async fn run_liveness(self: Arc<Self>, addr: String) {
@@ -91,14 +87,16 @@ impl Cluster {
             if Arc::strong_count(&self) == 1 {
                 return;
             }
-            let fenced_here = match self.controller() {
+            self.liveness.discount_own_stall(self.node_heartbeat, Instant::now());
+            let controller = self.controller();
+            self.heartbeat_others(controller);
+            let fenced_here = match controller {
                 Some(c) if c == self.node_id => {
                     self.liveness.saw(self.node_id);
                     Cluster::fence_silent(&self);
                     self.applied().state.nodes.get(&self.node_id).is_some_and(|n| n.fenced)
                 }
                 Some(c) => {
-                    *self.liveness.controlling.lock() = false;
                     let call = PeerCall::Heartbeat { applied_index: self.applied().index, incarnation: 0 };
                     matches!(
                         self.peers.call(c, &call, self.node_heartbeat * 2).await,
@@ -121,17 +119,23 @@ impl Cluster {
         }
     }
 
-    fn fence_silent(self: &Arc<Self>) {
-        let now = Instant::now();
-        {
-            let mut controlling = self.liveness.controlling.lock();
-            if !*controlling {
-                // Control changed hands: everyone gets a full session of grace.
-                self.liveness.seen.lock().clear();
-                *controlling = true;
-            }
+    /// Heartbeats every voter but the controller (which gets its own,
+    /// awaited), without waiting for answers.
+    fn heartbeat_others(self: &Arc<Self>, controller: Option<NodeId>) {
+        for id in self.peers.ids().filter(|id| Some(*id) != controller) {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                let call = PeerCall::Heartbeat { applied_index: me.applied().index, incarnation: 0 };
+                let _ = me.peers.call(id, &call, me.node_heartbeat * 2).await;
+            });
         }
-        self.liveness.discount_own_stall(self.node_heartbeat, now);
+    }
+
+    fn fence_silent(self: &Arc<Self>) {
+        // When control changes hands silence is already known, as every
+        // voter hears every heartbeat; a node never heard gets a whole
+        // session of grace (`silent`).
+        let now = Instant::now();
         let live: Vec<NodeId> = self.applied().state.live_nodes().filter(|n| *n != self.node_id).collect();
         for node in self.liveness.silent(&live, self.node_session_timeout, now) {
             if !self.liveness.fencing.lock().insert(node) {
