@@ -80,7 +80,13 @@ pub(crate) struct Inner {
     pub nodes: Nodes,
     pub config: ClientConfig,
     metadata: Mutex<HashMap<String, (Arc<LogMetadata>, Instant)>>,
+    /// The last leader probe per log (`Client::leader_moved`): its answer
+    /// and when it was asked, shared by every request waiting on that log.
+    pub probes: Mutex<HashMap<String, Probe>>,
 }
+
+/// A leader probe's answer (none when no other node answered) and its time.
+pub(crate) type Probe = (Option<Arc<LogMetadata>>, Instant);
 
 /// A connection to a Pyralog server. Cheap to clone; clones share the
 /// connection. Call [`Client::close`] when done.
@@ -105,7 +111,8 @@ impl Client {
     /// `connect_timeout`), `InvalidArgument` (bad address).
     pub async fn connect(servers: &str, config: ClientConfig) -> Result<Client> {
         let nodes = Nodes::connect(servers, &config).await?;
-        Ok(Client { inner: Arc::new(Inner { nodes, config, metadata: Mutex::new(HashMap::new()) }) })
+        let (metadata, probes) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
+        Ok(Client { inner: Arc::new(Inner { nodes, config, metadata, probes }) })
     }
 
     /// The connection a routed request takes (boxed: finding the leader

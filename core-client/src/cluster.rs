@@ -2,6 +2,7 @@
 //! with each partition's leader, replicas, ISR, leader epoch and high
 //! watermark (one metadata request to any node).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyralog_protocol::model::{LogMetadata, NO_LEADER};
@@ -70,7 +71,7 @@ impl Client {
     pub(crate) async fn leader_moved(&self, log: &str, partition: u32, leader: u32) -> Error {
         tokio::time::sleep(LEADER_PROBE_AFTER).await;
         loop {
-            let seen = self.metadata_elsewhere(log, leader).await;
+            let seen = self.probe(log, leader).await;
             let now = seen.as_ref().and_then(|md| md.partitions.get(partition as usize)).map(|p| p.leader);
             match (now, seen) {
                 (Some(now), Some(md)) if now != leader && now != NO_LEADER => {
@@ -82,6 +83,19 @@ impl Client {
                 _ => tokio::time::sleep(LEADER_PROBE_INTERVAL).await,
             }
         }
+    }
+
+    /// `log`'s metadata as a node other than `avoid` knows it, asked at most
+    /// once per `LEADER_PROBE_INTERVAL` however many requests wait.
+    async fn probe(&self, log: &str, avoid: u32) -> Option<Arc<LogMetadata>> {
+        if let Some((md, at)) = self.inner.probes.lock().get(log) {
+            if at.elapsed() < LEADER_PROBE_INTERVAL {
+                return md.clone();
+            }
+        }
+        let md = self.metadata_elsewhere(log, avoid).await.map(Arc::new);
+        self.inner.probes.lock().insert(log.to_owned(), (md.clone(), std::time::Instant::now()));
+        md
     }
 
     /// `log`'s metadata as a node other than `avoid` knows it.
