@@ -60,8 +60,15 @@ impl Client {
             }
         });
         let d = self.call(req, read_metadata).await?;
-        self.learn_nodes(d.nodes.iter().map(|n| (n.node_id, n.address.clone())));
+        self.learn(&d);
         Ok(d)
+    }
+
+    /// Learns the nodes' addresses, and drops the connections of those the
+    /// cluster fenced.
+    fn learn(&self, d: &ClusterDescription) {
+        self.learn_nodes(d.nodes.iter().map(|n| (n.node_id, n.address.clone())));
+        self.inner.nodes.fenced(d.nodes.iter().filter(|n| n.fenced).map(|n| n.node_id));
     }
 
     /// Resolves once a node other than `leader` names another leader of
@@ -98,14 +105,17 @@ impl Client {
         md
     }
 
-    /// `log`'s metadata as a node other than `avoid` knows it.
+    /// `log`'s metadata as the first node other than `avoid` to answer knows it.
     async fn metadata_elsewhere(&self, log: &str, avoid: u32) -> Option<LogMetadata> {
-        let t = self.inner.nodes.other_than(avoid).await?;
-        let req = wire::request(|r| r.init_metadata().init_logs(1).set(0, log));
-        let bytes = t.call_with_payload(req, None, LEADER_PROBE_TIMEOUT).await.ok()?;
-        let mut d = wire::response(&bytes, read_metadata).ok()?;
-        self.learn_nodes(d.nodes.iter().map(|n| (n.node_id, n.address.clone())));
-        d.logs.pop()
+        for addr in self.inner.nodes.other_than(avoid) {
+            let Ok(t) = self.inner.nodes.at(&addr).await else { continue };
+            let req = wire::request(|r| r.init_metadata().init_logs(1).set(0, log));
+            let Ok(bytes) = t.call_with_payload(req, None, LEADER_PROBE_TIMEOUT).await else { continue };
+            let Ok(mut d) = wire::response(&bytes, read_metadata) else { continue };
+            self.learn(&d);
+            return d.logs.pop();
+        }
+        None
     }
 }
 

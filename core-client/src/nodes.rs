@@ -93,30 +93,53 @@ impl Nodes {
         v
     }
 
-    /// Replaces `failed` as the node for any-node requests with the first
-    /// other node that answers; `None` when none does.
+    /// Replaces `failed` as the node for any-node requests with the next
+    /// node after it that can be dialed (one that just went silent only
+    /// when no other is left); `None` when there is none.
     pub(crate) async fn fail_over(&self, failed: &Arc<Transport>) -> Option<Arc<Transport>> {
-        for addr in self.candidates() {
-            let Ok(t) = self.at(&addr).await else { continue };
-            if Arc::ptr_eq(&t, failed) {
-                continue;
-            }
-            *self.any.lock() = Arc::clone(&t);
-            return Some(t);
-        }
-        None
-    }
-
-    /// A connection to a known node other than `id` (a second opinion while
-    /// `id` does not answer); `None` when no other node is known or answers.
-    pub(crate) async fn other_than(&self, id: u32) -> Option<Arc<Transport>> {
-        let others: Vec<String> = self.addrs.lock().iter().filter(|(n, _)| **n != id).map(|(_, a)| a.clone()).collect();
-        for addr in others {
-            if let Ok(t) = self.at(&addr).await {
+        let addr = self.by_addr.lock().iter().find(|(_, t)| Arc::ptr_eq(t, failed)).map(|(a, _)| a.clone());
+        for a in self.others(addr.as_deref().unwrap_or("")) {
+            if let Ok(t) = self.at(&a).await {
+                *self.any.lock() = Arc::clone(&t);
                 return Some(t);
             }
         }
         None
+    }
+
+    /// The addresses of the known nodes other than node `id`, in the order
+    /// [`Nodes::others`] gives.
+    pub(crate) fn other_than(&self, id: u32) -> Vec<String> {
+        let addr = self.addrs.lock().get(&id).cloned().unwrap_or_default();
+        self.others(&addr)
+    }
+
+    /// Every address worth trying but `addr`: those after it first (so that
+    /// repeated failures walk the whole cluster instead of going back and
+    /// forth between two nodes), those that went silent just now last.
+    fn others(&self, addr: &str) -> Vec<String> {
+        let mut candidates = self.candidates();
+        if let Some(i) = candidates.iter().position(|a| a == addr) {
+            candidates.rotate_left(i + 1);
+            candidates.pop();
+        }
+        let by_addr = self.by_addr.lock();
+        candidates.sort_by_key(|a| by_addr.get(a).is_some_and(|t| t.is_silent()));
+        candidates
+    }
+
+    /// The nodes the metadata says are fenced (dead or cut off): their
+    /// connections are dropped rather than waited on.
+    pub(crate) fn fenced(&self, ids: impl IntoIterator<Item = u32>) {
+        let addrs = self.addrs.lock();
+        let by_addr = self.by_addr.lock();
+        for id in ids {
+            if let Some(t) = addrs.get(&id).and_then(|a| by_addr.get(a)) {
+                if !t.is_silent() {
+                    t.mark_silent();
+                }
+            }
+        }
     }
 
     /// How many different nodes a request may be tried on.
@@ -125,7 +148,7 @@ impl Nodes {
     }
 
     /// The connection to `addr`, opened on first use.
-    async fn at(&self, addr: &str) -> Result<Arc<Transport>> {
+    pub(crate) async fn at(&self, addr: &str) -> Result<Arc<Transport>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed("client"));
         }

@@ -159,6 +159,21 @@ impl Transport {
         Ok(conn)
     }
 
+    /// Treats the server as gone silent now (the cluster fenced it): its
+    /// connection is dropped and it is not redialed within `SILENT_PEER_MS`.
+    pub(crate) fn mark_silent(&self) {
+        if let Some(c) = self.conn.lock().take() {
+            c.close(0u32.into(), b"fenced by the cluster");
+        }
+        *self.went_silent.lock() = Some(tokio::time::Instant::now());
+    }
+
+    /// Whether the server went silent less than `SILENT_PEER_MS` ago (a
+    /// request to it fails at once).
+    pub(crate) fn is_silent(&self) -> bool {
+        self.went_silent.lock().is_some_and(|at| at.elapsed() < Duration::from_millis(limits::SILENT_PEER_MS))
+    }
+
     fn live(&self) -> Option<quinn::Connection> {
         self.conn.lock().as_ref().filter(|c| c.close_reason().is_none()).cloned()
     }
