@@ -80,9 +80,15 @@ class LogConfig:
     ) -> None: ...
 
 class PartitionMetadata:
-    """One partition's leader epoch and bounds."""
+    """One partition's placement, leader epoch and bounds."""
 
     partition: int
+    leader: int
+    """The node leading it (0xFFFFFFFF while none does)."""
+    replicas: list[int]
+    """The nodes holding a copy."""
+    isr: list[int]
+    """The replicas in sync with the leader."""
     leader_epoch: int
     log_start_offset: int
     high_watermark: int

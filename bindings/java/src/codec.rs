@@ -124,6 +124,11 @@ fn metadata_into(o: &mut Out, m: &LogMetadata) {
     o.len(m.partitions.len());
     for p in &m.partitions {
         o.u32(p.partition);
+        o.u32(p.leader);
+        for nodes in [&p.replicas, &p.isr] {
+            o.len(nodes.len());
+            nodes.iter().for_each(|n| o.u32(*n));
+        }
         o.u64(p.leader_epoch);
         o.u64(p.log_start_offset);
         o.u64(p.high_watermark);

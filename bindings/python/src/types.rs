@@ -97,11 +97,17 @@ impl From<pyralog::ConsumerRecord> for Record {
     }
 }
 
-/// One partition's leader epoch and bounds.
+/// One partition's placement, leader epoch and bounds.
 #[pyclass(frozen, get_all, module = "pyralog")]
 #[derive(Clone)]
 pub struct PartitionMetadata {
     pub partition: u32,
+    /// The node leading it (`u32::MAX` while none does).
+    pub leader: u32,
+    /// The nodes holding a copy.
+    pub replicas: Vec<u32>,
+    /// The replicas in sync with the leader.
+    pub isr: Vec<u32>,
     pub leader_epoch: u64,
     pub log_start_offset: u64,
     pub high_watermark: u64,
@@ -142,6 +148,9 @@ impl From<pyralog::LogMetadata> for LogMetadata {
                 .into_iter()
                 .map(|p| PartitionMetadata {
                     partition: p.partition,
+                    leader: p.leader,
+                    replicas: p.replicas,
+                    isr: p.isr,
                     leader_epoch: p.leader_epoch,
                     log_start_offset: p.log_start_offset,
                     high_watermark: p.high_watermark,

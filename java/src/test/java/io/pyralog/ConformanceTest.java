@@ -67,6 +67,10 @@ class ConformanceTest extends ServerTest {
         assertTrue(client.listLogs().stream().anyMatch(m -> m.name().equals(name) && m.partitionCount() == 4));
         assertEquals(List.of(0, 1, 2, 3),
             client.getLogMetadata(name).partitions().stream().map(PartitionMetadata::partition).toList());
+        for (PartitionMetadata p : client.getLogMetadata(name).partitions()) {
+            assertEquals(List.of(p.leader()), p.replicas(), "one node holds each partition");
+            assertEquals(List.of(p.leader()), p.isr(), "and is its ISR");
+        }
         assertThrows(LogAlreadyExistsException.class, () -> client.createLog(name, 4));
         for (String bad : List.of("user/events", "events@prod", "a b", "", "a".repeat(250))) {
             assertEquals(202, assertThrows(InvalidLogIdException.class, () -> client.createLog(bad, 1)).code());

@@ -74,6 +74,15 @@ public final class Codec {
         return out;
     }
 
+    private static List<Integer> ints(ByteBuffer b) {
+        int n = b.getInt();
+        List<Integer> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(b.getInt());
+        }
+        return List.copyOf(out);
+    }
+
     private static LogMetadata metadata(ByteBuffer b) {
         String name = str(b);
         int count = b.getInt();
@@ -85,7 +94,11 @@ public final class Codec {
         int n = b.getInt();
         List<PartitionMetadata> parts = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            parts.add(new PartitionMetadata(b.getInt(), b.getLong(), b.getLong(), b.getLong()));
+            int partition = b.getInt();
+            int leader = b.getInt();
+            List<Integer> replicas = ints(b);
+            List<Integer> isr = ints(b);
+            parts.add(new PartitionMetadata(partition, leader, replicas, isr, b.getLong(), b.getLong(), b.getLong()));
         }
         return new LogMetadata(name, count, rf, created, state, config, List.copyOf(parts));
     }
