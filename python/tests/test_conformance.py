@@ -53,7 +53,9 @@ def test_scenario_2_log_admin_and_invalid_names(client):
         3,
     ]
     for p in client.get_log_metadata(name).partitions:
-        assert p.replicas == [p.leader] and p.isr == [p.leader], "one node leads and holds each partition"
+        assert p.replicas == [p.leader] and p.isr == [p.leader], (
+            "one node leads and holds each partition"
+        )
     with pytest.raises(pyralog.LogAlreadyExists):
         client.create_log(name, partitions=4)
     for bad in ["user/events", "events@prod", "a b", "", "a" * 250]:
