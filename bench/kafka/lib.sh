@@ -30,23 +30,13 @@ if [ "${KAFKA:-1}" = 1 ]; then
       echo "!!!!!!!! the table has no kafka column"; echo; } >&2
   fi
 fi
-cat > "$work/kafka-log4j2.properties" <<'EOF'
-appender.out.type = Console
-appender.out.name = out
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = out
-EOF
-cat > "$work/kafka-tools-log4j2.properties" <<'EOF'
-appender.err.type = Console
-appender.err.name = err
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.err.ref = err
-EOF
+log4j2() { # file level [target]: Kafka's logging to the console at level (SYSTEM_ERR: to stderr)
+  printf '%s\n' "appender.out.type = Console" "appender.out.name = out" ${3:+"appender.out.target = $3"} \
+    "appender.out.layout.type = PatternLayout" "appender.out.layout.pattern = [%d] %p %m (%c)%n" \
+    "rootLogger.level = $2" "rootLogger.appenderRef.out.ref = out" > "$1"
+}
+log4j2 "$work/kafka-log4j2.properties" INFO
+log4j2 "$work/kafka-tools-log4j2.properties" WARN SYSTEM_ERR
 kjava() { # a Kafka tool, bounded to 15 minutes
   timeout 900 java -Xmx512M "${kafka_jvm[@]}" -Dlog4j2.configurationFile="$work/kafka-tools-log4j2.properties" \
     -cp "$kafka_libs/*" "$@"

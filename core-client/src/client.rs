@@ -82,7 +82,7 @@ pub(crate) struct Inner {
     metadata: Mutex<HashMap<String, (Arc<LogMetadata>, Instant)>>,
     /// The last leader probe per log (`Client::leader_moved`): its answer
     /// and when it was asked, shared by every request waiting on that log.
-    pub probes: Mutex<HashMap<String, Probe>>,
+    pub(crate) probes: Mutex<HashMap<String, Probe>>,
 }
 
 /// A leader probe's answer (none when no other node answered) and its time.

@@ -15,9 +15,9 @@ use crate::wire::{self, capnp_err, unexpected};
 
 /// A produce request unanswered this long (normally it takes milliseconds)
 /// starts asking another node whether the partition's leader changed.
-pub const LEADER_PROBE_AFTER: Duration = Duration::from_millis(200);
+pub(crate) const LEADER_PROBE_AFTER: Duration = Duration::from_millis(200);
 /// How often the waiting request asks again.
-pub const LEADER_PROBE_INTERVAL: Duration = Duration::from_millis(50);
+pub(crate) const LEADER_PROBE_INTERVAL: Duration = Duration::from_millis(50);
 /// How long one such question may take.
 const LEADER_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 

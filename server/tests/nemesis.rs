@@ -15,12 +15,10 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::cluster::{assert_replicas_converge, create_replicated, wait_fully_in_sync, NODES};
-use common::ledger::{self, Ledger};
+use common::ledger::{self, Workload};
 use common::unique;
 use pyralog::Client;
 use pyralog_testkit::TestCluster;
@@ -94,27 +92,10 @@ async fn given_a_nemesis_killing_and_pausing_nodes_when_producing_with_acks_all_
     let client = c.client().await;
     let log = unique("nemesis");
     create_replicated(&client, &log, PARTITIONS).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let ledger = Arc::new(Ledger::default());
-    let mut tasks = Vec::new();
-    for id in 0..PRODUCERS {
-        tasks.push(tokio::spawn(ledger::produce(
-            client.clone(),
-            log.clone(),
-            id,
-            Arc::clone(&stop),
-            Arc::clone(&ledger),
-        )));
-    }
-    let reader =
-        tokio::spawn(ledger::consume(client.clone(), log.clone(), PARTITIONS, Arc::clone(&stop), Arc::clone(&ledger)));
+    let workload = Workload::start(&client, &log, PARTITIONS, PRODUCERS);
 
     nemesis(&mut c, &client, &log).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    reader.await.unwrap();
+    let ledger = workload.stop().await;
 
     wait_fully_in_sync(&client, &log).await;
     let checked = ledger::check(&client, &log, PARTITIONS, &ledger).await;

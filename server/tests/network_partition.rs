@@ -15,12 +15,11 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::cluster::{assert_replicas_converge, create_replicated, wait_fully_in_sync, NODES};
-use common::ledger::{self, Ledger};
+use common::ledger::{self, Workload};
 use common::unique;
 use pyralog::{
     Acks, Client, ClientConfig, LogMetadata, LogOffset, PartitionMetadata, ProducerConfig, Record, NO_LEADER,
@@ -68,20 +67,8 @@ async fn given_a_leader_cut_off_from_its_followers_when_writing_on_then_it_acks_
     let client = c.client().await;
     let log = unique("netpart");
     create_replicated(&client, &log, PARTITIONS).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let ledger = Arc::new(Ledger::default());
-    let mut tasks = Vec::new();
-    for id in 0..PRODUCERS {
-        tasks.push(tokio::spawn(ledger::produce(
-            client.clone(),
-            log.clone(),
-            id,
-            Arc::clone(&stop),
-            Arc::clone(&ledger),
-        )));
-    }
-    let reader =
-        tokio::spawn(ledger::consume(client.clone(), log.clone(), PARTITIONS, Arc::clone(&stop), Arc::clone(&ledger)));
+    let workload = Workload::start(&client, &log, PARTITIONS, PRODUCERS);
+    let ledger = Arc::clone(&workload.ledger);
     wait_for(|| ledger.acked() >= WARM_UP_RECORDS, "records acknowledged before the cut").await;
     let before = wait_fully_in_sync(&client, &log).await;
     // The hardest node to lose: the controller, leading a partition too.
@@ -108,11 +95,7 @@ async fn given_a_leader_cut_off_from_its_followers_when_writing_on_then_it_acks_
 
     lab.heal();
     tokio::time::sleep(AFTER_HEAL).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    reader.await.unwrap();
+    workload.stop().await;
 
     wait_fully_in_sync(&client, &log).await;
     let checked = ledger::check(&client, &log, PARTITIONS, &ledger).await;

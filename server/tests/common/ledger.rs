@@ -112,6 +112,37 @@ pub async fn consume(client: Client, log: String, partitions: u32, stop: Arc<Ato
     }
 }
 
+/// `producers` producers and a reader running against `log` until stopped.
+pub struct Workload {
+    pub ledger: Arc<Ledger>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Workload {
+    pub fn start(client: &Client, log: &str, partitions: u32, producers: u8) -> Workload {
+        let (stop, ledger) = (Arc::new(AtomicBool::new(false)), Arc::new(Ledger::default()));
+        let mut tasks: Vec<_> = (0..producers)
+            .map(|id| {
+                let (stop, ledger) = (Arc::clone(&stop), Arc::clone(&ledger));
+                tokio::spawn(produce(client.clone(), log.to_owned(), id, stop, ledger))
+            })
+            .collect();
+        let (reader_stop, reader_ledger) = (Arc::clone(&stop), Arc::clone(&ledger));
+        tasks.push(tokio::spawn(consume(client.clone(), log.to_owned(), partitions, reader_stop, reader_ledger)));
+        Workload { ledger, stop, tasks }
+    }
+
+    /// Stops the producers (each flushes and settles what it sent) and the reader.
+    pub async fn stop(self) -> Arc<Ledger> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
+        self.ledger
+    }
+}
+
 /// What the log holds, checked against the ledger (panics on a violation).
 pub struct Checked {
     pub acked: usize,
