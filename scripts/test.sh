@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 # One target directory for every build of this run.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# A test run builds each crate once: incremental state would only take disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # The Cap'n Proto compiler lets the schema-drift test regenerate and compare.
 if ! command -v capnp >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
