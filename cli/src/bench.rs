@@ -192,6 +192,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         h.value_at_quantile(0.99),
         h.value_at_quantile(0.999),
     );
+    print_network(client);
     if b.json {
         println!(
             "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
@@ -206,6 +207,16 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The client's view of its connections: a small MTU or lost packets
+/// explain a slow run.
+fn print_network(client: &Client) {
+    let n = client.network_stats();
+    println!(
+        "network: {} connections, path MTU {} B, {} datagrams sent, {} received, {} packets lost, {} MTU black holes",
+        n.connections, n.smallest_mtu, n.datagrams_sent, n.datagrams_received, n.lost_packets, n.black_holes
+    );
 }
 
 async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
@@ -240,6 +251,7 @@ async fn consume(client: &Client, b: ConsumeBench) -> anyhow::Result<()> {
         bytes.checked_div(n).unwrap_or(0),
         md.partition_count
     );
+    print_network(client);
     if b.json {
         println!("{{\"bench\":\"consume\",\"records\":{n},\"partitions\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1}}}", md.partition_count);
     }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::nodes::Nodes;
 use crate::producer::{DeliverySink, Producer};
 use crate::record::{ConsumerRecord, LogOffset, ProducerIdentity, Record, RecordMetadata};
-use crate::transport::Transport;
+use crate::transport::{NetworkStats, Transport};
 use crate::wire::{self, capnp_err, unexpected};
 
 /// What to create: partitions, replication and settings.
@@ -738,6 +738,11 @@ impl Client {
     /// As [`Client::producer`].
     pub fn producer_with_sink(&self, config: ProducerConfig, sink: Arc<dyn DeliverySink>) -> Result<Producer> {
         Producer::new(self.clone(), config, Some(sink))
+    }
+
+    /// What this client's connections have seen: packets, losses, MTU.
+    pub fn network_stats(&self) -> NetworkStats {
+        self.inner.nodes.network_stats()
     }
 
     /// A consumer (assign partitions, then poll).

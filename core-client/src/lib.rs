@@ -43,3 +43,4 @@ pub use pyralog_protocol::model::{
     TimestampType, NO_LEADER,
 };
 pub use record::{ConsumerRecord, LogOffset, LogPartition, ProducerIdentity, Record, RecordMetadata};
+pub use transport::NetworkStats;

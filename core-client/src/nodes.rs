@@ -12,7 +12,7 @@ use pyralog_protocol::ErrorCode;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::transport::Transport;
+use crate::transport::{NetworkStats, Transport};
 
 /// Most bootstrap addresses one client accepts.
 pub const MAX_BOOTSTRAP_SERVERS: usize = 64;
@@ -49,6 +49,13 @@ pub(crate) struct Nodes {
 }
 
 impl Nodes {
+    /// Figures of every open connection.
+    pub fn network_stats(&self) -> NetworkStats {
+        let mut stats = NetworkStats::default();
+        self.by_addr.lock().values().for_each(|t| t.add_stats(&mut stats));
+        stats
+    }
+
     /// Connects to the first of `servers` that answers.
     ///
     /// # Errors

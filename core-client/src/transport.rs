@@ -65,6 +65,40 @@ fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
     Ok(quic)
 }
 
+/// What the QUIC connections of a client have seen (diagnostics and
+/// benchmarks): a falling MTU or lost packets explain a slow client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetworkStats {
+    /// Open connections (one per node).
+    pub connections: usize,
+    /// UDP datagrams sent and received.
+    pub datagrams_sent: u64,
+    pub datagrams_received: u64,
+    /// Packets the connections judged lost (and resent).
+    pub lost_packets: u64,
+    /// Times a connection fell back to 1200-byte packets, suspecting the
+    /// path dropped larger ones.
+    pub black_holes: u64,
+    /// The smallest path MTU (UDP payload bytes) among the connections; 0
+    /// with none open.
+    pub smallest_mtu: u16,
+}
+
+impl NetworkStats {
+    pub(crate) fn add(&mut self, conn: &quinn::Connection) {
+        let s = conn.stats();
+        self.connections += 1;
+        self.datagrams_sent += s.udp_tx.datagrams;
+        self.datagrams_received += s.udp_rx.datagrams;
+        self.lost_packets += s.path.lost_packets;
+        self.black_holes += s.path.black_holes_detected;
+        self.smallest_mtu = match self.smallest_mtu {
+            0 => s.path.current_mtu,
+            m => m.min(s.path.current_mtu),
+        };
+    }
+}
+
 fn connection_error(e: &quinn::ConnectionError) -> Error {
     if let quinn::ConnectionError::TransportError(t) = e {
         let code = u64::from(t.code);
@@ -93,6 +127,7 @@ impl Transport {
             .ok_or_else(|| Error::new(ErrorCode::ConnectionFailed, format!("{addr} resolved to no address")))?;
         let bind: SocketAddr = if resolved.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse().expect("valid");
         let socket = std::net::UdpSocket::bind(bind)
+            .and_then(|s| size_socket_buffers(&s).map(|()| s))
             .map_err(|e| Error::new(ErrorCode::ConnectionFailed, format!("opening a UDP socket: {e}")))?;
         let runtime = quinn::default_runtime()
             .ok_or_else(|| Error::new(ErrorCode::ConnectionFailed, "no async runtime: call from within tokio"))?;
@@ -236,6 +271,13 @@ impl Transport {
         }
     }
 
+    /// Adds this transport's open connection, if any, to `stats`.
+    pub(crate) fn add_stats(&self, stats: &mut NetworkStats) {
+        if let Some(c) = self.conn.lock().as_ref().filter(|c| c.close_reason().is_none()) {
+            stats.add(c);
+        }
+    }
+
     pub(crate) async fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
@@ -291,6 +333,15 @@ async fn read_response(recv: &mut quinn::RecvStream) -> Result<Vec<u8>> {
 
 fn lost(e: &dyn std::fmt::Display) -> Error {
     Error::new(ErrorCode::ConnectionFailed, format!("request stream failed: {e}"))
+}
+
+/// Asks for UDP buffers of [`limits::UDP_SOCKET_BUFFER_BYTES`], so a burst
+/// of large responses is not dropped (the kernel may grant less: Linux caps
+/// it at twice `net.core.rmem_max`; the server warns about that).
+fn size_socket_buffers(socket: &std::net::UdpSocket) -> std::io::Result<()> {
+    let s = socket2::SockRef::from(socket);
+    s.set_recv_buffer_size(limits::UDP_SOCKET_BUFFER_BYTES)?;
+    s.set_send_buffer_size(limits::UDP_SOCKET_BUFFER_BYTES)
 }
 
 fn mtu_discovery() -> quinn::MtuDiscoveryConfig {

@@ -44,6 +44,12 @@ pub const STREAM_RECEIVE_WINDOW_BYTES: u32 = 16 * 1024 * 1024;
 pub const CONNECTION_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024 * 1024;
 /// QUIC per-connection send window.
 pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+/// UDP send and receive buffer each endpoint asks the kernel for: room for
+/// a burst of 128 full 64 KB datagrams. The kernel's default (208 KiB)
+/// holds three; what overflows is dropped, and QUIC resends it after
+/// shrinking its congestion window. Linux grants at most twice
+/// `net.core.rmem_max` / `net.core.wmem_max`.
+pub const UDP_SOCKET_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 /// QUIC idle timeout: a silent peer is dropped after this long.
 pub const IDLE_TIMEOUT_MS: u32 = 30_000;
 /// QUIC keep-alive interval (below the idle timeout and the silence limit):
@@ -56,9 +62,19 @@ pub const KEEP_ALIVE_INTERVAL_MS: u64 = 250;
 /// timeout.
 pub const SILENT_PEER_MS: u64 = 4 * KEEP_ALIVE_INTERVAL_MS;
 /// Largest UDP payload QUIC may use once path MTU discovery confirms it (on
-/// loopback and jumbo-frame networks large datagrams cut per-packet costs;
-/// elsewhere discovery stays at what the path carries).
-pub const MAX_UDP_PAYLOAD_BYTES: u16 = 65_527;
+/// loopback and jumbo-frame networks larger datagrams cut per-packet costs;
+/// elsewhere discovery stays at what the path carries). Bounded by segment
+/// offload: quinn hands the kernel up to [`MAX_GSO_SEGMENTS`] datagrams in
+/// one send, the kernel refuses a batch over 64 KiB, and quinn counts the
+/// refused batch as lost; its black-hole detection then falls back to
+/// 1200-byte packets for the connection (half the throughput, measured).
+pub const MAX_UDP_PAYLOAD_BYTES: u16 = 6_500;
+/// Datagrams quinn batches into one segment-offload send (its
+/// `MAX_TRANSMIT_SEGMENTS`).
+pub const MAX_GSO_SEGMENTS: usize = 10;
+/// IPv4 and UDP headers of a datagram.
+const UDP_IPV4_HEADER_BYTES: usize = 28;
+const _: () = assert!(MAX_GSO_SEGMENTS * MAX_UDP_PAYLOAD_BYTES as usize + UDP_IPV4_HEADER_BYTES <= 65_535);
 /// Most batches of one producer a partition remembers for deduplication; a
 /// producer keeps at most this many batches per partition in flight.
 pub const MAX_IN_FLIGHT_BATCHES_PER_PARTITION: usize = 5;

@@ -48,6 +48,7 @@ impl Server {
         let quic = tls::quic_server_config(&cfg, &tls)?;
         let listen = cfg.listen;
         let socket = std::net::UdpSocket::bind(listen).with_context(|| format!("binding {listen}"))?;
+        tls::size_socket_buffers(&socket).with_context(|| format!("sizing the buffers of {listen}"))?;
         let runtime = quinn::default_runtime().context("no async runtime")?;
         let endpoint = quinn::Endpoint::new(tls::endpoint_config(&cfg.data_dir)?, Some(quic), socket, runtime)
             .with_context(|| format!("starting QUIC on {listen}"))?;

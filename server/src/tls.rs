@@ -329,6 +329,30 @@ fn mtu_discovery() -> quinn::MtuDiscoveryConfig {
     m
 }
 
+/// Asks for UDP buffers of [`limits::UDP_SOCKET_BUFFER_BYTES`] (peers' and
+/// clients' bursts of large datagrams); warns when the kernel grants less.
+///
+/// # Errors
+/// The socket refuses the option.
+pub fn size_socket_buffers(socket: &std::net::UdpSocket) -> std::io::Result<()> {
+    let s = socket2::SockRef::from(socket);
+    let want = limits::UDP_SOCKET_BUFFER_BYTES;
+    s.set_recv_buffer_size(want)?;
+    s.set_send_buffer_size(want)?;
+    let (recv, send) = (s.recv_buffer_size()?, s.send_buffer_size()?);
+    if recv < want || send < want {
+        tracing::warn!(
+            recv,
+            send,
+            want,
+            "the kernel granted smaller UDP buffers than asked: bursts may be dropped and resent; \
+             raise net.core.rmem_max and net.core.wmem_max to {}",
+            want / 2
+        );
+    }
+    Ok(())
+}
+
 /// Bytes of the key that signs this node's stateless resets.
 const RESET_KEY_BYTES: usize = 32;
 /// Where that key is kept, in the data directory.

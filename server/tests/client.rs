@@ -261,3 +261,34 @@ async fn sends_racing_close_are_either_refused_or_written_and_told() {
     assert!(p.send(&log, Record::new("late")).await.is_err(), "a send after close is refused");
     assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, written);
 }
+
+/// Records and bytes of the bulk transfer below: 32 MiB each way.
+const BULK_RECORDS: usize = 32 * 1024;
+const BULK_RECORD_BYTES: usize = 1024;
+
+/// quinn batches datagrams for segment offload; a path MTU whose batch the
+/// kernel refuses turned every bulk transfer's batches into "losses", and
+/// the connection fell back to 1200-byte packets at half the throughput.
+/// Megabytes each way keep the MTU discovery found on loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_transfers_keep_the_discovered_path_mtu() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("bulk-mtu");
+    c.create_log(&log, 1).await.unwrap();
+    let p = c.producer(ProducerConfig::default()).unwrap();
+    for _ in 0..BULK_RECORDS {
+        drop(p.send(&log, Record::new(vec![7u8; BULK_RECORD_BYTES])).await.unwrap());
+    }
+    p.close().await.unwrap();
+    let mut read = 0;
+    while read < BULK_RECORDS {
+        let got = c.consume_from_partition(&log, 0, LogOffset(read as u64), BULK_RECORDS).await.unwrap();
+        assert!(!got.is_empty(), "read {read} of {BULK_RECORDS}");
+        assert!(got.iter().all(|r| r.value.len() == BULK_RECORD_BYTES));
+        read += got.len();
+    }
+    let n = c.network_stats();
+    assert_eq!(n.black_holes, 0, "no connection fell back to 1200-byte packets: {n:?}");
+    assert!(n.smallest_mtu > 1452, "loopback carries more than Ethernet's MTU: {n:?}");
+}
