@@ -113,7 +113,7 @@ impl Peers {
             recv.read_to_end(MAX_PEER_MESSAGE_BYTES).await.map_err(|e| failed(format!("node {node}: {e}")))
         };
         match tokio::time::timeout_at(deadline, exchange).await {
-            Ok(Ok(bytes)) => wire::decode_reply(&bytes),
+            Ok(Ok(bytes)) => wire::decode_reply(&bytes.into()),
             Ok(Err(e)) => Err(e),
             Err(_) if conn.stats().udp_rx.datagrams == received_before => {
                 conn.close(0u32.into(), b"peer unresponsive");

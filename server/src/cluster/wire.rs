@@ -239,11 +239,12 @@ pub fn encode_reply(reply: &Result<PeerReply, ProtocolError>) -> (Vec<u8>, Optio
     (frame::encode(&m), payload)
 }
 
-/// Decodes a response; an error response becomes `Err`.
+/// Decodes a response; an error response becomes `Err`. Fetched batches
+/// are a slice of `bytes`, not a copy.
 ///
 /// # Errors
 /// The error the peer answered, or `InvalidRequest` for a malformed one.
-pub fn decode_reply(bytes: &[u8]) -> Result<PeerReply, ProtocolError> {
+pub fn decode_reply(bytes: &Bytes) -> Result<PeerReply, ProtocolError> {
     let (message, payload) = frame::split_payload(bytes)?;
     let msg = frame::decode(message, MAX_PEER_MESSAGE_BYTES)?;
     let r = msg.get_root::<peer_response::Reader>().map_err(malformed)?;
@@ -280,7 +281,7 @@ pub fn decode_reply(bytes: &[u8]) -> Result<PeerReply, ProtocolError> {
                 high_watermark: f.get_high_watermark(),
                 log_start_offset: f.get_log_start_offset(),
                 log_end_offset: f.get_log_end_offset(),
-                records: Bytes::copy_from_slice(payload),
+                records: bytes.slice_ref(payload),
             })
         }
         Which::EpochEnd(e) => {
@@ -336,13 +337,13 @@ mod tests {
         ] {
             let (mut bytes, payload) = encode_reply(&reply);
             bytes.extend_from_slice(payload.as_deref().unwrap_or_default());
-            assert_eq!(decode_reply(&bytes), reply);
+            assert_eq!(decode_reply(&Bytes::from(bytes)), reply);
         }
     }
 
     #[test]
     fn garbage_is_a_typed_error() {
         assert_eq!(decode_request(&[1, 2, 3]).unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(decode_reply(&[0; 16]).unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(decode_reply(&Bytes::from_static(&[0; 16])).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 }
