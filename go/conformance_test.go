@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,11 @@ func TestScenario2LogAdminAndInvalidNames(t *testing.T) {
 	got := must(c.GetLogMetadata(ctx, name))
 	if !found || len(got.Partitions) != 4 || got.Partitions[3].Partition != 3 {
 		t.Fatalf("list/metadata: %v %+v", found, got)
+	}
+	for _, p := range got.Partitions {
+		if !slices.Equal(p.Replicas, []uint32{p.Leader}) || !slices.Equal(p.ISR, []uint32{p.Leader}) {
+			t.Fatalf("one node leads and holds each partition: %+v", p)
+		}
 	}
 	if _, err := c.CreateLog(ctx, name, 4); !errors.Is(err, pyralog.ErrLogAlreadyExists) {
 		t.Fatalf("again: %v", err)

@@ -96,9 +96,14 @@ func (s LogState) String() string {
 	return fmt.Sprintf("LogState(%d)", int32(s))
 }
 
-// PartitionMetadata is one partition's leader epoch and bounds.
+// PartitionMetadata is one partition's placement, leader epoch and bounds.
+// Leader, Replicas and ISR (the in-sync replicas) are node ids; Leader is
+// math.MaxUint32 when the partition has none.
 type PartitionMetadata struct {
 	Partition      int32
+	Leader         uint32
+	Replicas       []uint32
+	ISR            []uint32
 	LeaderEpoch    uint64
 	LogStartOffset uint64
 	HighWatermark  uint64
@@ -171,7 +176,20 @@ func logMetadata(m *C.pyralog_log_metadata_t) LogMetadata {
 		State: LogState(m.state), Config: logConfig(&m.config), Partitions: make([]PartitionMetadata, len(parts)),
 	}
 	for i, p := range parts {
-		out.Partitions[i] = PartitionMetadata{int32(p.partition), uint64(p.leader_epoch), uint64(p.log_start_offset), uint64(p.high_watermark)}
+		out.Partitions[i] = PartitionMetadata{
+			Partition: int32(p.partition), Leader: uint32(p.leader),
+			Replicas: nodeIDs(p.replicas, p.replicas_len), ISR: nodeIDs(p.isr, p.isr_len),
+			LeaderEpoch: uint64(p.leader_epoch), LogStartOffset: uint64(p.log_start_offset), HighWatermark: uint64(p.high_watermark),
+		}
+	}
+	return out
+}
+
+// nodeIDs copies a C array of node ids into Go memory.
+func nodeIDs(p *C.uint32_t, n C.size_t) []uint32 {
+	out := make([]uint32, int(n))
+	for i, id := range unsafe.Slice(p, int(n)) {
+		out[i] = uint32(id)
 	}
 	return out
 }

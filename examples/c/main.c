@@ -107,7 +107,14 @@ int main(int argc, char **argv) {
   if (failed("get_log_stats", pyralog_get_log_stats(client, log, NULL, &stats))) return 1;
   printf("log %s: %u partitions, %llu records, %llu bytes\n", md->name, md->partition_count,
          (unsigned long long)stats->record_count, (unsigned long long)stats->size_bytes);
-  int ok = acked == EVENTS && stats->record_count == EVENTS + 1;
+  int ok = acked == EVENTS && stats->record_count == EVENTS + 1 && md->partitions_len > 0;
+  if (md->partitions_len > 0) {
+    const pyralog_partition_metadata_t *p = &md->partitions[0];
+    printf("partition 0: leader %u, replicas %zu, in sync %zu\n", p->leader, p->replicas_len, p->isr_len);
+    int leads = 0; /* the leader is one of the in-sync replicas */
+    for (size_t i = 0; i < p->isr_len; i++) leads = leads || p->isr[i] == p->leader;
+    ok = ok && leads;
+  }
   pyralog_log_metadata_free(md);
   pyralog_log_stats_free(stats);
 

@@ -72,9 +72,19 @@ typedef struct {
   int32_t partitioning_mode;
 } pyralog_log_config_t;
 
-// One partition's leader epoch and bounds.
+// One partition's placement, leader epoch and bounds. `leader`, `replicas`
+// and `isr` are node ids (`leader` is `UINT32_MAX` when the partition has
+// none); the arrays are freed with the metadata.
 typedef struct {
   uint32_t partition;
+  // The leader's node id.
+  uint32_t leader;
+  // The node ids holding the partition: `replicas[0 .. replicas_len]`.
+  uint32_t *replicas;
+  size_t replicas_len;
+  // The in-sync replicas' node ids: `isr[0 .. isr_len]`.
+  uint32_t *isr;
+  size_t isr_len;
   uint64_t leader_epoch;
   uint64_t log_start_offset;
   uint64_t high_watermark;

@@ -336,10 +336,20 @@ impl pyralog_log_config_t {
     }
 }
 
-/// One partition's leader epoch and bounds.
+/// One partition's placement, leader epoch and bounds. `leader`, `replicas`
+/// and `isr` are node ids (`leader` is `UINT32_MAX` when the partition has
+/// none); the arrays are freed with the metadata.
 #[repr(C)]
 pub struct pyralog_partition_metadata_t {
     pub partition: u32,
+    /// The leader's node id.
+    pub leader: u32,
+    /// The node ids holding the partition: `replicas[0 .. replicas_len]`.
+    pub replicas: *mut u32,
+    pub replicas_len: usize,
+    /// The in-sync replicas' node ids: `isr[0 .. isr_len]`.
+    pub isr: *mut u32,
+    pub isr_len: usize,
     pub leader_epoch: u64,
     pub log_start_offset: u64,
     pub high_watermark: u64,
@@ -364,11 +374,20 @@ pub(crate) fn log_metadata(m: pyralog::LogMetadata) -> pyralog_log_metadata_t {
     let parts: Box<[pyralog_partition_metadata_t]> = m
         .partitions
         .iter()
-        .map(|p| pyralog_partition_metadata_t {
-            partition: p.partition,
-            leader_epoch: p.leader_epoch,
-            log_start_offset: p.log_start_offset,
-            high_watermark: p.high_watermark,
+        .map(|p| {
+            let (replicas, replicas_len) = node_ids(&p.replicas);
+            let (isr, isr_len) = node_ids(&p.isr);
+            pyralog_partition_metadata_t {
+                partition: p.partition,
+                leader: p.leader,
+                replicas,
+                replicas_len,
+                isr,
+                isr_len,
+                leader_epoch: p.leader_epoch,
+                log_start_offset: p.log_start_offset,
+                high_watermark: p.high_watermark,
+            }
         })
         .collect();
     let partitions_len = parts.len();
@@ -388,16 +407,37 @@ pub(crate) fn log_metadata(m: pyralog::LogMetadata) -> pyralog_log_metadata_t {
     }
 }
 
+/// Node ids as a boxed slice handed to C: pointer and length.
+fn node_ids(ids: &[u32]) -> (*mut u32, usize) {
+    let b: Box<[u32]> = ids.into();
+    let len = b.len();
+    (Box::into_raw(b).cast(), len)
+}
+
+/// # Safety
+/// `ptr`, `len` came from `node_ids` and are dropped once.
+unsafe fn drop_node_ids(ptr: *mut u32, len: usize) {
+    if !ptr.is_null() {
+        // SAFETY: per the contract, a boxed slice of `len` ids.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+    }
+}
+
 /// # Safety
 /// `m` came from `log_metadata` and is dropped once.
 unsafe fn drop_log_metadata(m: &mut pyralog_log_metadata_t) {
-    // SAFETY: both allocations came from `log_metadata`.
+    // SAFETY: every allocation came from `log_metadata`.
     unsafe {
         if !m.name.is_null() {
             drop(CString::from_raw(m.name));
         }
         if !m.partitions.is_null() {
-            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(m.partitions, m.partitions_len)));
+            let parts = Box::from_raw(std::ptr::slice_from_raw_parts_mut(m.partitions, m.partitions_len));
+            for p in parts.iter() {
+                drop_node_ids(p.replicas, p.replicas_len);
+                drop_node_ids(p.isr, p.isr_len);
+            }
+            drop(parts);
         }
     }
 }

@@ -39,5 +39,7 @@ fn given_the_c_example_when_built_against_the_header_should_run_end_to_end() {
     assert!(stdout.contains("acknowledged 1000 of 1000 events"), "{stdout}");
     assert!(stdout.contains("read 100 records back"), "{stdout}");
     assert!(stdout.contains("10 partitions, 1001 records"), "{stdout}");
+    assert!(stdout.contains("partition 0: leader "), "{stdout}");
+    assert!(stdout.contains(", replicas 1, in sync 1"), "one node holds partition 0: {stdout}");
     assert!(stdout.contains("bad name: InvalidLogId"), "{stdout}");
 }
