@@ -273,8 +273,8 @@ impl Transport {
 
     /// Adds this transport's open connection, if any, to `stats`.
     pub(crate) fn add_stats(&self, stats: &mut NetworkStats) {
-        if let Some(c) = self.conn.lock().as_ref().filter(|c| c.close_reason().is_none()) {
-            stats.add(c);
+        if let Some(c) = self.live() {
+            stats.add(&c);
         }
     }
 

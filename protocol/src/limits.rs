@@ -45,9 +45,9 @@ pub const CONNECTION_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024 * 1024;
 /// QUIC per-connection send window.
 pub const SEND_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 /// UDP send and receive buffer each endpoint asks the kernel for: room for
-/// a burst of 128 full 64 KB datagrams. The kernel's default (208 KiB)
-/// holds three; what overflows is dropped, and QUIC resends it after
-/// shrinking its congestion window. Linux grants at most twice
+/// a burst of over a thousand full datagrams (`MAX_UDP_PAYLOAD_BYTES`). The
+/// kernel's default (208 KiB) dropped datagrams under replication; what
+/// overflows is resent after QUIC shrinks its congestion window. Linux grants at most twice
 /// `net.core.rmem_max` / `net.core.wmem_max`.
 pub const UDP_SOCKET_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 /// QUIC idle timeout: a silent peer is dropped after this long.
