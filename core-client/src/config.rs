@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::partitioner::Partitioner;
+use crate::Compression;
 
 /// Default wait for a connection (handshake included).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -125,6 +126,10 @@ pub struct ProducerConfig {
     pub resume: Option<crate::record::ProducerIdentity>,
     /// When the server acknowledges a batch (default: every in-sync replica).
     pub acks: Acks,
+    /// How batches are compressed before they are sent (default: not at
+    /// all). The server stores them compressed; consumers decompress.
+    /// `batch_size` counts the uncompressed records.
+    pub compression: Compression,
 }
 
 /// Default producer batch size.
@@ -148,6 +153,7 @@ impl Default for ProducerConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             resume: None,
             acks: Acks::All,
+            compression: Compression::None,
         }
     }
 }

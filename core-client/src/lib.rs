@@ -36,6 +36,8 @@ pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, Rebala
 pub use nodes::{parse_servers, MAX_BOOTSTRAP_SERVERS};
 pub use partitioner::Partitioner;
 pub use producer::{DeliveryFuture, DeliveryReport, DeliverySink, Producer};
+/// How a producer compresses its batches (`none`, `snappy`, `lz4`, `zstd` with a level).
+pub use pyralog_protocol::compression::Compression;
 /// The protocol's limits (record, batch and name sizes, ...), one named constant each.
 pub use pyralog_protocol::limits;
 pub use pyralog_protocol::model::{

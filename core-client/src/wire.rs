@@ -6,7 +6,7 @@ use pyralog_protocol::batch::{BatchBuilder, BatchIter};
 use pyralog_protocol::frame::{self, malformed, text};
 use pyralog_protocol::limits::MAX_RESPONSE_BYTES;
 use pyralog_protocol::pyralog_capnp::{request, response};
-use pyralog_protocol::ErrorCode;
+use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use std::sync::Arc;
 
@@ -139,8 +139,16 @@ pub(crate) fn decode_records(
             continue;
         }
         let epoch = batch.leader_epoch();
-        for rec in batch.records() {
-            let rec = rec.map_err(|e| corrupt(log, partition, &e.message))?;
+        let at = |e: ProtocolError| {
+            corrupt(log, partition, &format!("batch at offset {}: {}", batch.base_offset(), e.message))
+        };
+        // Records of a compressed batch share its decompressed section.
+        let section = match batch.decompressed().map_err(at)? {
+            Some(records) => Bytes::from(records),
+            None => data.slice_ref(batch.records_section()),
+        };
+        for rec in batch.records_in(&section) {
+            let rec = rec.map_err(at)?;
             if rec.offset < from {
                 continue;
             }
@@ -150,9 +158,9 @@ pub(crate) fn decode_records(
                 offset: rec.offset,
                 epoch,
                 timestamp: rec.timestamp,
-                key: rec.key.map(|k| data.slice_ref(k)),
-                value: data.slice_ref(rec.value),
-                headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), data.slice_ref(v))).collect(),
+                key: rec.key.map(|k| section.slice_ref(k)),
+                value: section.slice_ref(rec.value),
+                headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), section.slice_ref(v))).collect(),
             });
         }
     }

@@ -10,7 +10,7 @@
 //! 29      1   magic                client   format version, 1
 //! 30      2   reserved             client   zero
 //! 32      4   crc                  client   crc32 (IEEE) of bytes [36, end)
-//! 36      2   attributes           client   bits 0-2 compression (0 = none)
+//! 36      2   attributes           client   bits 0-2 compression (crate::compression)
 //! 38      4   last_offset_delta    client   record_count - 1
 //! 42      8   first_timestamp      client   i64 ms
 //! 50      8   max_timestamp        client   i64 ms
@@ -28,6 +28,7 @@
 //! unsigned LEB128. The CRC excludes the server-assigned fields, so a server
 //! validates and stamps a batch without re-encoding it.
 
+use crate::compression::{self, Compression, CODEC_MASK};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{
     MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_HEADERS_PER_RECORD, MAX_HEADER_KEY_BYTES, MAX_RECORD_BYTES,
@@ -249,8 +250,25 @@ impl BatchBuilder {
     ///
     /// # Panics
     /// If no record was pushed (a batch holds at least one record).
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(self) -> Vec<u8> {
+        self.finish_compressed(Compression::None)
+    }
+
+    /// Like [`BatchBuilder::finish`], with the records section compressed
+    /// (docs/FORMAT.md). Records that do not shrink are stored uncompressed:
+    /// a consumer then skips decompressing them.
+    ///
+    /// # Panics
+    /// If no record was pushed (a batch holds at least one record).
+    pub fn finish_compressed(mut self, compression: Compression) -> Vec<u8> {
         assert!(self.count > 0, "a batch holds at least one record");
+        let packed = compression.compress(&self.buf[HEADER_BYTES..]);
+        if let Some(packed) = packed.filter(|p| p.len() < self.buf.len() - HEADER_BYTES) {
+            self.buf.truncate(HEADER_BYTES);
+            self.buf.extend_from_slice(&packed);
+            let attributes = compression.attribute_bits();
+            self.buf[off::ATTRIBUTES..off::ATTRIBUTES + 2].copy_from_slice(&attributes.to_le_bytes());
+        }
         let total = self.buf.len();
         let b = &mut self.buf;
         let len = (total - LENGTH_PREFIX_BYTES) as u32;
@@ -448,12 +466,10 @@ impl<'a> BatchView<'a> {
         if !self.crc_ok() {
             return Err(ProtocolError::new(ErrorCode::CorruptBatch, "batch checksum does not match its bytes"));
         }
-        if self.attributes() != 0 {
-            return Err(invalid(format!(
-                "batch attributes {:#x} unsupported (no compression codec is enabled)",
-                self.attributes()
-            )));
+        if self.attributes() & !CODEC_MASK != 0 {
+            return Err(invalid(format!("batch attributes {:#x} set bits other than the codec's", self.attributes())));
         }
+        let compression = self.compression()?;
         let count = self.record_count();
         if count == 0 || count > MAX_BATCH_RECORDS || self.last_offset_delta() != count - 1 {
             return Err(invalid(format!(
@@ -461,6 +477,24 @@ impl<'a> BatchView<'a> {
                 self.last_offset_delta()
             )));
         }
+        if compression == Compression::None {
+            self.validate_records(count)?;
+        } else {
+            // Records stay compressed on the server: their framing is the
+            // consumer's to check; the length bound is checked here.
+            compression::announced_length(self.records_section())?;
+        }
+        Ok(BatchSummary {
+            record_count: count,
+            first_timestamp: self.first_timestamp(),
+            max_timestamp: self.max_timestamp(),
+            producer_id: self.producer_id(),
+            producer_epoch: self.producer_epoch(),
+            base_vlsn: self.base_vlsn(),
+        })
+    }
+
+    fn validate_records(&self, count: u32) -> Result<(), ProtocolError> {
         let mut n = 0u32;
         for rec in self.records() {
             let rec = rec?;
@@ -478,24 +512,57 @@ impl<'a> BatchView<'a> {
         if n != count {
             return Err(invalid(format!("batch says {count} records, holds {n}")));
         }
-        Ok(BatchSummary {
-            record_count: count,
-            first_timestamp: self.first_timestamp(),
-            max_timestamp: self.max_timestamp(),
-            producer_id: self.producer_id(),
-            producer_epoch: self.producer_epoch(),
-            base_vlsn: self.base_vlsn(),
-        })
+        Ok(())
     }
 
-    /// The records, decoded lazily.
+    /// The codec of the records section.
+    ///
+    /// # Errors
+    /// `InvalidBatch` for codec bits no codec here reads.
+    pub fn compression(&self) -> Result<Compression, ProtocolError> {
+        Compression::from_attributes(self.attributes())
+    }
+
+    /// The bytes after the header: records, or their compressed form.
+    pub fn records_section(&self) -> &'a [u8] {
+        &self.bytes[HEADER_BYTES..]
+    }
+
+    /// The records section decompressed, `None` when it is stored as is.
+    ///
+    /// # Errors
+    /// `InvalidBatch` for an unknown codec or a payload that does not
+    /// decompress within `MAX_UNCOMPRESSED_RECORDS_BYTES` to the length it
+    /// announces.
+    pub fn decompressed(&self) -> Result<Option<Vec<u8>>, ProtocolError> {
+        match self.compression()? {
+            Compression::None => Ok(None),
+            c => c.decompress(self.records_section()).map(Some),
+        }
+    }
+
+    /// The records of an uncompressed batch, decoded lazily (a compressed
+    /// batch yields one error: decode [`BatchView::decompressed`] with
+    /// [`BatchView::records_in`]).
     pub fn records(&self) -> RecordIter<'a> {
+        let mut it = self.records_in(self.records_section());
+        if self.attributes() & CODEC_MASK != 0 {
+            it.cur.pos = it.cur.buf.len();
+            it.pending_error = Some(invalid("batch is compressed: decompress its records first"));
+        }
+        it
+    }
+
+    /// The records of this batch's header over `section`, its records
+    /// section (decompressed when the batch is compressed).
+    pub fn records_in<'b>(&self, section: &'b [u8]) -> RecordIter<'b> {
         RecordIter {
-            cur: Cursor { buf: self.bytes, pos: HEADER_BYTES },
+            cur: Cursor { buf: section, pos: 0 },
             base_offset: self.base_offset(),
             first_ts: self.first_timestamp(),
             append_time: self.uses_append_time().then(|| self.append_time_ms()),
             remaining: self.record_count(),
+            pending_error: None,
         }
     }
 }
@@ -531,6 +598,7 @@ pub struct RecordIter<'a> {
     first_ts: i64,
     append_time: Option<i64>,
     remaining: u32,
+    pending_error: Option<ProtocolError>,
 }
 
 impl<'a> RecordIter<'a> {
@@ -587,6 +655,10 @@ impl<'a> Iterator for RecordIter<'a> {
     type Item = Result<RecordView<'a>, ProtocolError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending_error.take() {
+            self.remaining = 0;
+            return Some(Err(e));
+        }
         if self.remaining == 0 {
             return if self.cur.pos == self.cur.buf.len() {
                 None
@@ -714,6 +786,56 @@ mod tests {
         let e = b.push(0, None, &big, &[]).unwrap_err();
         assert_eq!(e.code, ErrorCode::RecordTooLarge);
         assert_eq!(b.record_count(), 0);
+    }
+
+    fn compressible(compression: Compression) -> Vec<u8> {
+        let mut b = BatchBuilder::new(64 * 1024);
+        for i in 0..500 {
+            let value = format!("{{\"order\":{i},\"state\":\"shipped\",\"note\":\"left at the door\"}}");
+            b.push(1000 + i, Some(format!("k{i}").as_bytes()), value.as_bytes(), &[("h", b"x")]).unwrap();
+        }
+        b.finish_compressed(compression)
+    }
+
+    #[test]
+    fn compressed_batches_validate_without_decoding_and_decompress_to_the_same_records() {
+        let plain = compressible(Compression::None);
+        let plain_view = BatchView::new(&plain).unwrap();
+        let expected: Vec<_> = plain_view.records().map(Result::unwrap).collect();
+        for c in [Compression::Snappy, Compression::Lz4, Compression::Zstd { level: 3 }] {
+            let mut bytes = compressible(c);
+            assert!(bytes.len() < plain.len() / 2, "{c}: {} of {}", bytes.len(), plain.len());
+            stamp(&mut bytes, 0, 1, 5, 0);
+            let v = BatchView::new(&bytes).unwrap();
+            assert_eq!(v.validate().unwrap().record_count, 500);
+            assert_eq!(v.compression().unwrap(), Compression::from_attributes(c.attribute_bits()).unwrap());
+            assert!(v.records().next().unwrap().is_err(), "{c}: undecompressed records are refused");
+            let section = v.decompressed().unwrap().expect("compressed");
+            let got: Vec<_> = v.records_in(&section).map(Result::unwrap).collect();
+            assert_eq!(got, expected, "{c}");
+        }
+    }
+
+    #[test]
+    fn records_that_do_not_shrink_are_stored_uncompressed() {
+        let mut b = BatchBuilder::new(256);
+        b.push(0, None, &[0x9c, 0x11, 0xe3, 0x07, 0x5d], &[]).unwrap();
+        let bytes = b.finish_compressed(Compression::Zstd { level: 3 });
+        let v = BatchView::new(&bytes).unwrap();
+        assert_eq!((v.attributes(), v.decompressed().unwrap()), (0, None));
+        v.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_codecs_and_attribute_bits_are_refused() {
+        for attributes in [1u16, 5, 7, 0x10] {
+            let mut bytes = sample();
+            bytes[off::ATTRIBUTES..off::ATTRIBUTES + 2].copy_from_slice(&attributes.to_le_bytes());
+            let crc = crc32fast::hash(&bytes[CRC_START..]);
+            bytes[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+            let e = BatchView::new(&bytes).unwrap().validate().unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidBatch, "attributes {attributes:#x}");
+        }
     }
 
     #[test]

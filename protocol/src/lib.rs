@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod compression;
 pub mod error;
 pub mod frame;
 pub mod group;

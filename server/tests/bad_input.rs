@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use capnp::message::Builder;
 use common::{unique, TestServer};
-use pyralog::{LogOffset, Record};
+use pyralog::{Compression, LogOffset, Record};
 use pyralog_protocol::batch::BatchBuilder;
 use pyralog_protocol::frame;
 use pyralog_protocol::limits::{MAX_BATCH_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BYTES};
@@ -200,6 +200,62 @@ async fn corrupt_invalid_and_oversized_batches_write_nothing() {
     );
     assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 1, "only the valid hand-made batch");
     still_serves(&server, &log).await;
+}
+
+/// Replaces a batch's records section and attributes, keeping the checksum valid.
+fn with_section(batch: &[u8], attributes: u16, section: &[u8]) -> Vec<u8> {
+    let mut b = batch[..80].to_vec();
+    b.extend_from_slice(section);
+    let len = (b.len() - 12) as u32;
+    b[8..12].copy_from_slice(&len.to_le_bytes());
+    b[36..38].copy_from_slice(&attributes.to_le_bytes());
+    let crc = crc32fast::hash(&b[36..]);
+    b[32..36].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+#[tokio::test]
+async fn hostile_compressed_batches_are_refused_or_fail_only_their_consumer() {
+    let server = common::start();
+    let log = unique("bad-codec");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    let conn = raw_connect(&server).await;
+    let zstd = Compression::Zstd { level: 3 }.attribute_bits();
+    let plain = one_record_batch(b"hello");
+
+    let mut huge = Compression::Zstd { level: 3 }.compress(b"hello").unwrap();
+    huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let code = raw_error(&conn, &produce_request(&log, &with_section(&plain, zstd, &huge))).await;
+    assert_eq!(code, ErrorCode::InvalidBatch, "a length over MAX_UNCOMPRESSED_RECORDS_BYTES is refused");
+    let code = raw_error(&conn, &produce_request(&log, &with_section(&plain, 1, &plain[80..]))).await;
+    assert_eq!(code, ErrorCode::InvalidBatch, "gzip (codec 1) is not supported");
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 0);
+
+    // A bomb: 8 MiB of zeros announced as 1 KiB, and a payload of noise.
+    // The server stores both (it never decompresses on the append path);
+    // a consumer of either gets CorruptData and the server keeps serving.
+    let mut bomb = Compression::Zstd { level: 3 }.compress(&vec![0u8; MAX_BATCH_BYTES - 80]).unwrap();
+    bomb[..4].copy_from_slice(&1024u32.to_le_bytes());
+    let mut noise = 1024u32.to_le_bytes().to_vec();
+    noise.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    for section in [bomb, noise] {
+        let batch = with_section(&plain, zstd, &section);
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&produce_request(&log, &batch)).await.unwrap();
+        send.finish().unwrap();
+        let resp = recv.read_to_end(1 << 16).await.unwrap();
+        let msg = frame::decode(&resp, 1 << 16).unwrap();
+        assert!(matches!(msg.get_root::<response::Reader>().unwrap().which().unwrap(), response::Produce(_)));
+    }
+    still_serves(&server, &log).await;
+    for offset in [0, 1] {
+        let e = c.consume_from_partition(&log, 0, LogOffset(offset), 10).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptData, "{e}");
+        assert!(e.to_string().contains(&format!("offset {offset}")), "{e}");
+    }
+    let good = c.consume_from_partition(&log, 0, LogOffset(2), 10).await.unwrap();
+    assert_eq!(good.iter().map(|r| &r.value[..]).collect::<Vec<_>>(), [&b"ok"[..]]);
 }
 
 /// Encodes a batch byte by byte from the layout in docs/FORMAT.md.

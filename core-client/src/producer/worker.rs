@@ -247,7 +247,7 @@ struct Send {
 impl Send {
     async fn run(self, mut b: Building, slot: OwnedSemaphorePermit) {
         let deadline = b.started + self.shared.cfg.delivery_timeout;
-        let encoded = bytes::Bytes::from(b.builder.finish());
+        let encoded = bytes::Bytes::from(b.builder.finish_compressed(self.shared.cfg.compression));
         let result = self.deliver(&encoded, deadline).await;
         if let Err(e) = &result {
             if e.code() == ErrorCode::ProducerFenced {

@@ -431,15 +431,13 @@ impl PartitionLog {
                 });
             };
             if batch.effective_max_timestamp() >= ts && batch.crc_ok() {
-                for r in batch.records() {
-                    let r = r.map_err(|e| StorageError::Corruption {
-                        segment: seg.path.clone(),
-                        position: pos as u64,
-                        detail: e.message,
-                    })?;
-                    if r.timestamp >= ts {
-                        return Ok(Some((r.offset, r.timestamp)));
-                    }
+                let found = first_record_at_or_after(&batch, ts).map_err(|e| StorageError::Corruption {
+                    segment: seg.path.clone(),
+                    position: pos as u64,
+                    detail: e.message,
+                })?;
+                if found.is_some() {
+                    return Ok(found);
                 }
             }
             pos += batch.bytes().len();
@@ -541,3 +539,33 @@ impl PartitionLog {
 
 #[cfg(test)]
 mod tests;
+
+/// The first record of `batch` stamped at or after `ts`. A compressed batch
+/// is decompressed here (a lookup by time, not the append or fetch path); one
+/// whose payload does not decompress — a producer may have sent garbage under
+/// a valid checksum — answers its own first offset, where the consumer then
+/// reports the bad batch.
+///
+/// # Errors
+/// `InvalidBatch` for a malformed uncompressed record.
+fn first_record_at_or_after(
+    batch: &BatchView<'_>,
+    ts: i64,
+) -> Result<Option<(u64, i64)>, pyralog_protocol::ProtocolError> {
+    let decompressed;
+    let section = match batch.decompressed() {
+        Ok(Some(records)) => {
+            decompressed = records;
+            &decompressed[..]
+        }
+        Ok(None) => batch.records_section(),
+        Err(_) => return Ok(Some((batch.base_offset(), batch.effective_max_timestamp()))),
+    };
+    for r in batch.records_in(section) {
+        let r = r?;
+        if r.timestamp >= ts {
+            return Ok(Some((r.offset, r.timestamp)));
+        }
+    }
+    Ok(None)
+}
