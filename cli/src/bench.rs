@@ -5,10 +5,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::{Args, Subcommand};
 use hdrhistogram::Histogram;
-use pyralog::{Client, ConsumerConfig, LogConfig, LogPartition, LogSpec, ProducerConfig, Record};
+use pyralog::{Client, Compression, ConsumerConfig, LogConfig, LogPartition, LogSpec, ProducerConfig, Record};
 use tokio::sync::Mutex;
 
 use crate::logs::FlushArg;
@@ -78,9 +77,25 @@ pub struct ProduceBench {
     /// Batches in flight per partition (1..=5).
     #[arg(long, default_value_t = pyralog::ProducerConfig::default().max_in_flight)]
     max_in_flight: usize,
+    /// Batch compression: none, snappy, lz4, zstd.
+    #[arg(long, default_value = "none")]
+    compression: String,
+    /// zstd level (1..=22; default 3).
+    #[arg(long)]
+    compression_level: Option<i32>,
+    /// Record values: `fill` (one repeated byte) or `json` (varied JSON-like
+    /// documents, compressible as real events are).
+    #[arg(long, value_enum, default_value = "fill")]
+    payload: Payload,
     /// Also print a JSON line.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Payload {
+    Fill,
+    Json,
 }
 
 #[derive(Args)]
@@ -134,10 +149,12 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         idempotence: !b.no_idempotence,
         max_in_flight: b.max_in_flight,
         acks: b.acks,
+        compression: Compression::with_level(&b.compression, b.compression_level)?,
         ..ProducerConfig::default()
     };
+    let stored_before = client.get_log_stats(&b.log).await?.size_bytes;
     let producer = client.producer(cfg)?;
-    let value = Bytes::from(vec![b'x'; b.record_size]);
+    let values = crate::payload::values(b.payload, b.record_size);
     let hist = Arc::new(Mutex::new(new_histogram()));
     let stop_at = b.duration.map(|s| Instant::now() + Duration::from_secs(s));
     let mut samplers = Vec::new();
@@ -147,7 +164,8 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     while sent < b.count && (sent % 1024 != 0 || stop_at.is_none_or(|t| Instant::now() < t)) {
         let sampled = b.one_in_flight || sent % LATENCY_SAMPLE_EVERY == 0;
         let t0 = if sampled { Some(Instant::now()) } else { None };
-        let fut = producer.send(&b.log, Record::new(value.clone())).await?;
+        let value = values[(sent % values.len() as u64) as usize].clone();
+        let fut = producer.send(&b.log, Record::new(value)).await?;
         if let (true, Some(t0)) = (b.one_in_flight, t0) {
             fut.await?;
             hist.lock().await.record(t0.elapsed().as_micros() as u64)?;
@@ -175,12 +193,14 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         s.await??;
     }
     producer.close().await?;
+    let stored = client.get_log_stats(&b.log).await?.size_bytes.saturating_sub(stored_before);
     let h = hist.lock().await;
     let rate = sent as f64 / elapsed.as_secs_f64();
     let mbps = rate * b.record_size as f64 / 1e6;
     let flush = format!("{:?}", md.config.flush_policy);
+    let compression = cfg_compression(&b);
     println!(
-        "produce: {sent} records of {} B, {} partitions, replication {}, acks {}, flush {flush}{}, {} in flight{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us",
+        "produce: {sent} records of {} B, {} partitions, replication {}, acks {}, flush {flush}{}, {} in flight{}, compression {compression}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us; stored {:.1} MB ({:.0} B/record)",
         b.record_size,
         md.partition_count,
         md.replication_factor,
@@ -191,11 +211,13 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         h.value_at_quantile(0.5),
         h.value_at_quantile(0.99),
         h.value_at_quantile(0.999),
+        stored as f64 / 1e6,
+        stored as f64 / sent.max(1) as f64,
     );
     print_network(client);
     if b.json {
         println!(
-            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
+            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"compression\":\"{compression}\",\"stored_bytes\":{stored},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
             b.record_size,
             md.partition_count,
             md.replication_factor,
@@ -207,6 +229,14 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The compression as printed: the codec, and zstd's level.
+fn cfg_compression(b: &ProduceBench) -> String {
+    match b.compression_level {
+        Some(level) => format!("{}-{level}", b.compression),
+        None => b.compression.clone(),
+    }
 }
 
 /// The client's view of its connections: a small MTU or lost packets

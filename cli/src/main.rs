@@ -8,6 +8,7 @@ mod group_consume;
 mod groups;
 mod io;
 mod logs;
+mod payload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
