@@ -129,7 +129,9 @@ class Client:
         """A batching producer. Settings (durations in seconds): `batch_size`, `linger`,
         `buffer_memory`, `max_block`, `delivery_timeout`, `retry_backoff`, `idempotence`,
         `max_in_flight`, `acks` ("all": every in-sync replica, the default; "leader";
-        "none"), `resume` (an earlier producer's `identity()`)."""
+        "none"), `compression` ("none", the default; "snappy"; "lz4"; "zstd"),
+        `compression_level` (zstd only: 1 to 22, default 3), `resume` (an earlier
+        producer's `identity()`). Raises `InvalidArgument` for an unknown codec or level."""
         return Producer(self._c.producer(**settings))
 
     def consumer(self, group_id: str | None = None, **settings: Any) -> Consumer:

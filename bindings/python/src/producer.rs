@@ -108,6 +108,7 @@ impl Producer {
 /// Producer settings from keyword arguments; durations in seconds.
 pub fn producer_config(settings: Option<&Bound<'_, PyDict>>) -> PyResult<pyralog::ProducerConfig> {
     let mut c = pyralog::ProducerConfig::default();
+    let (mut compression, mut compression_level) = (None::<String>, None::<i32>);
     for (k, v) in settings.into_iter().flat_map(|d| d.iter()) {
         match k.extract::<String>()?.as_str() {
             "batch_size" => c.batch_size = v.extract()?,
@@ -119,6 +120,8 @@ pub fn producer_config(settings: Option<&Bound<'_, PyDict>>) -> PyResult<pyralog
             "idempotence" => c.idempotence = v.extract()?,
             "max_in_flight" => c.max_in_flight = v.extract()?,
             "acks" => c.acks = v.extract::<String>()?.parse().map_err(crate::bridge::to_py_err)?,
+            "compression" => compression = v.extract()?,
+            "compression_level" => compression_level = v.extract()?,
             "resume" if v.is_none() => c.resume = None,
             "resume" => {
                 let (id, epoch): (u64, u16) = v.extract()?;
@@ -126,6 +129,11 @@ pub fn producer_config(settings: Option<&Bound<'_, PyDict>>) -> PyResult<pyralog
             }
             other => return Err(PyTypeError::new_err(format!("unknown producer setting {other:?}"))),
         }
+    }
+    if compression.is_some() || compression_level.is_some() {
+        let name = compression.as_deref().unwrap_or("none");
+        c.compression = pyralog::Compression::with_level(name, compression_level)
+            .map_err(|e| crate::bridge::to_py_err(e.into()))?;
     }
     Ok(c)
 }
