@@ -9,7 +9,7 @@ use std::time::Duration;
 use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObjectArray};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
-use pyralog::{Acks, ProducerConfig};
+use pyralog::{Acks, Compression, ProducerConfig};
 use pyralog_c::error::{block, block_here, outside_runtime, runtime};
 use pyralog_c::reporting::ReportingProducer;
 
@@ -24,11 +24,15 @@ fn producer(h: jlong) -> Res<Shared> {
 }
 
 /// Length of the settings array `ProducerConfig.Builder` fills.
-const SETTINGS: usize = 9;
+const SETTINGS: usize = 11;
 
 /// Settings from Java: `[batchSize, lingerMs, bufferMemory, maxBlockMs,
 /// deliveryTimeoutMs, retryBackoffMs, maxInFlight, idempotence (0/1),
-/// acks (`Acks` ordinal: 0 all, 1 leader, 2 none)]`, negative for the default.
+/// acks (`Acks` ordinal: 0 all, 1 leader, 2 none), compression
+/// (`Compression` ordinal: 0 none, 1 snappy, 2 lz4, 3 zstd),
+/// compressionLevel]`, negative for the default, except compressionLevel:
+/// any `int` is a level ([`Compression::with_level`] checks it), and
+/// `i64::MIN` is the codec's default.
 fn config(v: &[i64; SETTINGS]) -> Res<ProducerConfig> {
     let mut c = ProducerConfig::default();
     let size = |x: i64| usize::try_from(x).map_err(|_| invalid("a size out of range"));
@@ -63,6 +67,20 @@ fn config(v: &[i64; SETTINGS]) -> Res<ProducerConfig> {
         2 => Acks::None,
         n => return Err(invalid(format!("acks {n} is not an Acks ordinal")).into()),
     };
+    let level = match v[10] {
+        i64::MIN => None,
+        l => Some(i32::try_from(l).map_err(|_| invalid(format!("compression level {l} is not an int")))?),
+    };
+    if v[9] >= 0 || level.is_some() {
+        let name = match v[9] {
+            ..=0 => "none",
+            1 => "snappy",
+            2 => "lz4",
+            3 => "zstd",
+            n => return Err(invalid(format!("compression {n} is not a Compression ordinal")).into()),
+        };
+        c.compression = Compression::with_level(name, level).map_err(pyralog::Error::from)?;
+    }
     Ok(c)
 }
 

@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * Producer settings; unset ones take the core client's defaults (batch 256 KiB, linger 5 ms,
  * buffer 64 MiB, max block 60 s, delivery timeout 120 s, 5 batches in flight per partition,
- * idempotence on, acks all).
+ * idempotence on, acks all, no compression).
  */
 public final class ProducerConfig {
     final long[] settings;
@@ -26,7 +26,10 @@ public final class ProducerConfig {
 
     /** Builds a {@link ProducerConfig}. */
     public static final class Builder {
-        private final long[] s = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+        /** The level slot's "unset": any {@code int} is a level the core may refuse. */
+        private static final long DEFAULT_LEVEL = Long.MIN_VALUE;
+
+        private final long[] s = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, DEFAULT_LEVEL};
 
         private Builder() {}
 
@@ -108,6 +111,28 @@ public final class ProducerConfig {
          */
         public Builder acks(Acks acks) {
             s[8] = acks.ordinal();
+            return this;
+        }
+
+        /**
+         * @param compression how batches are compressed (default {@link Compression#NONE})
+         * @return this builder
+         */
+        public Builder compression(Compression compression) {
+            s[9] = compression.ordinal();
+            return this;
+        }
+
+        /**
+         * The compression level, for {@link Compression#ZSTD} only: 1 to 22 (default 3).
+         * {@link PyralogClient#producer(ProducerConfig)} throws {@code InvalidArgumentException}
+         * for a level out of range or with another codec.
+         *
+         * @param level the zstd level
+         * @return this builder
+         */
+        public Builder compressionLevel(int level) {
+            s[10] = level;
             return this;
         }
 
