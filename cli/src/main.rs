@@ -9,6 +9,7 @@ mod groups;
 mod io;
 mod logs;
 mod payload;
+mod top;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
     /// Measure produce and consume throughput and latency.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Live rates of a server: produce and consume per log, requests,
+    /// fsyncs, connections, group lag (from the server's metrics).
+    Top(top::TopArgs),
 }
 
 async fn connect(cli: &Cli) -> anyhow::Result<Client> {
@@ -66,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consume(args) => io::consume(&client, args).await,
         Command::Groups(cmd) => groups::run(&client, cmd).await,
         Command::Cluster(cmd) => cluster::run(&client, cmd).await,
+        Command::Top(args) => top::run(&client, args).await,
         Command::Bench(cmd) => {
             // On a runtime worker, as an application's task would run (not on
             // the main thread: every hand-off to the producer's tasks and back

@@ -174,3 +174,15 @@ fn bench_fsync_measures_the_disk_without_a_server_and_leaves_no_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("FILE_BYTES_MAX"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused run writes nothing");
 }
+
+#[test]
+fn top_shows_the_logs_and_the_servers_totals() {
+    let s = server();
+    let log = unique("cli-top");
+    ok(&s, &["logs", "create", &log, "--partitions", "2"], None);
+    ok(&s, &["produce", &log], Some("a\nb\nc\n"));
+    let out = ok(&s, &["top", "--iterations", "2", "--interval-ms", "200"], None);
+    assert_eq!(out.matches("connections ").count(), 2, "two refreshes: {out}");
+    let line = out.lines().find(|l| l.starts_with(&log)).unwrap_or_else(|| panic!("no line for {log}: {out}"));
+    assert_eq!(line.split_whitespace().count(), 6, "log, four rates, stored MB: {line}");
+}

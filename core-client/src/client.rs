@@ -349,6 +349,22 @@ impl Client {
         .await
     }
 
+    /// The metrics of the server this client asks (the first reachable of
+    /// its bootstrap list) in the Prometheus text format: what the server's
+    /// `/metrics` endpoint serves. `pyralog top` reads them.
+    ///
+    /// # Errors
+    /// Connection errors.
+    pub async fn server_metrics(&self) -> Result<String> {
+        let req = wire::request(|mut r| r.set_metrics(()));
+        self.call(req, |w| match w {
+            response::Metrics(d) => String::from_utf8(d.map_err(capnp_err)?.to_vec())
+                .map_err(|_| Error::new(ErrorCode::Unknown, "malformed response from server: metrics are not UTF-8")),
+            _ => Err(unexpected()),
+        })
+        .await
+    }
+
     /// Whether a log of that name exists.
     ///
     /// # Errors

@@ -32,6 +32,8 @@ struct Request {
     offsetFetch @19 :OffsetFetchRequest;
     listGroups @20 :Void;
     describeGroup @21 :GroupName;
+    # The server's metrics in the Prometheus text format (what /metrics serves).
+    metrics @22 :Void;
   }
 }
 
@@ -61,6 +63,8 @@ struct Response {
     offsetFetch @20 :OffsetFetchResponse;
     listGroups @21 :List(GroupSummary);
     describeGroup @22 :GroupDescription;
+    # Prometheus text format, UTF-8.
+    metrics @23 :Data;
   }
 }
 

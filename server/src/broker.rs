@@ -16,6 +16,7 @@ use crate::cluster::state::{place, Command, State, StoredLog};
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::coordination::{ensure_offsets_log, Coordination};
+use crate::metrics::Metrics;
 use crate::partition::{now_ms, Partition};
 use crate::producer_ids::{ProducerIdentity, ProducerIds};
 use crate::replicas::{not_leader, LogHandle, Replicas};
@@ -41,6 +42,7 @@ pub struct Broker {
     groups: Coordination,
     /// Produce responses so far, for `faults.drop_every_nth_produce_response`.
     produce_responses: AtomicU64,
+    pub metrics: Arc<Metrics>,
 }
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
@@ -58,9 +60,15 @@ impl Broker {
     ///
     /// # Errors
     /// No quorum within `REGISTER_TIMEOUT`, or a replica that cannot be recovered.
-    pub async fn open(cfg: ServerConfig, cluster: Arc<Cluster>, advertised: String) -> anyhow::Result<Arc<Broker>> {
+    pub async fn open(
+        cfg: ServerConfig,
+        cluster: Arc<Cluster>,
+        advertised: String,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Arc<Broker>> {
         let broker = Arc::new(Broker {
-            replicas: Replicas::new(cfg.clone(), Arc::clone(cluster.peers()))?,
+            replicas: Replicas::new(cfg.clone(), Arc::clone(cluster.peers()), metrics.fsync_histogram())?,
+            metrics,
             cfg,
             producer_ids: ProducerIds::default(),
             cluster,

@@ -127,6 +127,10 @@ pub struct ServerConfig {
     /// Copies of each partition of a log created without a replication
     /// factor (the request says 0).
     pub default_replication_factor: u32,
+    /// Serve Prometheus metrics over HTTP at `http://<this>/metrics`; off
+    /// when unset. Keep it on loopback or a management network: it has no
+    /// authentication.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How often each partition's high watermark is checkpointed to disk.
@@ -240,6 +244,7 @@ impl Default for ServerConfig {
             group_offsets_snapshot_every: DEFAULT_GROUP_OFFSETS_SNAPSHOT_EVERY,
             group_offsets_segment_bytes: DEFAULT_GROUP_OFFSETS_SEGMENT_BYTES,
             default_replication_factor: 1,
+            metrics_listen: None,
         }
     }
 }

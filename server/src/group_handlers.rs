@@ -24,6 +24,22 @@ pub enum GroupReq {
     Describe(String),
 }
 
+impl GroupReq {
+    /// The request's kind, as metrics label it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GroupReq::Join(_) => "join_group",
+            GroupReq::Sync { .. } => "sync_group",
+            GroupReq::Heartbeat { .. } => "heartbeat",
+            GroupReq::Leave { .. } => "leave_group",
+            GroupReq::Commit { .. } => "offset_commit",
+            GroupReq::Fetch { .. } => "offset_fetch",
+            GroupReq::List => "list_groups",
+            GroupReq::Describe(_) => "describe_group",
+        }
+    }
+}
+
 /// A group's summary.
 pub struct Summary {
     name: String,

@@ -75,7 +75,33 @@ enum Req {
         timestamp_ms: i64,
     },
     InitProducer(ProducerIdentity),
+    /// The server's metrics in the Prometheus text format.
+    Metrics,
     Group(GroupReq),
+}
+
+impl Req {
+    /// The request's kind, as metrics label it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Req::Metadata(_) => "metadata",
+            Req::CreateLog { .. } => "create_log",
+            Req::ListLogs => "list_logs",
+            Req::DescribeLog(_) => "describe_log",
+            Req::UpdateConfig { .. } => "update_log_config",
+            Req::Pause(_) => "pause_log",
+            Req::Resume(_) => "resume_log",
+            Req::Delete(_) => "delete_log",
+            Req::AddPartitions { .. } => "add_partitions",
+            Req::Stats(_) => "log_stats",
+            Req::Produce { .. } => "produce",
+            Req::Fetch(_) => "fetch",
+            Req::ListOffsets { .. } => "list_offsets",
+            Req::InitProducer(_) => "init_producer",
+            Req::Metrics => "metrics",
+            Req::Group(g) => g.kind(),
+        }
+    }
 }
 
 struct FetchReq {
@@ -101,6 +127,7 @@ enum Resp {
     Fetch(Vec<Fetched>),
     ListOffsets { offset: u64, epoch: u64, timestamp_ms: i64 },
     InitProducer(ProducerIdentity),
+    Metrics(String),
     Group(GroupResp),
 }
 
@@ -132,10 +159,12 @@ pub struct Response {
 /// Handles one request's bytes and returns the response; `None` when fault
 /// injection drops this response.
 pub async fn handle(broker: &Arc<Broker>, bytes: Vec<u8>) -> Option<Response> {
-    let result = match decode(bytes) {
-        Ok(req) => execute(broker, req).await,
-        Err(e) => Err(e),
+    let began = Instant::now();
+    let (kind, result) = match decode(bytes) {
+        Ok(req) => (req.kind(), execute(broker, req).await),
+        Err(e) => ("undecodable", Err(e)),
     };
+    broker.metrics.request(kind, began.elapsed(), result.as_ref().err().map(|e| e.code));
     if matches!(result, Ok(Resp::Produce(_))) && broker.drop_this_produce_response() {
         return None;
     }
@@ -273,6 +302,7 @@ fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
             let r = r.map_err(malformed)?;
             Req::InitProducer(ProducerIdentity { id: r.get_producer_id(), epoch: r.get_producer_epoch() })
         }
+        request::Metrics(()) => Req::Metrics,
         other => match group_handlers::decode(other)? {
             Some(g) => Req::Group(g),
             None => return Err(err(ErrorCode::InvalidRequest, "request type not served")),
@@ -300,6 +330,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         Req::Resume(name) => Resp::Resume(broker.set_state(&name, LogState::Active).await?),
         Req::Delete(name) => {
             broker.delete_log(&name).await?;
+            broker.metrics.forget_log(&name);
             Resp::Deleted
         }
         Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
@@ -307,7 +338,16 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         Req::Produce { log, partition, mut request, batch_start, timeout_ms, acks } => {
             Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms, acks).await?)
         }
-        Req::Fetch(f) => Resp::Fetch(fetch(broker, f).await),
+        Req::Fetch(f) => {
+            let fetched = fetch(broker, &f).await;
+            for (r, (_, _, from, _)) in fetched.iter().zip(&f.targets) {
+                if let Some(records) = &r.records {
+                    broker.metrics.fetched(&r.log, *from, records.bytes());
+                }
+            }
+            Resp::Fetch(fetched)
+        }
+        Req::Metrics => Resp::Metrics(broker.metrics.encode()),
         Req::ListOffsets { log, partition, spec, timestamp_ms } => {
             let p = broker.partition(&log, partition)?;
             p.check_leader()?;
@@ -354,10 +394,13 @@ async fn produce(
         0 => DEFAULT_PRODUCE_TIMEOUT_MS,
         t => t.min(MAX_PRODUCE_TIMEOUT_MS),
     };
-    p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms)), acks).await
+    let (records, bytes) = (view.record_count(), batch.len());
+    let appended = p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms)), acks).await?;
+    broker.metrics.produced(log, records, bytes);
+    Ok(appended)
 }
 
-async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
+async fn fetch(broker: &Broker, f: &FetchReq) -> Vec<Fetched> {
     let parts: Vec<Result<Arc<Partition>>> = f.targets.iter().map(|(log, p, _, _)| broker.partition(log, *p)).collect();
     let total_max = f.max_bytes.clamp(1, MAX_FETCH_BYTES) as usize;
     let deadline = Instant::now() + Duration::from_millis(u64::from(f.max_wait_ms.min(MAX_FETCH_WAIT_MS)));
@@ -365,13 +408,13 @@ async fn fetch(broker: &Broker, f: FetchReq) -> Vec<Fetched> {
         // Subscribe before reading so an append between the read and the wait wakes us.
         let mut watchers: Vec<_> =
             parts.iter().filter_map(|p| p.as_ref().ok().map(|p| p.watch_high_watermark())).collect();
-        let (results, total, any_error) = read_all(&f, &parts, total_max);
+        let (results, total, any_error) = read_all(f, &parts, total_max);
         if total >= f.min_bytes as usize || any_error || watchers.is_empty() || Instant::now() >= deadline {
             return results;
         }
         let changed = select_all(watchers.iter_mut().map(|w| Box::pin(w.changed())));
         if tokio::time::timeout_at(deadline.into(), changed).await.is_err() {
-            return read_all(&f, &parts, total_max).0;
+            return read_all(f, &parts, total_max).0;
         }
     }
 }
@@ -422,7 +465,7 @@ fn read_all(f: &FetchReq, parts: &[Result<Arc<Partition>>], total_max: usize) ->
 fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::Bytes>) {
     let mut m = Builder::new_default();
     let mut payload = Vec::new();
-    let root = m.init_root::<response::Builder>();
+    let mut root = m.init_root::<response::Builder>();
     let write_list = |logs: &[LogMetadata], mut l: capnp::struct_list::Builder<'_, _>| {
         for (i, md) in logs.iter().enumerate() {
             md.write(l.reborrow().get(i as u32));
@@ -496,6 +539,7 @@ fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::By
             b.set_producer_id(id.id);
             b.set_producer_epoch(id.epoch);
         }
+        Resp::Metrics(text) => root.set_metrics(text.as_bytes()),
     }
     (m, payload)
 }

@@ -7,6 +7,7 @@ pub mod coordination;
 pub mod group_handlers;
 pub mod groups;
 pub mod handlers;
+pub mod metrics;
 pub mod partition;
 pub mod producer_ids;
 pub mod replicas;
@@ -60,7 +61,8 @@ impl Server {
         let advertised = voters[&cfg.node_id].clone();
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
-        let node = Arc::new(service::Node::default());
+        let metrics = metrics::Metrics::new();
+        let node = Arc::new(service::Node::new(Arc::clone(&metrics)));
         let accept_task = tokio::spawn(service::serve(
             Arc::clone(&node),
             endpoint.clone(),
@@ -72,7 +74,7 @@ impl Server {
             let cluster =
                 cluster::Cluster::start(&cfg, &cfg.data_dir.join("meta"), endpoint.clone(), &tls, voters).await?;
             let _ = node.cluster.set(Arc::clone(&cluster));
-            broker::Broker::open(cfg.clone(), cluster, advertised).await
+            broker::Broker::open(cfg.clone(), cluster, advertised, Arc::clone(&metrics)).await
         };
         let broker = match started.await {
             Ok(b) => b,
@@ -83,6 +85,14 @@ impl Server {
             }
         };
         let _ = node.broker.set(Arc::clone(&broker));
+        metrics.attach(&broker);
+        let metrics_addr = match cfg.metrics_listen {
+            Some(addr) => Some(metrics::serve_http(addr, Arc::clone(&metrics), rx.clone()).await?),
+            None => None,
+        };
+        if let Some(addr) = metrics_addr {
+            tracing::info!(%addr, "serving Prometheus metrics at http://{addr}/metrics");
+        }
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(checkpoint_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(replication::maintain_isr(Arc::downgrade(&broker), broker.cfg.cluster.replica_lag_time_max_ms));

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::RwLock;
+use prometheus_client::metrics::histogram::Histogram;
 use pyralog_protocol::model::{FlushPolicy, LogConfig};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
@@ -68,10 +69,11 @@ pub struct Replicas {
 impl Replicas {
     /// # Errors
     /// When the sync threads cannot start.
-    pub fn new(cfg: ServerConfig, peers: Arc<Peers>) -> anyhow::Result<Replicas> {
+    pub fn new(cfg: ServerConfig, peers: Arc<Peers>, fsync_latency: Histogram) -> anyhow::Result<Replicas> {
         std::fs::create_dir_all(cfg.data_dir.join("logs"))?;
         clean_trash(&cfg.data_dir);
-        Ok(Replicas { node_id: cfg.node_id, cfg, logs: RwLock::new(HashMap::new()), syncer: Syncer::start()?, peers })
+        let syncer = Syncer::start(fsync_latency)?;
+        Ok(Replicas { node_id: cfg.node_id, cfg, logs: RwLock::new(HashMap::new()), syncer, peers })
     }
 
     /// The local handle of `name`, if this node holds replicas of it.

@@ -17,13 +17,20 @@ use crate::cluster::wire::{encode_reply, PeerCall, PeerReply, MAX_PEER_MESSAGE_B
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::handlers::{error_response, handle, Response};
+use crate::metrics::Metrics;
 use crate::replication;
 
 /// What the service dispatches to, set as the node starts.
-#[derive(Default)]
 pub struct Node {
     pub cluster: OnceLock<Arc<Cluster>>,
     pub broker: OnceLock<Arc<Broker>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Node {
+    pub fn new(metrics: Arc<Metrics>) -> Node {
+        Node { cluster: OnceLock::new(), broker: OnceLock::new(), metrics }
+    }
 }
 
 /// Extra time, beyond the request read timeout, a client has to read a response.
@@ -161,6 +168,7 @@ async fn connection(
     mut shutdown: watch::Receiver<bool>,
     cfg: Arc<ServerConfig>,
 ) {
+    let _open = node.metrics.connection_opened();
     loop {
         let (send, recv) = tokio::select! {
             s = conn.accept_bi() => match s {

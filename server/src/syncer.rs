@@ -12,8 +12,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
+use prometheus_client::metrics::histogram::Histogram;
 
 /// Threads fsyncing partitions at once. More partitions than this queue up
 /// (each at most once); fsyncs of one disk gain little from more.
@@ -100,12 +102,12 @@ impl Syncer {
     ///
     /// # Errors
     /// When the OS refuses a thread.
-    pub fn start() -> std::io::Result<Self> {
+    pub fn start(latency: Histogram) -> std::io::Result<Self> {
         let queue =
             SyncQueue { queue: Arc::new(Queue { items: Mutex::new((VecDeque::new(), false)), ready: Condvar::new() }) };
         for i in 0..SYNC_THREADS {
-            let q = Arc::clone(&queue.queue);
-            std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q))?;
+            let (q, latency) = (Arc::clone(&queue.queue), latency.clone());
+            std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q, &latency))?;
         }
         Ok(Syncer { queue })
     }
@@ -129,7 +131,7 @@ impl Drop for Syncer {
     }
 }
 
-fn run(q: &Queue) {
+fn run(q: &Queue, latency: &Histogram) {
     loop {
         let entry = {
             let mut items = q.items.lock();
@@ -144,7 +146,10 @@ fn run(q: &Queue) {
                 q.ready.wait(&mut items);
             }
         };
-        if sync_once(&*entry) {
+        let began = Instant::now();
+        let again = sync_once(&*entry);
+        latency.observe(began.elapsed().as_secs_f64());
+        if again {
             q.push(entry);
         }
     }
@@ -168,7 +173,7 @@ fn sync_once(entry: &dyn Syncable) -> bool {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
 
@@ -216,7 +221,7 @@ mod tests {
 
     #[test]
     fn appends_during_a_sync_are_covered_by_one_more_sync_not_one_each() {
-        let syncer = Syncer::start().unwrap();
+        let syncer = Syncer::start(Histogram::new([1.0])).unwrap();
         let q = syncer.queue();
         let p = Arc::new(Fake::default());
         for i in 1..=200u64 {
@@ -230,7 +235,7 @@ mod tests {
 
     #[test]
     fn partitions_sync_in_parallel_and_dropping_the_syncer_stops_its_threads() {
-        let syncer = Syncer::start().unwrap();
+        let syncer = Syncer::start(Histogram::new([1.0])).unwrap();
         let q = syncer.queue();
         let inside = Arc::new(AtomicU64::new(0));
         let parts: Vec<Arc<Fake>> = (0..SYNC_THREADS)
@@ -251,7 +256,7 @@ mod tests {
 
     #[test]
     fn a_partition_behind_busy_ones_gets_its_turn() {
-        let syncer = Syncer::start().unwrap();
+        let syncer = Syncer::start(Histogram::new([1.0])).unwrap();
         let q = syncer.queue();
         let busy: Vec<Arc<Fake>> = (0..SYNC_THREADS).map(|_| Arc::new(Fake::default())).collect();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
