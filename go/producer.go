@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 	"unsafe"
@@ -17,7 +18,8 @@ import (
 
 // ProducerConfig holds producer settings; zero values take the defaults
 // (batch 256 KiB, linger 5 ms, buffer 64 MiB, max block 60 s, delivery
-// timeout 120 s, 5 batches in flight per partition, idempotence on).
+// timeout 120 s, 5 batches in flight per partition, idempotence on, no
+// compression).
 type ProducerConfig struct {
 	BatchSize       int
 	Linger          time.Duration
@@ -31,7 +33,29 @@ type ProducerConfig struct {
 	DisableIdempotence bool
 	// Acks says when a batch counts as written (zero: AcksAll).
 	Acks Acks
+	// Compression says how batches are compressed (zero: CompressionNone).
+	// Consumers decompress transparently.
+	Compression Compression
+	// CompressionLevel is zstd's level, 1 to 22 (zero: the codec's default,
+	// 3). Producer returns ErrInvalidArgument for a level out of range or
+	// with another codec.
+	CompressionLevel int
 }
+
+// Compression is how a producer compresses its batches.
+type Compression int32
+
+const (
+	// CompressionNone sends batches as they are. The default.
+	CompressionNone Compression = 1
+	// CompressionSnappy compresses with Snappy: fast, moderate ratio.
+	CompressionSnappy Compression = 2
+	// CompressionLz4 compresses with LZ4: fast, moderate ratio.
+	CompressionLz4 Compression = 3
+	// CompressionZstd compresses with zstd, the best ratio, at
+	// ProducerConfig.CompressionLevel.
+	CompressionZstd Compression = 4
+)
 
 // Acks says when the server counts a produced batch as written.
 type Acks int32
@@ -89,11 +113,16 @@ func (cl *Client) Producer(cfg ProducerConfig) (*Producer, error) {
 	if cfg.DisableIdempotence {
 		idem = 2
 	}
+	level := C.int32_t(cfg.CompressionLevel)
+	if int(level) != cfg.CompressionLevel {
+		return nil, &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("compression level %d is not an int32", cfg.CompressionLevel)}
+	}
 	config := C.pyralog_producer_config_t{
 		batch_size: C.size_t(cfg.BatchSize), linger_ms: C.uint64_t(cfg.Linger.Milliseconds()),
 		buffer_memory: C.size_t(cfg.BufferMemory), max_block_ms: C.uint64_t(cfg.MaxBlock.Milliseconds()),
 		delivery_timeout_ms: C.uint64_t(cfg.DeliveryTimeout.Milliseconds()), retry_backoff_ms: C.uint64_t(cfg.RetryBackoff.Milliseconds()),
 		max_in_flight: C.size_t(cfg.MaxInFlight), idempotence: idem, acks: C.int32_t(cfg.Acks),
+		compression: C.int32_t(cfg.Compression), compression_level: level,
 	}
 	var p *C.pyralog_producer_t
 	err := cl.with(func(c *C.pyralog_client_t) error {

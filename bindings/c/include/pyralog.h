@@ -257,7 +257,10 @@ typedef struct {
 
 // Producer settings; zero takes the default of each (`idempotence`:
 // 0 default (on), 1 on, 2 off; `acks`: 0 default (all), 1 all, 2 leader,
-// 3 none).
+// 3 none; `compression`: 0 default (none), 1 none, 2 snappy, 3 lz4, 4 zstd;
+// `compression_level`: 0 the codec's default, else zstd's level, 1 to 22;
+// `pyralog_producer_new` fails with `InvalidArgument` for a level out of
+// range or with another codec).
 typedef struct {
   size_t batch_size;
   uint64_t linger_ms;
@@ -268,6 +271,8 @@ typedef struct {
   size_t max_in_flight;
   int32_t idempotence;
   int32_t acks;
+  int32_t compression;
+  int32_t compression_level;
 } pyralog_producer_config_t;
 
 // A record's outcome: `error` is NULL on success (then `metadata` is set),

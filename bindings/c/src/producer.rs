@@ -42,7 +42,10 @@ pub struct pyralog_producer_t {
 
 /// Producer settings; zero takes the default of each (`idempotence`:
 /// 0 default (on), 1 on, 2 off; `acks`: 0 default (all), 1 all, 2 leader,
-/// 3 none).
+/// 3 none; `compression`: 0 default (none), 1 none, 2 snappy, 3 lz4, 4 zstd;
+/// `compression_level`: 0 the codec's default, else zstd's level, 1 to 22;
+/// `pyralog_producer_new` fails with `InvalidArgument` for a level out of
+/// range or with another codec).
 #[repr(C)]
 pub struct pyralog_producer_config_t {
     pub batch_size: usize,
@@ -54,6 +57,8 @@ pub struct pyralog_producer_config_t {
     pub max_in_flight: usize,
     pub idempotence: i32,
     pub acks: i32,
+    pub compression: i32,
+    pub compression_level: i32,
 }
 
 fn producer_config(c: Option<&pyralog_producer_config_t>) -> pyralog::Result<pyralog::ProducerConfig> {
@@ -78,6 +83,15 @@ fn producer_config(c: Option<&pyralog_producer_config_t>) -> pyralog::Result<pyr
         3 => pyralog::Acks::None,
         n => return Err(invalid(format!("acks {n} is not 0, 1, 2 or 3"))),
     };
+    let codec = match c.compression {
+        0 | 1 => "none",
+        2 => "snappy",
+        3 => "lz4",
+        4 => "zstd",
+        n => return Err(invalid(format!("compression {n} is not 0, 1, 2, 3 or 4"))),
+    };
+    let level = (c.compression_level != 0).then_some(c.compression_level);
+    p.compression = pyralog::Compression::with_level(codec, level)?;
     Ok(p)
 }
 
