@@ -243,6 +243,16 @@ export interface ProducerOptions {
    * `'leader'` (the partition leader only), `'none'` (written, durable or not).
    */
   acks?: 'all' | 'leader' | 'none';
+  /**
+   * How batches are compressed: `'none'` (the default), `'snappy'`, `'lz4'` or `'zstd'`.
+   * Consumers decompress transparently.
+   */
+  compression?: 'none' | 'snappy' | 'lz4' | 'zstd';
+  /**
+   * zstd's level, 1 to 22 (default 3). A level out of range or with another codec is
+   * rejected with `InvalidArgument`.
+   */
+  compressionLevel?: number;
   /** Continue as this earlier producer (from {@link Producer.identity}), fencing it. */
   resume?: { id: bigint | number; epoch: number };
 }

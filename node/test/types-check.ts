@@ -25,6 +25,7 @@ export async function example(addr: string, caFile: string): Promise<number> {
   const acks: RecordMetadata[] = await producer.sendBatch('events', ['a', { value: 'b' }], { partition: 0 });
   const id = await producer.identity();
   if (id) client.producer({ resume: id });
+  await client.producer({ compression: 'zstd', compressionLevel: 9, acks: 'leader' }).close();
   await producer.close();
   const consumer = client.consumer({ groupId: 'g', autoOffsetReset: 'earliest' });
   consumer.subscribe(['events'], { onAssign: (ps: LogPartition[]) => ps.length, onRevoke: () => {} });

@@ -256,6 +256,7 @@ pub fn client_config(opts: Option<Js>) -> R<ClientConfig> {
 /// `client.producer()` options.
 pub fn producer_config(opts: Option<Js>) -> R<ProducerConfig> {
     let mut c = ProducerConfig::default();
+    let (mut compression, mut compression_level) = (None::<String>, None::<i32>);
     settings(opts, "producer", |k, v| {
         match k {
             "batchSize" => c.batch_size = v.usize(k)?,
@@ -267,6 +268,11 @@ pub fn producer_config(opts: Option<Js>) -> R<ProducerConfig> {
             "idempotence" => c.idempotence = v.bool(k)?,
             "maxInFlight" => c.max_in_flight = v.usize(k)?,
             "acks" => c.acks = v.string(k)?.parse()?,
+            "compression" => compression = Some(v.string(k)?),
+            "compressionLevel" => {
+                let n = v.i64(k)?;
+                compression_level = Some(i32::try_from(n).map_err(|_| invalid(format!("{k} {n} is out of range")))?);
+            }
             "resume" => {
                 let id = v.get(c"id").ok_or_else(|| invalid("resume must be {id, epoch}"))?;
                 let epoch = v.get(c"epoch").ok_or_else(|| invalid("resume must be {id, epoch}"))?;
@@ -279,6 +285,10 @@ pub fn producer_config(opts: Option<Js>) -> R<ProducerConfig> {
         }
         Ok(true)
     })?;
+    if compression.is_some() || compression_level.is_some() {
+        let name = compression.as_deref().unwrap_or("none");
+        c.compression = pyralog::Compression::with_level(name, compression_level)?;
+    }
     Ok(c)
 }
 
