@@ -59,7 +59,7 @@ func TestCompressedRecordsReadBackIdenticalAndInOrder(t *testing.T) {
 		cfg  pyralog.ProducerConfig
 	}{
 		{"snappy", pyralog.ProducerConfig{Compression: pyralog.CompressionSnappy}},
-		{"lz4", pyralog.ProducerConfig{Compression: pyralog.CompressionLz4}},
+		{"lz4", pyralog.ProducerConfig{Compression: pyralog.CompressionLZ4}},
 		{"zstd", pyralog.ProducerConfig{Compression: pyralog.CompressionZstd}},
 		{"zstd level 9", pyralog.ProducerConfig{Compression: pyralog.CompressionZstd, CompressionLevel: 9}},
 	} {
@@ -96,7 +96,7 @@ func TestUnknownCompressionOrLevelIsInvalidArgument(t *testing.T) {
 		cfg  pyralog.ProducerConfig
 	}{
 		{"unknown codec", pyralog.ProducerConfig{Compression: 9}},
-		{"lz4 level 1", pyralog.ProducerConfig{Compression: pyralog.CompressionLz4, CompressionLevel: 1}},
+		{"lz4 level 1", pyralog.ProducerConfig{Compression: pyralog.CompressionLZ4, CompressionLevel: 1}},
 		{"zstd level 23", pyralog.ProducerConfig{Compression: pyralog.CompressionZstd, CompressionLevel: 23}},
 		{"zstd level -1", pyralog.ProducerConfig{Compression: pyralog.CompressionZstd, CompressionLevel: -1}},
 		{"zstd level over int32", pyralog.ProducerConfig{Compression: pyralog.CompressionZstd, CompressionLevel: int(levelOverInt32)}},

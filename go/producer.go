@@ -50,8 +50,8 @@ const (
 	CompressionNone Compression = 1
 	// CompressionSnappy compresses with Snappy: fast, moderate ratio.
 	CompressionSnappy Compression = 2
-	// CompressionLz4 compresses with LZ4: fast, moderate ratio.
-	CompressionLz4 Compression = 3
+	// CompressionLZ4 compresses with LZ4: fast, moderate ratio.
+	CompressionLZ4 Compression = 3
 	// CompressionZstd compresses with zstd, the best ratio, at
 	// ProducerConfig.CompressionLevel.
 	CompressionZstd Compression = 4
