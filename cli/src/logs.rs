@@ -1,7 +1,7 @@
 //! `pyralog logs ...`
 
 use clap::{Args, Subcommand, ValueEnum};
-use pyralog::{Client, FlushPolicy, LogConfig, LogMetadata, LogSpec};
+use pyralog::{CleanupPolicy, Client, FlushPolicy, LogConfig, LogMetadata, LogSpec};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FlushArg {
@@ -33,6 +33,12 @@ pub struct Retention {
     /// fsync policy of this log.
     #[arg(long, value_enum)]
     flush: Option<FlushArg>,
+    /// delete (retention), compact (newest record per key), or compact,delete.
+    #[arg(long)]
+    cleanup_policy: Option<CleanupPolicy>,
+    /// How long a compacted log keeps tombstones (records with an empty value).
+    #[arg(long)]
+    delete_retention_ms: Option<i64>,
 }
 
 impl Retention {
@@ -45,6 +51,12 @@ impl Retention {
         }
         if let Some(f) = self.flush {
             c.flush_policy = f.into();
+        }
+        if let Some(p) = self.cleanup_policy {
+            c.cleanup_policy = p;
+        }
+        if let Some(ms) = self.delete_retention_ms {
+            c.delete_retention_ms = ms;
         }
         c
     }
@@ -105,8 +117,15 @@ pub fn leader_name(leader: u32) -> String {
 pub fn describe(md: &LogMetadata) {
     let c = &md.config;
     println!(
-        "log {}  partitions {}  replication {}  state {:?}  retention_ms {}  retention_bytes {}  flush {:?}",
-        md.name, md.partition_count, md.replication_factor, md.state, c.retention_ms, c.retention_bytes, c.flush_policy
+        "log {}  partitions {}  replication {}  state {:?}  retention_ms {}  retention_bytes {}  flush {:?}  cleanup_policy {}",
+        md.name,
+        md.partition_count,
+        md.replication_factor,
+        md.state,
+        c.retention_ms,
+        c.retention_bytes,
+        c.flush_policy,
+        c.cleanup_policy
     );
     for p in &md.partitions {
         println!(

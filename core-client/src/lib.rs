@@ -41,8 +41,8 @@ pub use pyralog_protocol::compression::Compression;
 /// The protocol's limits (record, batch and name sizes, ...), one named constant each.
 pub use pyralog_protocol::limits;
 pub use pyralog_protocol::model::{
-    FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats, PartitioningMode,
-    TimestampType, NO_LEADER,
+    CleanupPolicy, FlushPolicy, LogConfig, LogMetadata, LogState, LogStats, PartitionMetadata, PartitionStats,
+    PartitioningMode, TimestampType, NO_LEADER,
 };
 pub use record::{ConsumerRecord, LogOffset, LogPartition, ProducerIdentity, Record, RecordMetadata};
 pub use transport::NetworkStats;

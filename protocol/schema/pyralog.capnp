@@ -136,6 +136,15 @@ struct LogConfig {
   segmentMs @6 :Int64;
   timestampType @7 :TimestampType;
   partitioningMode @8 :PartitioningMode;
+  cleanupPolicy @9 :CleanupPolicy;
+  # How long a compacted log keeps a tombstone (0: one day).
+  deleteRetentionMs @10 :Int64;
+}
+
+enum CleanupPolicy {
+  delete @0;
+  compact @1;
+  compactDelete @2;
 }
 
 struct LogMetadata {

@@ -578,6 +578,38 @@ pub fn stamp(batch: &mut [u8], base_offset: u64, leader_epoch: u64, append_time_
     batch[off::FLAGS] = flags;
 }
 
+/// The batch `original` with only some of its records: `records` is the
+/// kept records' encodings back to back ([`RecordView::encoded`], in offset
+/// order), `count` of them. The header stays as stored — base offset, last
+/// offset delta (so the batch still covers its offset range: the dropped
+/// records leave holes), epoch, timestamps, producer — with the new count
+/// and checksum; the records are compressed again with `compression`.
+///
+/// # Panics
+/// If `count` is 0 or `records` exceeds what a batch holds (a subset of a
+/// stored batch never does).
+pub fn rebuild(original: &BatchView<'_>, records: &[u8], count: u32, compression: Compression) -> Vec<u8> {
+    assert!(count > 0 && count <= original.record_count(), "a rebuilt batch keeps 1..=record_count records");
+    let mut b = original.bytes()[..HEADER_BYTES].to_vec();
+    let attributes = match compression.compress(records).filter(|p| p.len() < records.len()) {
+        Some(packed) => {
+            b.extend_from_slice(&packed);
+            compression.attribute_bits()
+        }
+        None => {
+            b.extend_from_slice(records);
+            0
+        }
+    };
+    b[off::ATTRIBUTES..off::ATTRIBUTES + 2].copy_from_slice(&attributes.to_le_bytes());
+    let len = (b.len() - LENGTH_PREFIX_BYTES) as u32;
+    b[off::LENGTH..off::LENGTH + 4].copy_from_slice(&len.to_le_bytes());
+    b[off::RECORD_COUNT..off::RECORD_COUNT + 4].copy_from_slice(&count.to_le_bytes());
+    let crc = crc32fast::hash(&b[CRC_START..]);
+    b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
 /// One decoded record, borrowing from the batch bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordView<'a> {
@@ -589,6 +621,9 @@ pub struct RecordView<'a> {
     pub headers: Vec<Header<'a>>,
     /// Encoded size including the length prefix.
     pub encoded_len: usize,
+    /// The record's encoding, length prefix included (its deltas are
+    /// relative to the batch header, so it can move to a rebuilt batch).
+    pub encoded: &'a [u8],
 }
 
 /// Iterator over a batch's records.
@@ -647,6 +682,7 @@ impl<'a> RecordIter<'a> {
             value,
             headers,
             encoded_len: end - start,
+            encoded: &self.cur.buf[start..end],
         })
     }
 }
@@ -835,6 +871,32 @@ mod tests {
             bytes[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
             let e = BatchView::new(&bytes).unwrap().validate().unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidBatch, "attributes {attributes:#x}");
+        }
+    }
+
+    #[test]
+    fn a_rebuilt_batch_keeps_its_offsets_range_and_the_kept_records() {
+        for c in [Compression::None, Compression::Lz4] {
+            let mut bytes = compressible(c);
+            stamp(&mut bytes, 100, 2, 7, 0);
+            let v = BatchView::new(&bytes).unwrap();
+            let section = v.decompressed().unwrap();
+            let section = section.as_deref().unwrap_or(v.records_section());
+            let all: Vec<_> = v.records_in(section).map(Result::unwrap).collect();
+            let kept: Vec<_> = all.iter().filter(|r| r.offset % 7 == 0).collect();
+            let raw: Vec<u8> = kept.iter().flat_map(|r| r.encoded.iter().copied()).collect();
+            let rebuilt = rebuild(&v, &raw, kept.len() as u32, c);
+            let r = BatchView::new(&rebuilt).unwrap();
+            assert!(r.crc_ok());
+            assert_eq!((r.base_offset(), r.next_offset(), r.leader_epoch()), (100, 600, 2));
+            assert_eq!(r.record_count() as usize, kept.len());
+            let section = r.decompressed().unwrap();
+            let got: Vec<_> =
+                r.records_in(section.as_deref().unwrap_or(r.records_section())).map(Result::unwrap).collect();
+            assert_eq!(
+                got.iter().map(|x| (x.offset, x.value)).collect::<Vec<_>>(),
+                kept.iter().map(|x| (x.offset, x.value)).collect::<Vec<_>>()
+            );
         }
     }
 

@@ -50,10 +50,68 @@ pub enum TimestampType {
     LogAppendTime,
 }
 
+/// What happens to old records: deleted by retention, compacted to the
+/// latest per key, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum CleanupPolicy {
+    /// Whole segments past retention are deleted (the default).
+    #[default]
+    Delete,
+    /// Sealed segments keep only the newest record of each key; tombstones
+    /// (empty values) go after `delete_retention_ms`. Retention does not delete.
+    Compact,
+    /// Compacted, and deleted by retention too.
+    CompactDelete,
+}
+
+impl CleanupPolicy {
+    /// Whether the compactor cleans this log.
+    pub fn compacts(self) -> bool {
+        matches!(self, CleanupPolicy::Compact | CleanupPolicy::CompactDelete)
+    }
+
+    /// Whether retention deletes this log's old segments.
+    pub fn deletes(self) -> bool {
+        matches!(self, CleanupPolicy::Delete | CleanupPolicy::CompactDelete)
+    }
+}
+
+impl std::fmt::Display for CleanupPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CleanupPolicy::Delete => "delete",
+            CleanupPolicy::Compact => "compact",
+            CleanupPolicy::CompactDelete => "compact,delete",
+        })
+    }
+}
+
+impl std::str::FromStr for CleanupPolicy {
+    type Err = ProtocolError;
+
+    /// `delete`, `compact`, or `compact,delete` (either order).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.replace(' ', "").as_str() {
+            "delete" => Ok(CleanupPolicy::Delete),
+            "compact" => Ok(CleanupPolicy::Compact),
+            "compact,delete" | "delete,compact" => Ok(CleanupPolicy::CompactDelete),
+            other => Err(ProtocolError::new(
+                crate::ErrorCode::InvalidConfig,
+                format!("cleanup_policy {other:?} is not delete, compact or compact,delete"),
+            )),
+        }
+    }
+}
+
+/// Tombstones of a compacted log are kept this long when the log does not
+/// say (`delete_retention_ms` 0): one day, as Kafka.
+pub const DEFAULT_DELETE_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Per-log settings. Zero means "not set": unlimited retention, or the
 /// server default for segment settings and the flush interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(default))]
 pub struct LogConfig {
     pub retention_ms: i64,
     pub retention_bytes: i64,
@@ -64,6 +122,10 @@ pub struct LogConfig {
     pub segment_ms: i64,
     pub timestamp_type: TimestampType,
     pub partitioning_mode: PartitioningMode,
+    pub cleanup_policy: CleanupPolicy,
+    /// How long a compacted log keeps a tombstone once it is the newest
+    /// record of its key (0: [`DEFAULT_DELETE_RETENTION_MS`]).
+    pub delete_retention_ms: i64,
 }
 
 /// `PartitionMetadata::leader` of a partition without a leader (offline:
@@ -136,6 +198,7 @@ enum_map!(
     Never <=> Never
 );
 enum_map!(TimestampType, TimestampType, CreateTime <=> CreateTime, LogAppendTime <=> LogAppendTime);
+enum_map!(CleanupPolicy, CleanupPolicy, Delete <=> Delete, Compact <=> Compact, CompactDelete <=> CompactDelete);
 
 fn enum_value<T>(r: Result<T, capnp::NotInSchema>) -> Result<T, ProtocolError> {
     r.map_err(|e| malformed(e.into()))
@@ -152,6 +215,8 @@ impl LogConfig {
         b.set_segment_ms(self.segment_ms);
         b.set_timestamp_type(self.timestamp_type.into());
         b.set_partitioning_mode(self.partitioning_mode.into());
+        b.set_cleanup_policy(self.cleanup_policy.into());
+        b.set_delete_retention_ms(self.delete_retention_ms);
     }
 
     pub fn read(r: pc::log_config::Reader<'_>) -> Result<Self, ProtocolError> {
@@ -165,6 +230,8 @@ impl LogConfig {
             segment_ms: r.get_segment_ms(),
             timestamp_type: enum_value(r.get_timestamp_type())?.into(),
             partitioning_mode: enum_value(r.get_partitioning_mode())?.into(),
+            cleanup_policy: enum_value(r.get_cleanup_policy())?.into(),
+            delete_retention_ms: r.get_delete_retention_ms(),
         })
     }
 }

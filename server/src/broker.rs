@@ -409,8 +409,11 @@ fn check_partitions(n: u32) -> Result<(), ProtocolError> {
 
 fn validate_config(c: &LogConfig, replication_factor: u32) -> Result<(), ProtocolError> {
     use crate::config::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
-    if c.retention_ms < 0 || c.retention_bytes < 0 || c.segment_ms < 0 {
-        return Err(err(ErrorCode::InvalidConfig, "retention_ms, retention_bytes and segment_ms must be >= 0"));
+    if c.retention_ms < 0 || c.retention_bytes < 0 || c.segment_ms < 0 || c.delete_retention_ms < 0 {
+        return Err(err(
+            ErrorCode::InvalidConfig,
+            "retention_ms, retention_bytes, segment_ms and delete_retention_ms must be >= 0",
+        ));
     }
     if c.segment_bytes != 0 && !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&c.segment_bytes) {
         return Err(err(

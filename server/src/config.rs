@@ -131,6 +131,7 @@ pub struct ServerConfig {
     /// when unset. Keep it on loopback or a management network: it has no
     /// authentication.
     pub metrics_listen: Option<SocketAddr>,
+    pub compaction: CompactionConfig,
 }
 
 /// How often each partition's high watermark is checkpointed to disk.
@@ -214,6 +215,39 @@ pub fn canonical_voters(voters: &BTreeMap<u32, String>) -> String {
     voters.iter().map(|(id, a)| format!("{id}@{a}")).collect::<Vec<_>>().join(",")
 }
 
+/// Default pause between compaction rounds.
+pub const DEFAULT_COMPACTION_INTERVAL_MS: u64 = 15_000;
+/// Default memory of the compactor's offset map (per partition being compacted).
+pub const DEFAULT_COMPACTION_OFFSET_MAP_BYTES: u64 = 64 * 1024 * 1024;
+/// Smallest offset map accepted (a few hundred keys).
+pub const MIN_COMPACTION_OFFSET_MAP_BYTES: u64 = 16 * 1024;
+/// Largest offset map accepted.
+pub const MAX_COMPACTION_OFFSET_MAP_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+
+/// The compactor of logs with `cleanup_policy` compact.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompactionConfig {
+    /// Pause between two rounds over the compacted partitions.
+    pub interval_ms: u64,
+    /// Memory of the offset map (key hash -> newest offset) of one round;
+    /// a round cleans only the segments whose keys fit in it.
+    pub offset_map_bytes: u64,
+    /// A partition is compacted again once the bytes sealed since its last
+    /// round are at least this share of its sealed bytes (0.0..=1.0).
+    pub min_dirty_ratio: f64,
+}
+
+impl Default for CompactionConfig {
+    fn default() -> Self {
+        CompactionConfig {
+            interval_ms: DEFAULT_COMPACTION_INTERVAL_MS,
+            offset_map_bytes: DEFAULT_COMPACTION_OFFSET_MAP_BYTES,
+            min_dirty_ratio: 0.5,
+        }
+    }
+}
+
 /// Deliberate failures for fault-injection tests; all off by default.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -221,6 +255,9 @@ pub struct Faults {
     /// Write every n-th produce request (n > 0), then drop its response by
     /// resetting the stream, as if the acknowledgement were lost on the way.
     pub drop_every_nth_produce_response: u64,
+    /// The compactor waits this long between writing cleaned segments and
+    /// swapping them in (a window for killing it mid-compaction).
+    pub compaction_stall_before_swap_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -245,6 +282,7 @@ impl Default for ServerConfig {
             group_offsets_segment_bytes: DEFAULT_GROUP_OFFSETS_SEGMENT_BYTES,
             default_replication_factor: 1,
             metrics_listen: None,
+            compaction: CompactionConfig::default(),
         }
     }
 }
@@ -288,6 +326,15 @@ impl ServerConfig {
             bail!("max_connections and max_in_flight_per_connection must be > 0");
         }
         self.validate_cluster()?;
+        let c = &self.compaction;
+        if c.interval_ms == 0 || !(0.0..=1.0).contains(&c.min_dirty_ratio) {
+            bail!("[compaction] interval_ms must be > 0 and min_dirty_ratio in 0.0..=1.0");
+        }
+        if !(MIN_COMPACTION_OFFSET_MAP_BYTES..=MAX_COMPACTION_OFFSET_MAP_BYTES).contains(&c.offset_map_bytes) {
+            bail!(
+                "[compaction] offset_map_bytes must be in {MIN_COMPACTION_OFFSET_MAP_BYTES}..={MAX_COMPACTION_OFFSET_MAP_BYTES}"
+            );
+        }
         for (name, log) in &self.logs {
             pyralog_protocol::log_id::validate_log_id(name).with_context(|| format!("[logs.{name}]"))?;
             if log.partition_count == 0 {

@@ -96,6 +96,7 @@ impl Server {
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(checkpoint_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(replication::maintain_isr(Arc::downgrade(&broker), broker.cfg.cluster.replica_lag_time_max_ms));
+        tokio::spawn(compaction_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(group_clock(Arc::clone(&broker), rx));
         Ok(Server { broker, endpoint, in_flight, shutdown, accept_task, retention_task })
     }
@@ -141,6 +142,47 @@ async fn checkpoint_loop(broker: Arc<broker::Broker>, mut shutdown: watch::Recei
         }
         let parts = broker.all_partitions();
         let _ = tokio::task::spawn_blocking(move || parts.iter().for_each(|p| p.checkpoint_high_watermark())).await;
+    }
+}
+
+/// Compacts the local replicas of logs with a compacting cleanup policy,
+/// one partition at a time, every `[compaction] interval_ms`.
+async fn compaction_loop(broker: Arc<broker::Broker>, mut shutdown: watch::Receiver<bool>) {
+    let cfg = broker.cfg.compaction;
+    let mut tick = tokio::time::interval(Duration::from_millis(cfg.interval_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        for p in broker.all_partitions() {
+            let Ok(log) = broker.stored(&p.log) else { continue };
+            if !log.config.cleanup_policy.compacts() || p.is_closed() {
+                continue;
+            }
+            let retention = match log.config.delete_retention_ms {
+                0 => pyralog_protocol::model::DEFAULT_DELETE_RETENTION_MS,
+                ms => ms,
+            };
+            let settings = partition::CompactionSettings {
+                offset_map_bytes: cfg.offset_map_bytes,
+                min_dirty_ratio: cfg.min_dirty_ratio,
+                tombstones_before_ms: partition::now_ms().saturating_sub(retention),
+                stall_before_swap: Duration::from_millis(broker.cfg.faults.compaction_stall_before_swap_ms),
+            };
+            let part = Arc::clone(&p);
+            let done = tokio::task::spawn_blocking(move || part.compact(&settings)).await;
+            match done {
+                Ok(Ok(Some(r))) if r.segments_rewritten > 0 => {
+                    broker.metrics.compacted(&p.log, r.records_removed, r.bytes_reclaimed);
+                    tracing::info!(log = %p.log, partition = p.id, ?r, "compacted");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(log = %p.log, partition = p.id, error = %e, "compaction failed"),
+                Err(e) => tracing::error!(log = %p.log, partition = p.id, error = %e, "compaction task failed"),
+            }
+        }
     }
 }
 

@@ -212,8 +212,9 @@ impl Replicas {
         StorageConfig {
             segment_bytes: if c.segment_bytes > 0 { c.segment_bytes } else { self.cfg.segment_bytes },
             segment_ms: c.segment_ms,
-            retention_ms: c.retention_ms.max(0),
-            retention_bytes: c.retention_bytes.max(0) as u64,
+            // A compact-only log keeps every key's newest record however old.
+            retention_ms: if c.cleanup_policy.deletes() { c.retention_ms.max(0) } else { 0 },
+            retention_bytes: if c.cleanup_policy.deletes() { c.retention_bytes.max(0) as u64 } else { 0 },
             preallocate: self.cfg.preallocate,
             ..StorageConfig::default()
         }

@@ -332,6 +332,7 @@ impl pyralog_log_config_t {
                 1 => PartitioningMode::Dynamic,
                 n => return Err(invalid(format!("partitioning_mode {n} is not 0 or 1"))),
             },
+            ..pyralog::LogConfig::default()
         })
     }
 }

@@ -198,6 +198,7 @@ pub fn config_from(v: &[i64]) -> pyralog::Result<LogConfig> {
         segment_ms: seg_ms,
         timestamp_type: if ts == 1 { TimestampType::LogAppendTime } else { TimestampType::CreateTime },
         partitioning_mode: if mode == 1 { PartitioningMode::Dynamic } else { PartitioningMode::Static },
+        ..pyralog::LogConfig::default()
     })
 }
 

@@ -254,6 +254,7 @@ impl LogConfig {
             segment_ms: self.segment_ms,
             timestamp_type: value_of(&TIMESTAMP_TYPES, "timestamp_type", &self.timestamp_type)?,
             partitioning_mode: value_of(&PARTITIONING_MODES, "partitioning_mode", &self.partitioning_mode)?,
+            ..pyralog::LogConfig::default()
         })
     }
 }

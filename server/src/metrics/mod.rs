@@ -53,6 +53,8 @@ pub struct Metrics {
     produced_bytes: Family<LogLabel, Counter>,
     fetched_records: Family<LogLabel, Counter>,
     fetched_bytes: Family<LogLabel, Counter>,
+    compacted_records: Family<LogLabel, Counter>,
+    compacted_bytes: Family<LogLabel, Counter>,
     request_duration: HistogramFamily,
     errors: Family<CodeLabel, Counter>,
     fsync_duration: Histogram,
@@ -77,6 +79,8 @@ impl Metrics {
             produced_bytes: Family::default(),
             fetched_records: Family::default(),
             fetched_bytes: Family::default(),
+            compacted_records: Family::default(),
+            compacted_bytes: Family::default(),
             request_duration: Family::new_with_constructor(request_histogram),
             errors: Family::default(),
             fsync_duration: Histogram::new(exponential_buckets(start, factor, n)),
@@ -89,6 +93,8 @@ impl Metrics {
         r.register("produced_bytes", "Record-batch bytes appended by producers, per log", m.produced_bytes.clone());
         r.register("fetched_records", "Records sent to consumers, per log", m.fetched_records.clone());
         r.register("fetched_bytes", "Record-batch bytes sent to consumers, per log", m.fetched_bytes.clone());
+        r.register("compacted_records", "Records compaction removed, per log", m.compacted_records.clone());
+        r.register("compacted_bytes", "Bytes compaction reclaimed, per log", m.compacted_bytes.clone());
         r.register("request_duration_seconds", "Client request latency, per request kind", m.request_duration.clone());
         r.register("errors", "Requests answered with an error, per error code", m.errors.clone());
         r.register("fsync_duration_seconds", "Partition fsync latency", m.fsync_duration.clone());
@@ -132,6 +138,13 @@ impl Metrics {
         self.fetched_bytes.get_or_create(&label).inc_by(batches.len() as u64);
     }
 
+    /// A compaction round of a partition of `log` removed `records` and reclaimed `bytes`.
+    pub fn compacted(&self, log: &str, records: u64, bytes: u64) {
+        let label = LogLabel { log: log.to_owned() };
+        self.compacted_records.get_or_create(&label).inc_by(records);
+        self.compacted_bytes.get_or_create(&label).inc_by(bytes);
+    }
+
     /// One client request of `kind` answered after `elapsed`, with `error`
     /// when it failed.
     pub fn request(&self, kind: &'static str, elapsed: Duration, error: Option<ErrorCode>) {
@@ -145,7 +158,14 @@ impl Metrics {
     /// logs that exist).
     pub fn forget_log(&self, log: &str) {
         let label = LogLabel { log: log.to_owned() };
-        for f in [&self.produced_records, &self.produced_bytes, &self.fetched_records, &self.fetched_bytes] {
+        for f in [
+            &self.produced_records,
+            &self.produced_bytes,
+            &self.fetched_records,
+            &self.fetched_bytes,
+            &self.compacted_records,
+            &self.compacted_bytes,
+        ] {
             f.remove(&label);
         }
     }

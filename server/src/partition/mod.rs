@@ -9,8 +9,10 @@
 //! With `Interval`, a timer task asks for that sync every interval; with
 //! `Interval` and `Never`, data is visible and acknowledged once written.
 
+mod compaction;
 mod replica;
 
+pub use compaction::{CompactionReport, CompactionSettings};
 pub use replica::{Assignment, Fetcher};
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -103,6 +105,8 @@ pub struct Partition {
     /// The high watermark checkpoint file, and what it holds.
     checkpoint_path: std::path::PathBuf,
     checkpointed: AtomicU64,
+    /// Where the segments the last compaction round mapped ended.
+    compacted_to: AtomicU64,
 }
 
 impl Partition {
@@ -143,6 +147,7 @@ impl Partition {
             rate: Mutex::new(WriteRate::default()),
             checkpoint_path,
             checkpointed: AtomicU64::new(checkpointed),
+            compacted_to: AtomicU64::new(0),
         });
         tokio::spawn(flusher(Arc::clone(&p)));
         p

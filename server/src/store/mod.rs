@@ -20,6 +20,7 @@
 //! when it is read, and never silently truncates or skips data.
 
 pub mod checkpoint;
+pub mod compact;
 mod epoch;
 mod index;
 pub mod producers;
@@ -275,8 +276,18 @@ impl PartitionLog {
         self.segments.last_mut().expect("a log always has an active segment")
     }
 
+    /// The first segment's base; the log end when the only segment is an
+    /// empty active one (a sealed segment compaction emptied keeps its base).
     pub fn log_start_offset(&self) -> u64 {
-        self.segments.first().map_or(0, |s| if s.size == 0 { s.next_offset } else { s.base })
+        match self.segments.as_slice() {
+            [only] if only.size == 0 => only.next_offset,
+            segments => segments.first().map_or(0, |s| s.base),
+        }
+    }
+
+    /// Base offset of the active segment (where the sealed ones end).
+    pub fn active_base(&self) -> u64 {
+        self.active().base
     }
 
     pub fn log_end_offset(&self) -> u64 {
@@ -357,11 +368,6 @@ impl PartitionLog {
         SyncTarget { end_offset: a.next_offset, file: a.file(), path: a.path.clone() }
     }
 
-    fn segment_for(&self, offset: u64) -> &Segment {
-        let i = self.segments.partition_point(|s| s.base <= offset);
-        &self.segments[i.saturating_sub(1)]
-    }
-
     /// Whole batches from the one containing `offset`, below `upper`, up to
     /// `max_bytes` (at least one batch), checksums verified.
     ///
@@ -375,7 +381,22 @@ impl PartitionLog {
         if offset >= end || offset >= upper {
             return Ok(ReadSlice::empty());
         }
-        let seg = self.segment_for(offset);
+        // Compaction may have left nothing at or after `offset` in its
+        // segment (a hole at its end, or an emptied segment): the next one
+        // holds the next records.
+        let first = self.segments.partition_point(|s| s.base <= offset).saturating_sub(1);
+        for seg in &self.segments[first..] {
+            let slice = Self::read_segment(seg, offset, max_bytes, upper)?;
+            if !slice.bytes().is_empty() || seg.base >= upper {
+                return Ok(slice);
+            }
+        }
+        Ok(ReadSlice::empty())
+    }
+
+    /// [`PartitionLog::read`] within one segment: empty when the segment
+    /// holds nothing at or after `offset` below `upper`.
+    fn read_segment(seg: &Segment, offset: u64, max_bytes: usize, upper: u64) -> Result<ReadSlice, StorageError> {
         let data = seg.data();
         let corrupt = |pos: usize, detail: String| StorageError::Corruption {
             segment: seg.path.clone(),
@@ -407,8 +428,7 @@ impl PartitionLog {
         }
         match first {
             Some(s) => Ok(ReadSlice { map: seg.map_arc(), start: s, end: pos }),
-            None if offset >= seg.next_offset => Ok(ReadSlice::empty()),
-            None => Err(corrupt(pos, format!("offset {offset} not found in the segment"))),
+            None => Ok(ReadSlice::empty()),
         }
     }
 

@@ -15,7 +15,7 @@ fn segment_bases(dir: &Path) -> Result<Vec<u64>, StorageError> {
     for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
         let path = entry.map_err(io_err(dir))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        if name.ends_with(".tmp") {
+        if name.ends_with(".tmp") || name.ends_with(super::compact::CLEANED_SUFFIX) {
             let _ = std::fs::remove_file(&path);
         } else if let Some(stem) = name.strip_suffix(".log") {
             if let Ok(base) = stem.parse::<u64>() {
@@ -114,7 +114,7 @@ fn recover_active(
 /// and finds where its data ends. Only an all-zero tail (a crash between
 /// rolling and truncating) is cut; anything else is reported as suspect and
 /// left for reads to report precisely.
-fn recover_sealed(
+pub(super) fn recover_sealed(
     dir: &Path,
     seg: &mut Segment,
     loaded: bool,

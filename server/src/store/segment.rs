@@ -259,6 +259,18 @@ impl Segment {
         self.times.seal()
     }
 
+    /// Deletes the index files (they are rebuilt from the data).
+    pub fn delete_indexes(&self) -> Result<(), StorageError> {
+        for p in [self.offsets.path(), self.times.path()] {
+            match std::fs::remove_file(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(p)(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes the segment's files.
     pub fn delete(self) -> Result<(), StorageError> {
         for p in [self.path.clone(), self.offsets.path().to_owned(), self.times.path().to_owned()] {

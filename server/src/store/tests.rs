@@ -255,3 +255,62 @@ fn a_batch_larger_than_a_segment_gets_a_segment_of_its_own() {
     log.close().unwrap();
     assert_eq!(values(&open(dir.path()), 2)[0].1.len(), 10_000);
 }
+
+fn keyed(key: &str, value: &str, ts: i64) -> Vec<u8> {
+    let mut b = BatchBuilder::new(256);
+    b.push(ts, Some(key.as_bytes()), value.as_bytes(), &[]).unwrap();
+    b.finish()
+}
+
+/// `n` records cycling over `keys` keys, one batch each.
+fn append_keyed(log: &mut PartitionLog, n: usize, keys: usize) {
+    for i in 0..n {
+        let v = format!("v{i:05}{}", "x".repeat(60));
+        log.append(&mut keyed(&format!("k{}", i % keys), &v, 1000), 1, 5000, 0).unwrap();
+    }
+}
+
+/// One compaction round over every sealed segment the map covers.
+fn compact_once(log: &mut PartitionLog, max_keys: usize) -> usize {
+    let sealed = log.sealed_segments();
+    let map = compact::build_offset_map(log.dir(), &sealed, max_keys).unwrap();
+    for seg in &sealed[..map.segments_mapped] {
+        if let Some((path, _)) = compact::clean_segment(log.dir(), seg, &map, i64::MIN).unwrap() {
+            assert!(log.swap_cleaned(seg, &path).unwrap());
+        }
+    }
+    map.segments_mapped
+}
+
+#[test]
+fn compaction_keeps_offsets_reads_across_emptied_segments_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path());
+    append_keyed(&mut log, 300, 5);
+    let (sealed, end) = (log.sealed_segments().len(), log.log_end_offset());
+    assert!(sealed > 4, "{sealed} sealed segments");
+    assert_eq!(compact_once(&mut log, 1_000), sealed);
+    let after: Vec<(u64, String)> = values(&log, 0);
+    assert!(after.len() < 300 - 200, "superseded records went: {} left", after.len());
+    assert!(after.windows(2).all(|w| w[0].0 < w[1].0));
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, end), "offsets unchanged");
+    // A read inside an emptied range continues with the next record.
+    let first_hole = (0..end).find(|o| after.iter().all(|(a, _)| a != o)).unwrap();
+    let from_hole = values(&log, first_hole);
+    assert!(from_hole[0].0 > first_hole);
+    drop(log);
+    let log = open(dir.path());
+    assert_eq!(values(&log, 0), after, "the same after reopening");
+}
+
+#[test]
+fn a_small_offset_map_compacts_only_the_segments_it_covers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path());
+    // Every record its own key: a map of 40 keys covers the first segments only.
+    append_keyed(&mut log, 300, usize::MAX);
+    let sealed = log.sealed_segments().len();
+    let mapped = compact_once(&mut log, 40);
+    assert!(mapped >= 1 && mapped < sealed, "{mapped} of {sealed} segments fit 40 keys");
+    assert_eq!(values(&log, 0).len(), 300, "unique keys all stay");
+}
