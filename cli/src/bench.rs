@@ -141,6 +141,7 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
+    let compression = Compression::with_level(&b.compression, b.compression_level)?;
     ensure_log(client, &b).await?;
     let md = client.get_log_metadata(&b.log).await?;
     let cfg = ProducerConfig {
@@ -149,7 +150,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
         idempotence: !b.no_idempotence,
         max_in_flight: b.max_in_flight,
         acks: b.acks,
-        compression: Compression::with_level(&b.compression, b.compression_level)?,
+        compression,
         ..ProducerConfig::default()
     };
     let stored_before = client.get_log_stats(&b.log).await?.size_bytes;
@@ -198,9 +199,9 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     let rate = sent as f64 / elapsed.as_secs_f64();
     let mbps = rate * b.record_size as f64 / 1e6;
     let flush = format!("{:?}", md.config.flush_policy);
-    let compression = cfg_compression(&b);
+    let codec = cfg_compression(&b);
     println!(
-        "produce: {sent} records of {} B, {} partitions, replication {}, acks {}, flush {flush}{}, {} in flight{}, compression {compression}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us; stored {:.1} MB ({:.0} B/record)",
+        "produce: {sent} records of {} B, {} partitions, replication {}, acks {}, flush {flush}{}, {} in flight{}, compression {codec}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us, p99 {} us, p99.9 {} us; stored {:.1} MB ({:.0} B/record)",
         b.record_size,
         md.partition_count,
         md.replication_factor,
@@ -217,7 +218,7 @@ async fn produce(client: &Client, b: ProduceBench) -> anyhow::Result<()> {
     print_network(client);
     if b.json {
         println!(
-            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"compression\":\"{compression}\",\"stored_bytes\":{stored},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
+            "{{\"bench\":\"produce\",\"records\":{sent},\"record_size\":{},\"partitions\":{},\"replication_factor\":{},\"acks\":\"{}\",\"flush\":\"{flush}\",\"one_in_flight\":{},\"compression\":\"{codec}\",\"stored_bytes\":{stored},\"msgs_per_s\":{rate:.0},\"mb_per_s\":{mbps:.1},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{}}}",
             b.record_size,
             md.partition_count,
             md.replication_factor,

@@ -711,7 +711,7 @@ impl Client {
             let before = out.len();
             let from = next;
             next = wire::scan_batches(&log, partition, &f.records, from)?;
-            wire::decode_records(&log, partition, &f.records, from, |r| out.push(r))?;
+            wire::decode_records(&log, partition, &f.records, (from, next), |r| out.push(r))?;
             if out.len() == before || next >= f.high_watermark {
                 break;
             }

@@ -387,10 +387,12 @@ impl Consumer {
         }
         self.start_fetch(self.cfg.fetch_max_wait);
         let mut accepted = accepted.into_iter();
-        while let Some((lp, from, _, records)) = accepted.next() {
+        while let Some((lp, from, until, records)) = accepted.next() {
             let buffered = self.buffer.len();
             let buffer = &mut self.buffer;
-            if let Err(e) = wire::decode_records(&lp.log, lp.partition, &records, from, |r| buffer.push_back(r)) {
+            if let Err(e) =
+                wire::decode_records(&lp.log, lp.partition, &records, (from, until), |r| buffer.push_back(r))
+            {
                 // This partition and those not decoded yet are fetched from
                 // where they were again: every poll reports the corruption
                 // until the caller seeks past it, and nothing is skipped.

@@ -2,9 +2,10 @@
 
 use bytes::Bytes;
 use capnp::message::{Builder, HeapAllocator};
-use pyralog_protocol::batch::{BatchBuilder, BatchIter};
+use pyralog_protocol::batch::{BatchBuilder, BatchIter, BatchView, RecordView};
+use pyralog_protocol::compression::{self, CODEC_MASK, MAX_UNCOMPRESSED_RECORDS_BYTES};
 use pyralog_protocol::frame::{self, malformed, text};
-use pyralog_protocol::limits::MAX_RESPONSE_BYTES;
+use pyralog_protocol::limits::{MAX_DECODED_BYTES_PER_PARTITION_FETCH, MAX_RECORD_BYTES, MAX_RESPONSE_BYTES};
 use pyralog_protocol::pyralog_capnp::{request, response};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
@@ -96,13 +97,16 @@ pub(crate) fn encode_batch<'a>(records: impl IntoIterator<Item = &'a Record>, ca
 
 /// Checks the framing and checksum of every fetched batch that holds
 /// records at or after `from`, and returns the offset after the last one
-/// (where the next fetch starts, `from` when there is none) — without
-/// decoding a record.
+/// to decode (where the next fetch starts, `from` when there is none) —
+/// without decoding a record. Batches past
+/// `MAX_DECODED_BYTES_PER_PARTITION_FETCH` of records (as decompressed) are
+/// left for the next fetch.
 ///
 /// # Errors
 /// `CorruptData` on a checksum mismatch or malformed batch.
 pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) -> Result<u64> {
     let mut next = from;
+    let mut decoded = 0usize;
     for batch in BatchIter::new(data) {
         let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
         if batch.next_offset() <= from {
@@ -115,26 +119,44 @@ pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) ->
                 &format!("batch at offset {} failed its checksum", batch.base_offset()),
             ));
         }
+        decoded += decoded_size(&batch);
+        if next > from && decoded > MAX_DECODED_BYTES_PER_PARTITION_FETCH {
+            break;
+        }
         next = batch.next_offset();
     }
     Ok(next)
 }
 
-/// Decodes the records at or after `from` of batches [`scan_batches`]
+/// Bytes a batch's records take once decompressed (what it announces; an
+/// invalid announcement counts as the most a batch may hold).
+fn decoded_size(batch: &BatchView<'_>) -> usize {
+    match batch.attributes() & CODEC_MASK {
+        0 => batch.records_section().len(),
+        _ => compression::announced_length(batch.records_section()).unwrap_or(MAX_UNCOMPRESSED_RECORDS_BYTES),
+    }
+}
+
+/// Decodes the records in `from..until` of batches [`scan_batches`]
 /// checked, handing each to `emit` (keys, values and header values share
-/// `data`).
+/// `data`, or a batch's decompressed records). Records of a compressed
+/// batch were never checked by the server: their offsets must rise within
+/// the batch's range and each must fit `MAX_RECORD_BYTES`.
 ///
 /// # Errors
-/// `CorruptData` on a malformed record.
+/// `CorruptData` on a malformed record or compressed payload.
 pub(crate) fn decode_records(
     log: &Arc<str>,
     partition: u32,
     data: &Bytes,
-    from: u64,
+    (from, until): (u64, u64),
     mut emit: impl FnMut(ConsumerRecord),
 ) -> Result<()> {
     for batch in BatchIter::new(data) {
         let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
+        if batch.base_offset() >= until {
+            break;
+        }
         if batch.next_offset() <= from {
             continue;
         }
@@ -147,8 +169,11 @@ pub(crate) fn decode_records(
             Some(records) => Bytes::from(records),
             None => data.slice_ref(batch.records_section()),
         };
+        let mut previous: Option<u32> = None;
         for rec in batch.records_in(&section) {
             let rec = rec.map_err(at)?;
+            check_record(&batch, previous, &rec).map_err(at)?;
+            previous = Some(rec.offset_delta);
             if rec.offset < from {
                 continue;
             }
@@ -163,6 +188,27 @@ pub(crate) fn decode_records(
                 headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), section.slice_ref(v))).collect(),
             });
         }
+    }
+    Ok(())
+}
+
+/// A record's offset rises within its batch's range, and it fits the
+/// record limit (holes are allowed: compaction leaves them).
+fn check_record(
+    batch: &BatchView<'_>,
+    previous: Option<u32>,
+    rec: &RecordView<'_>,
+) -> std::result::Result<(), ProtocolError> {
+    let bad = |what: String| ProtocolError::new(ErrorCode::CorruptData, what);
+    if previous.is_some_and(|p| rec.offset_delta <= p) || rec.offset_delta > batch.last_offset_delta() {
+        return Err(bad(format!(
+            "record offset delta {} out of order or past the batch's last ({})",
+            rec.offset_delta,
+            batch.last_offset_delta()
+        )));
+    }
+    if rec.encoded_len > MAX_RECORD_BYTES {
+        return Err(bad(format!("record of {} bytes; MAX_RECORD_BYTES is {MAX_RECORD_BYTES}", rec.encoded_len)));
     }
     Ok(())
 }
@@ -196,7 +242,7 @@ mod tests {
         assert_eq!(scan_batches(&log, 0, &data, 11).unwrap(), 15);
         assert_eq!(scan_batches(&log, 0, &data, 15).unwrap(), 15, "nothing at or after 15");
         let mut out = Vec::new();
-        decode_records(&log, 0, &data, 11, |r| out.push(r)).unwrap();
+        decode_records(&log, 0, &data, (11, 15), |r| out.push(r)).unwrap();
         let got: Vec<(u64, &[u8])> = out.iter().map(|r| (r.offset, &r.value[..])).collect();
         assert_eq!(got, [(11, &b"b"[..]), (12, b"c"), (13, b"d"), (14, b"e")]);
     }
@@ -210,6 +256,30 @@ mod tests {
         let e = scan_batches(&log, 2, &bad, 10).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CorruptData);
         assert!(e.to_string().contains("events/2") && e.to_string().contains("offset 13"), "{e}");
+    }
+
+    #[test]
+    fn small_compressed_batches_that_expand_a_lot_are_decoded_a_bounded_piece_at_a_time() {
+        use pyralog_protocol::batch::BatchBuilder;
+        use pyralog_protocol::compression::Compression;
+        let mut data = Vec::new();
+        for i in 0..5u64 {
+            let mut b = BatchBuilder::new(0);
+            for _ in 0..7 {
+                b.push(0, None, &vec![0u8; 1_000_000], &[]).unwrap();
+            }
+            let mut batch = b.finish_compressed(Compression::Zstd { level: 3 });
+            stamp(&mut batch, i * 7, 1, 0, 0);
+            data.extend_from_slice(&batch);
+        }
+        assert!(data.len() < 64 * 1024, "35 MB of records in {} bytes", data.len());
+        let (log, data) = (Arc::from("bombs"), Bytes::from(data));
+        let next = scan_batches(&log, 0, &data, 0).unwrap();
+        assert_eq!(next, 14, "two batches (14 MB) fit MAX_DECODED_BYTES_PER_PARTITION_FETCH, the rest waits");
+        let mut n = 0;
+        decode_records(&log, 0, &data, (0, next), |_| n += 1).unwrap();
+        assert_eq!(n, 14);
+        assert_eq!(scan_batches(&log, 0, &data, next).unwrap(), 28, "the next piece");
     }
 
     #[test]

@@ -64,10 +64,7 @@ impl Compression {
         let c: Compression = name.parse()?;
         match (c, level) {
             (_, None) => Ok(c),
-            (Compression::Zstd { .. }, Some(l)) if ZSTD_LEVELS.contains(&l) => Ok(Compression::Zstd { level: l }),
-            (Compression::Zstd { .. }, Some(l)) => {
-                Err(argument(format!("zstd level {l} outside {}..={}", ZSTD_LEVELS.start(), ZSTD_LEVELS.end())))
-            }
+            (Compression::Zstd { .. }, Some(level)) => Compression::Zstd { level }.validated(),
             (c, Some(_)) => Err(argument(format!("compression {c} has no levels (only zstd has)"))),
         }
     }
@@ -97,39 +94,44 @@ impl Compression {
         }
     }
 
-    /// Compresses a records section into the compressed layout (length
-    /// prefix, then the codec's block). `None` for [`Compression::None`].
+    /// This compression if its level is valid.
     ///
-    /// # Panics
-    /// If `records` exceeds [`MAX_UNCOMPRESSED_RECORDS_BYTES`] (a batch
-    /// builder never holds more).
+    /// # Errors
+    /// `InvalidArgument` for a zstd level outside [`ZSTD_LEVELS`].
+    pub fn validated(self) -> Result<Self, ProtocolError> {
+        match self {
+            Compression::Zstd { level } if !ZSTD_LEVELS.contains(&level) => {
+                Err(argument(format!("zstd level {level} outside {}..={}", ZSTD_LEVELS.start(), ZSTD_LEVELS.end())))
+            }
+            c => Ok(c),
+        }
+    }
+
+    /// Compresses a records section into the compressed layout (length
+    /// prefix, then the codec's block). `None` for [`Compression::None`],
+    /// for more than [`MAX_UNCOMPRESSED_RECORDS_BYTES`] (the batch then goes
+    /// as it is and the server refuses it as too large), or when the codec
+    /// fails (an invalid zstd level): the caller stores the records as they are.
     pub fn compress(self, records: &[u8]) -> Option<Vec<u8>> {
-        if self == Compression::None {
+        if self == Compression::None || records.len() > MAX_UNCOMPRESSED_RECORDS_BYTES {
             return None;
         }
-        assert!(records.len() <= MAX_UNCOMPRESSED_RECORDS_BYTES, "records section over the batch limit");
-        let mut out = Vec::with_capacity(LENGTH_PREFIX_BYTES + records.len() / 2 + 64);
-        out.extend_from_slice(&(records.len() as u32).to_le_bytes());
-        match self {
-            Compression::None => unreachable!("returned above"),
-            Compression::Snappy => {
-                let mut enc = snap::raw::Encoder::new();
-                out.resize(LENGTH_PREFIX_BYTES + snap::raw::max_compress_len(records.len()), 0);
-                let n =
-                    enc.compress(records, &mut out[LENGTH_PREFIX_BYTES..]).expect("buffer sized by max_compress_len");
-                out.truncate(LENGTH_PREFIX_BYTES + n);
-            }
-            Compression::Lz4 => {
-                out.resize(LENGTH_PREFIX_BYTES + lz4_flex::block::get_maximum_output_size(records.len()), 0);
-                let n = lz4_flex::block::compress_into(records, &mut out[LENGTH_PREFIX_BYTES..])
-                    .expect("buffer sized by get_maximum_output_size");
-                out.truncate(LENGTH_PREFIX_BYTES + n);
-            }
-            Compression::Zstd { level } => {
-                let body = zstd::bulk::compress(records, level).expect("zstd compresses any input at a valid level");
-                out.extend_from_slice(&body);
-            }
-        }
+        let bound = match self {
+            Compression::None => return None,
+            Compression::Snappy => snap::raw::max_compress_len(records.len()),
+            Compression::Lz4 => lz4_flex::block::get_maximum_output_size(records.len()),
+            Compression::Zstd { .. } => zstd::zstd_safe::compress_bound(records.len()),
+        };
+        let mut out = vec![0u8; LENGTH_PREFIX_BYTES + bound];
+        out[..LENGTH_PREFIX_BYTES].copy_from_slice(&(records.len() as u32).to_le_bytes());
+        let body = &mut out[LENGTH_PREFIX_BYTES..];
+        let n = match self {
+            Compression::None => return None,
+            Compression::Snappy => snap::raw::Encoder::new().compress(records, body).ok()?,
+            Compression::Lz4 => lz4_flex::block::compress_into(records, body).ok()?,
+            Compression::Zstd { level } => zstd::bulk::compress_to_buffer(records, body, level).ok()?,
+        };
+        out.truncate(LENGTH_PREFIX_BYTES + n);
         Some(out)
     }
 

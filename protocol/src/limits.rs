@@ -21,6 +21,11 @@ pub const MAX_HEADER_KEY_BYTES: usize = 1024;
 pub const MAX_REQUEST_BYTES: usize = MAX_BATCH_BYTES + 64 * 1024;
 /// Largest response message a client accepts, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes of records a client decodes from one partition's part of a
+/// fetch (compressed batches counted at the size they announce once
+/// decompressed): a fetch of small compressed batches that each expand to
+/// a whole batch is decoded a bounded piece at a time.
+pub const MAX_DECODED_BYTES_PER_PARTITION_FETCH: usize = 2 * MAX_BATCH_BYTES;
 /// Most bytes one fetch response carries over all partitions.
 pub const MAX_FETCH_BYTES: u32 = 32 * 1024 * 1024;
 /// Most partitions named in one fetch request.

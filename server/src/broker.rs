@@ -113,7 +113,10 @@ impl Broker {
     pub async fn reconcile(&self) {
         let _one = self.reconciling.lock().await;
         let state = self.cluster.applied().state;
-        self.replicas.reconcile(&state, self.registered.load(Ordering::Acquire)).await;
+        // A log gone from here takes its metric series with it.
+        for name in self.replicas.reconcile(&state, self.registered.load(Ordering::Acquire)).await {
+            self.metrics.forget_log(&name);
+        }
         self.follow_offsets_leadership();
     }
 

@@ -330,7 +330,6 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         Req::Resume(name) => Resp::Resume(broker.set_state(&name, LogState::Active).await?),
         Req::Delete(name) => {
             broker.delete_log(&name).await?;
-            broker.metrics.forget_log(&name);
             Resp::Deleted
         }
         Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
@@ -347,7 +346,12 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             }
             Resp::Fetch(fetched)
         }
-        Req::Metrics => Resp::Metrics(broker.metrics.encode()),
+        Req::Metrics => {
+            // Reads every partition's state: off the runtime's workers.
+            let metrics = Arc::clone(&broker.metrics);
+            let text = tokio::task::spawn_blocking(move || metrics.encode()).await;
+            Resp::Metrics(text.map_err(|e| err(ErrorCode::Unknown, format!("encoding the metrics failed: {e}")))?)
+        }
         Req::ListOffsets { log, partition, spec, timestamp_ms } => {
             let p = broker.partition(&log, partition)?;
             p.check_leader()?;
@@ -371,6 +375,9 @@ async fn produce(
     timeout_ms: u32,
     acks: Acks,
 ) -> Result<Appended> {
+    if pyralog_protocol::log_id::is_internal(log) {
+        return Err(err(ErrorCode::ReservedLogName, format!("internal log {log:?} is written by the server only")));
+    }
     let h = broker.log(log).map_err(|e| broker.partition(log, partition).err().unwrap_or(e))?;
     let (state, timestamp_type) = {
         let s = h.stored.read();
@@ -396,7 +403,9 @@ async fn produce(
     };
     let (records, bytes) = (view.record_count(), batch.len());
     let appended = p.append(batch, producer, flags, Duration::from_millis(u64::from(timeout_ms)), acks).await?;
-    broker.metrics.produced(log, records, bytes);
+    if !appended.duplicate {
+        broker.metrics.produced(log, records, bytes);
+    }
     Ok(appended)
 }
 

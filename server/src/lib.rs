@@ -45,6 +45,10 @@ impl Server {
     /// Config, TLS, storage recovery, cluster identity, or bind failures.
     pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         cfg.validate()?;
+        let metrics_listener = match cfg.metrics_listen {
+            Some(addr) => Some(metrics::bind_http(addr).await?),
+            None => None,
+        };
         let tls = tls::NodeTls::load(&cfg)?;
         let quic = tls::quic_server_config(&cfg, &tls)?;
         let listen = cfg.listen;
@@ -86,12 +90,11 @@ impl Server {
         };
         let _ = node.broker.set(Arc::clone(&broker));
         metrics.attach(&broker);
-        let metrics_addr = match cfg.metrics_listen {
-            Some(addr) => Some(metrics::serve_http(addr, Arc::clone(&metrics), rx.clone()).await?),
-            None => None,
-        };
-        if let Some(addr) = metrics_addr {
-            tracing::info!(%addr, "serving Prometheus metrics at http://{addr}/metrics");
+        if let Some(listener) = metrics_listener {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "serving Prometheus metrics at http://{addr}/metrics");
+            }
+            metrics::serve_http(listener, Arc::clone(&metrics), rx.clone());
         }
         let retention_task = tokio::spawn(retention_loop(Arc::clone(&broker), rx.clone()));
         tokio::spawn(checkpoint_loop(Arc::clone(&broker), rx.clone()));

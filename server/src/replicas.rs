@@ -90,7 +90,8 @@ impl Replicas {
     /// that fails to open is logged and retried on the next change.
     /// Until this node is registered (`may_lead`), replicas are opened but
     /// neither lead nor follow: the metadata it starts from may be stale.
-    pub async fn reconcile(&self, state: &State, may_lead: bool) {
+    /// Returns the names of the logs whose replicas went.
+    pub async fn reconcile(&self, state: &State, may_lead: bool) -> Vec<String> {
         let gone: Vec<Arc<LogHandle>> = {
             let logs = self.logs.read();
             logs.iter()
@@ -98,7 +99,9 @@ impl Replicas {
                 .map(|(_, h)| Arc::clone(h))
                 .collect()
         };
+        let mut removed = Vec::with_capacity(gone.len());
         for h in gone {
+            removed.push(h.stored.read().name.clone());
             self.remove(&h).await;
         }
         for log in state.logs.values() {
@@ -108,6 +111,7 @@ impl Replicas {
                 }
             }
         }
+        removed
     }
 
     fn reconcile_log(&self, log: &StoredLog, may_lead: bool) -> anyhow::Result<()> {

@@ -12,7 +12,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 use prometheus_client::metrics::histogram::Histogram;
@@ -71,9 +70,15 @@ impl Queue {
 #[derive(Clone)]
 pub struct SyncQueue {
     queue: Arc<Queue>,
+    fsync_latency: Histogram,
 }
 
 impl SyncQueue {
+    /// Records the duration of one fsync (the metrics' histogram).
+    pub fn observe_fsync(&self, took: std::time::Duration) {
+        self.fsync_latency.observe(took.as_secs_f64());
+    }
+
     /// Asks for `item`'s appends so far to be made durable. Cheap when a
     /// sync is already queued or running for it.
     pub fn request<T: Syncable>(&self, item: &Arc<T>) {
@@ -98,16 +103,19 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    /// Starts `SYNC_THREADS` threads (detached: see `Drop`).
+    /// Starts `SYNC_THREADS` threads (detached: see `Drop`); partitions
+    /// record their fsyncs' durations in `latency`.
     ///
     /// # Errors
     /// When the OS refuses a thread.
     pub fn start(latency: Histogram) -> std::io::Result<Self> {
-        let queue =
-            SyncQueue { queue: Arc::new(Queue { items: Mutex::new((VecDeque::new(), false)), ready: Condvar::new() }) };
+        let queue = SyncQueue {
+            queue: Arc::new(Queue { items: Mutex::new((VecDeque::new(), false)), ready: Condvar::new() }),
+            fsync_latency: latency,
+        };
         for i in 0..SYNC_THREADS {
-            let (q, latency) = (Arc::clone(&queue.queue), latency.clone());
-            std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q, &latency))?;
+            let q = Arc::clone(&queue.queue);
+            std::thread::Builder::new().name(format!("pyralog-sync-{i}")).spawn(move || run(&q))?;
         }
         Ok(Syncer { queue })
     }
@@ -131,7 +139,7 @@ impl Drop for Syncer {
     }
 }
 
-fn run(q: &Queue, latency: &Histogram) {
+fn run(q: &Queue) {
     loop {
         let entry = {
             let mut items = q.items.lock();
@@ -146,10 +154,7 @@ fn run(q: &Queue, latency: &Histogram) {
                 q.ready.wait(&mut items);
             }
         };
-        let began = Instant::now();
-        let again = sync_once(&*entry);
-        latency.observe(began.elapsed().as_secs_f64());
-        if again {
+        if sync_once(&*entry) {
             q.push(entry);
         }
     }
@@ -173,7 +178,7 @@ fn sync_once(entry: &dyn Syncable) -> bool {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::*;
 

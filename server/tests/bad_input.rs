@@ -258,6 +258,38 @@ async fn hostile_compressed_batches_are_refused_or_fail_only_their_consumer() {
     assert_eq!(good.iter().map(|r| &r.value[..]).collect::<Vec<_>>(), [&b"ok"[..]]);
 }
 
+#[tokio::test]
+async fn internal_logs_and_disordered_compressed_records_are_refused() {
+    let server = common::start();
+    let c = server.client().await;
+    let e = c.produce("__consumer_offsets", Record::new("x").partition(0)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ReservedLogName, "{e}");
+
+    // A compressed batch whose records claim offsets out of order: the
+    // server stores it unread; its consumer refuses it.
+    let log = unique("disordered");
+    c.create_log(&log, 1).await.unwrap();
+    let disordered = hand_made_batch(&[b"a".to_vec(), b"b".to_vec()]);
+    let mut records = disordered[80..].to_vec();
+    // Swap the two records' offset deltas: byte 3 of each record (length,
+    // attributes, timestamp delta, offset delta, ...).
+    let second = 1 + records[0] as usize;
+    records[3] = 1;
+    records[second + 3] = 0;
+    let lz4 = Compression::Lz4;
+    let packed = lz4.compress(&records).unwrap();
+    let conn = raw_connect(&server).await;
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&produce_request(&log, &with_section(&disordered, lz4.attribute_bits(), &packed))).await.unwrap();
+    send.finish().unwrap();
+    let resp = recv.read_to_end(1 << 16).await.unwrap();
+    let msg = frame::decode(&resp, 1 << 16).unwrap();
+    assert!(matches!(msg.get_root::<response::Reader>().unwrap().which().unwrap(), response::Produce(_)));
+    let e = c.consume_from_partition(&log, 0, LogOffset(0), 10).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CorruptData);
+    assert!(e.to_string().contains("out of order"), "{e}");
+}
+
 /// Encodes a batch byte by byte from the layout in docs/FORMAT.md.
 fn hand_made_batch(values: &[Vec<u8>]) -> Vec<u8> {
     use pyralog_protocol::batch::put_varint;

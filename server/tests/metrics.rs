@@ -59,7 +59,7 @@ async fn counters_move_by_exactly_the_records_written_and_read_while_scraped() {
     let log = unique("metrics");
     c.create_log(&log, PARTITIONS).await.unwrap();
     let records = format!("pyralog_produced_records_total{{log=\"{log}\"}}");
-    assert_eq!(value(&scrape(port).await, &records), 0.0);
+    assert_eq!(scrape(port).await.get(&records), None, "no series before the first write");
 
     // A scraper runs during the produce run: the counter only grows, never past what was sent.
     let done = Arc::new(AtomicBool::new(false));
@@ -161,4 +161,30 @@ async fn group_lag_is_the_records_after_the_committed_offset() {
     }
     assert_eq!(scrape(port).await.get(&lag).copied(), Some(7.0));
     consumer.close().await;
+}
+
+#[tokio::test]
+async fn retried_batches_count_once_and_a_deleted_logs_series_go() {
+    let port = free_port();
+    let config = format!("metrics_listen = \"127.0.0.1:{port}\"\n[faults]\ndrop_every_nth_produce_response = 3\n");
+    let server = common::start_with(&config);
+    let c = server.client().await;
+    let log = unique("metrics-retry");
+    c.create_log(&log, 1).await.unwrap();
+    // One record per batch: every third acknowledgement is lost, the
+    // producer sends the batch again, the server answers it as a duplicate.
+    let p = c.producer(ProducerConfig { linger: Duration::ZERO, ..ProducerConfig::default() }).unwrap();
+    for i in 0..30 {
+        p.send(&log, Record::new(format!("r{i}"))).await.unwrap().await.unwrap();
+    }
+    let records = format!("pyralog_produced_records_total{{log=\"{log}\"}}");
+    assert_eq!(value(&scrape(port).await, &records), 30.0, "retries are not counted again");
+    assert_eq!(c.get_log_stats(&log).await.unwrap().record_count, 30);
+
+    c.delete_log(&log).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while scrape(port).await.keys().any(|k| k.contains(&log)) {
+        assert!(std::time::Instant::now() < deadline, "series of {log} still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -155,6 +155,7 @@ impl Producer {
                 cfg.max_in_flight
             )));
         }
+        cfg.compression.validated()?;
         if cfg.resume.is_some() && !cfg.idempotence {
             return Err(Error::invalid_argument("resume needs idempotence = true"));
         }

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use pyralog_protocol::batch::BatchBuilder;
+use pyralog_protocol::compression::Compression;
 use pyralog_protocol::ErrorCode;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -247,8 +249,19 @@ struct Send {
 impl Send {
     async fn run(self, mut b: Building, slot: OwnedSemaphorePermit) {
         let deadline = b.started + self.shared.cfg.delivery_timeout;
-        let encoded = bytes::Bytes::from(b.builder.finish_compressed(self.shared.cfg.compression));
-        let result = self.deliver(&encoded, deadline).await;
+        let builder = std::mem::replace(&mut b.builder, BatchBuilder::new(0));
+        let encoded = match self.shared.cfg.compression {
+            Compression::None => Ok(bytes::Bytes::from(builder.finish())),
+            // Compressing up to a whole batch takes milliseconds: off the
+            // runtime's workers, which serve every other request meanwhile.
+            c => tokio::task::spawn_blocking(move || bytes::Bytes::from(builder.finish_compressed(c)))
+                .await
+                .map_err(|e| Error::new(ErrorCode::Unknown, format!("compressing the batch failed: {e}"))),
+        };
+        let result = match encoded {
+            Ok(batch) => self.deliver(&batch, deadline).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = &result {
             if e.code() == ErrorCode::ProducerFenced {
                 self.shared.fence(e);

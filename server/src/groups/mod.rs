@@ -104,13 +104,14 @@ impl Groups {
             }
             for batch in BatchIter::new(slice.bytes()) {
                 let batch = batch?;
-                for r in batch.records() {
+                let decompressed = batch.decompressed()?;
+                for r in batch.records_in(decompressed.as_deref().unwrap_or(batch.records_section())) {
                     let r = r?;
                     if let Some((k, v)) = r.key.and_then(|k| parse_offset_record(k, r.value)) {
                         offsets.insert(k, v);
                     }
-                    at = r.offset + 1;
                 }
+                at = batch.next_offset();
             }
         }
         tracing::debug!(committed = offsets.len(), "replayed committed offsets");

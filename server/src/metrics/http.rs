@@ -1,6 +1,7 @@
 //! `GET /metrics` over HTTP/1.1 for Prometheus; every other path is 404.
-//! Bounded: at most `MAX_METRICS_CONNECTIONS` scrapers at once, each request
-//! head read within `METRICS_READ_TIMEOUT`.
+//! Bounded: at most `MAX_METRICS_CONNECTIONS` scrapers at once, one request
+//! per connection, its head read within `METRICS_READ_TIMEOUT` and the whole
+//! exchange over within `METRICS_CONNECTION_TIMEOUT`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,21 +22,22 @@ use super::Metrics;
 pub const MAX_METRICS_CONNECTIONS: usize = 16;
 /// A scraper must send its request head within this long.
 pub const METRICS_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// The text format's content type (version 0.0.4).
-const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// A scrape (one request per connection) must be over within this long.
+pub const METRICS_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The OpenMetrics text format `prometheus-client` writes.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Binds `addr` and serves `/metrics` until `shutdown` turns true; returns
-/// the bound address.
+/// Binds the metrics address (before the node starts: a taken port stops
+/// the start, touching nothing).
 ///
 /// # Errors
 /// When `addr` cannot be bound.
-pub async fn serve_http(
-    addr: SocketAddr,
-    metrics: Arc<Metrics>,
-    mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding metrics_listen {addr}"))?;
-    let bound = listener.local_addr()?;
+pub async fn bind_http(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("binding metrics_listen {addr}"))
+}
+
+/// Serves `/metrics` on `listener` until `shutdown` turns true.
+pub fn serve_http(listener: TcpListener, metrics: Arc<Metrics>, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_METRICS_CONNECTIONS));
     tokio::spawn(async move {
         loop {
@@ -55,18 +57,23 @@ pub async fn serve_http(
                 _ = shutdown.changed() => return,
             };
             let metrics = Arc::clone(&metrics);
+            let mut stop = shutdown.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| answer(Arc::clone(&metrics), req));
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(METRICS_READ_TIMEOUT)
+                    .keep_alive(false)
                     .serve_connection(TokioIo::new(stream), service);
-                let _ = conn.await;
+                // A scraper that never reads its answer is cut off.
+                tokio::select! {
+                    _ = tokio::time::timeout(METRICS_CONNECTION_TIMEOUT, conn) => {}
+                    _ = stop.changed() => {}
+                }
                 drop(permit);
             });
         }
     });
-    Ok(bound)
 }
 
 async fn answer(metrics: Arc<Metrics>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

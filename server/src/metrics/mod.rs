@@ -21,7 +21,7 @@ use pyralog_protocol::ErrorCode;
 
 use crate::broker::Broker;
 
-pub use http::serve_http;
+pub use http::{bind_http, serve_http};
 
 /// Request latency buckets: 50 µs doubling to ~6.5 s.
 const REQUEST_BUCKETS: (f64, f64, u16) = (50e-6, 2.0, 18);

@@ -351,7 +351,8 @@ impl Partition {
     /// `StorageError` or `CorruptData`.
     pub fn offset_for_timestamp(&self, ts: i64) -> Result<Option<(u64, i64)>, ProtocolError> {
         let hw = self.high_watermark();
-        let found = self.storage.lock().offset_for_timestamp(ts).map_err(storage_error)?;
+        let Some((candidates, path)) = self.storage.lock().timestamp_candidates(ts) else { return Ok(None) };
+        let found = crate::storage::offset_for_timestamp_in(&candidates, &path, ts).map_err(storage_error)?;
         Ok(found.filter(|(o, _)| *o < hw))
     }
 
@@ -452,7 +453,10 @@ impl Syncable for Partition {
             return true;
         }
         let end = target.end_offset;
-        if let Err(e) = target.sync() {
+        let began = std::time::Instant::now();
+        let synced = target.sync();
+        self.syncs.observe_fsync(began.elapsed());
+        if let Err(e) = synced {
             tracing::error!(log = %self.log, partition = self.id, error = %e, "fsync failed; partition stops accepting writes");
             self.durable.send_modify(|d| d.failed = true);
             return false;

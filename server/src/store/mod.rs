@@ -432,37 +432,14 @@ impl PartitionLog {
         }
     }
 
-    /// First record with timestamp >= `ts`: `(offset, timestamp)`.
-    ///
-    /// # Errors
-    /// `Corruption` if a scanned batch is damaged.
-    pub fn offset_for_timestamp(&self, ts: i64) -> Result<Option<(u64, i64)>, StorageError> {
-        let Some(seg) = self.segments.iter().find(|s| s.size > 0 && s.max_timestamp >= ts) else {
-            return Ok(None);
-        };
-        let data = seg.data();
-        let mut pos = seg.scan_start(seg.time_scan_start(ts)) as usize;
-        while pos < data.len() {
-            let Ok(Some((batch, _))) = BatchView::split(&data[pos..]) else {
-                return Err(StorageError::Corruption {
-                    segment: seg.path.clone(),
-                    position: pos as u64,
-                    detail: "bad batch framing".into(),
-                });
-            };
-            if batch.effective_max_timestamp() >= ts && batch.crc_ok() {
-                let found = first_record_at_or_after(&batch, ts).map_err(|e| StorageError::Corruption {
-                    segment: seg.path.clone(),
-                    position: pos as u64,
-                    detail: e.message,
-                })?;
-                if found.is_some() {
-                    return Ok(found);
-                }
-            }
-            pos += batch.bytes().len();
-        }
-        Ok(None)
+    /// Where to look for the first record with timestamp >= `ts`: the bytes
+    /// of the first segment holding a later timestamp, from the time
+    /// index's start for `ts` ([`offset_for_timestamp_in`] scans them without
+    /// the log's lock), and the segment's path.
+    pub fn timestamp_candidates(&self, ts: i64) -> Option<(ReadSlice, PathBuf)> {
+        let seg = self.segments.iter().find(|s| s.size > 0 && s.max_timestamp >= ts)?;
+        let start = seg.scan_start(seg.time_scan_start(ts)) as usize;
+        Some((ReadSlice { map: seg.map_arc(), start, end: seg.size as usize }, seg.path.clone()))
     }
 
     /// Deletes whole sealed segments past retention; rolls an aged active
@@ -560,28 +537,62 @@ impl PartitionLog {
 #[cfg(test)]
 mod tests;
 
-/// The first record of `batch` stamped at or after `ts`. A compressed batch
-/// is decompressed here (a lookup by time, not the append or fetch path); one
-/// whose payload does not decompress — a producer may have sent garbage under
-/// a valid checksum — answers its own first offset, where the consumer then
+/// First record with timestamp >= `ts` in `candidates` (from
+/// [`PartitionLog::timestamp_candidates`]): `(offset, timestamp)`.
+/// Compressed batches are decompressed here, off the append and fetch
+/// paths and outside the log's lock. A compressed batch whose records do not
+/// decode — a producer may have sent garbage under a valid checksum —
+/// answers its own first offset and latest timestamp, where a consumer then
 /// reports the bad batch.
 ///
 /// # Errors
-/// `InvalidBatch` for a malformed uncompressed record.
+/// `Corruption` for damaged framing or an uncompressed record that does
+/// not decode (the server checked those on append).
+pub fn offset_for_timestamp_in(
+    candidates: &ReadSlice,
+    path: &Path,
+    ts: i64,
+) -> Result<Option<(u64, i64)>, StorageError> {
+    let data = candidates.bytes();
+    let corrupt = |pos: usize, detail: String| StorageError::Corruption {
+        segment: path.to_owned(),
+        position: pos as u64,
+        detail,
+    };
+    let mut pos = 0;
+    while pos < data.len() {
+        let Ok(Some((batch, _))) = BatchView::split(&data[pos..]) else {
+            return Err(corrupt(pos, "bad batch framing".into()));
+        };
+        if batch.effective_max_timestamp() >= ts && batch.crc_ok() {
+            let found = match batch.compression() {
+                Ok(pyralog_protocol::compression::Compression::None) => {
+                    first_record_at_or_after(&batch, batch.records_section(), ts)
+                        .map_err(|e| corrupt(pos, e.message))?
+                }
+                _ => match batch.decompressed() {
+                    Ok(Some(records)) => first_record_at_or_after(&batch, &records, ts)
+                        .unwrap_or(Some((batch.base_offset(), batch.effective_max_timestamp()))),
+                    _ => Some((batch.base_offset(), batch.effective_max_timestamp())),
+                },
+            };
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        pos += batch.bytes().len();
+    }
+    Ok(None)
+}
+
+/// The first record of `batch` (its records section `records`) stamped at
+/// or after `ts`.
 fn first_record_at_or_after(
     batch: &BatchView<'_>,
+    records: &[u8],
     ts: i64,
 ) -> Result<Option<(u64, i64)>, pyralog_protocol::ProtocolError> {
-    let decompressed;
-    let section = match batch.decompressed() {
-        Ok(Some(records)) => {
-            decompressed = records;
-            &decompressed[..]
-        }
-        Ok(None) => batch.records_section(),
-        Err(_) => return Ok(Some((batch.base_offset(), batch.effective_max_timestamp()))),
-    };
-    for r in batch.records_in(section) {
+    for r in batch.records_in(records) {
         let r = r?;
         if r.timestamp >= ts {
             return Ok(Some((r.offset, r.timestamp)));

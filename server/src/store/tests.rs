@@ -42,6 +42,11 @@ fn values(log: &PartitionLog, from: u64) -> Vec<(u64, String)> {
     out
 }
 
+fn offset_for_timestamp(log: &PartitionLog, ts: i64) -> Option<(u64, i64)> {
+    let (candidates, path) = log.timestamp_candidates(ts)?;
+    offset_for_timestamp_in(&candidates, &path, ts).unwrap()
+}
+
 fn open(dir: &Path) -> PartitionLog {
     PartitionLog::open(dir, cfg()).unwrap().0
 }
@@ -222,9 +227,9 @@ fn offset_for_timestamp_finds_the_first_record_at_or_after() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = open(dir.path());
     append_n(&mut log, 100, 100);
-    assert_eq!(log.offset_for_timestamp(1050).unwrap(), Some((50, 1050)));
-    assert_eq!(log.offset_for_timestamp(0).unwrap(), Some((0, 1000)));
-    assert_eq!(log.offset_for_timestamp(5000).unwrap(), None);
+    assert_eq!(offset_for_timestamp(&log, 1050), Some((50, 1050)));
+    assert_eq!(offset_for_timestamp(&log, 0), Some((0, 1000)));
+    assert_eq!(offset_for_timestamp(&log, 5000), None);
 }
 
 #[test]
