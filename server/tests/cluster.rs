@@ -165,3 +165,34 @@ async fn given_two_of_three_nodes_dead_when_writing_with_acks_all_then_nothing_i
     let _ = producer.close().await;
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_dead_follower_the_leaders_metrics_show_its_partition_under_replicated() {
+    let mut c = cluster();
+    let client = c.client().await;
+    let log = unique("cluster-metrics");
+    common::cluster::create_replicated(&client, &log, 1).await;
+    send(&client, &log, 0..10).await;
+    let leader = wait_fully_in_sync(&client, &log).await.partitions[0].leader;
+    let at_leader = c.node(leader).client().await;
+    let series = |name: &str| format!("{name}{{log=\"{log}\",partition=\"0\"}}");
+    let m = common::metric_samples(&at_leader.server_metrics().await.unwrap());
+    assert_eq!((m[&series("pyralog_partition_isr_size")], m[&series("pyralog_partition_replicas")]), (3.0, 3.0));
+    assert!(m[&series("pyralog_partition_leader_epoch")] >= 1.0);
+    assert_eq!(m["pyralog_under_replicated_partitions"], 0.0);
+
+    let follower = (1..=NODES as u32).find(|n| *n != leader).unwrap();
+    c.node(follower).kill();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let m = common::metric_samples(&at_leader.server_metrics().await.unwrap());
+        if m["pyralog_under_replicated_partitions"] == 1.0 {
+            assert_eq!(m[&series("pyralog_partition_isr_size")], 2.0);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the ISR never shrank: {m:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    at_leader.close().await;
+    client.close().await;
+}

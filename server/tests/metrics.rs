@@ -32,19 +32,10 @@ async fn get(port: u16, path: &str) -> (String, String) {
     (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
 
-/// The samples of a scrape: `name{labels}` -> value.
-fn samples(text: &str) -> BTreeMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.rsplit_once(' '))
-        .map(|(series, v)| (series.to_owned(), v.parse().unwrap()))
-        .collect()
-}
-
 async fn scrape(port: u16) -> BTreeMap<String, f64> {
     let (status, body) = get(port, "/metrics").await;
     assert!(status.contains("200"), "{status}");
-    samples(&body)
+    common::metric_samples(&body)
 }
 
 fn value(s: &BTreeMap<String, f64>, series: &str) -> f64 {

@@ -18,3 +18,12 @@ pub fn start_with(config: &str) -> TestServer {
 pub fn start() -> TestServer {
     start_with("")
 }
+
+/// The samples of a metrics text (Prometheus/OpenMetrics): `name{labels}` -> value.
+pub fn metric_samples(text: &str) -> std::collections::BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(series, v)| (series.to_owned(), v.parse().unwrap()))
+        .collect()
+}
