@@ -60,6 +60,10 @@ typedef struct {
 // data is fsynced relative to the acknowledgement): 0 server default,
 // 1 always, 2 interval, 3 never. `timestamp_type`: 0 create time, 1
 // log-append time. `partitioning_mode`: 0 static, 1 dynamic.
+// `cleanup_policy`: 0 delete, 1 compact (the newest record of each key is
+// kept; an empty value is a tombstone), 2 compact and delete.
+// `delete_retention_ms`: how long a compacted log keeps tombstones (0:
+// server default).
 typedef struct {
   int64_t retention_ms;
   int64_t retention_bytes;
@@ -70,6 +74,8 @@ typedef struct {
   int64_t segment_ms;
   int32_t timestamp_type;
   int32_t partitioning_mode;
+  int32_t cleanup_policy;
+  int64_t delete_retention_ms;
 } pyralog_log_config_t;
 
 // One partition's placement, leader epoch and bounds. `leader`, `replicas`

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void, CString};
 
 use bytes::Bytes;
-use pyralog::{ConsumerRecord, FlushPolicy, LogState, PartitioningMode, TimestampType};
+use pyralog::{CleanupPolicy, ConsumerRecord, FlushPolicy, LogState, PartitioningMode, TimestampType};
 
 use crate::error::invalid;
 
@@ -271,6 +271,10 @@ impl From<pyralog::RecordMetadata> for pyralog_record_metadata_t {
 /// data is fsynced relative to the acknowledgement): 0 server default,
 /// 1 always, 2 interval, 3 never. `timestamp_type`: 0 create time, 1
 /// log-append time. `partitioning_mode`: 0 static, 1 dynamic.
+/// `cleanup_policy`: 0 delete, 1 compact (the newest record of each key is
+/// kept; an empty value is a tombstone), 2 compact and delete.
+/// `delete_retention_ms`: how long a compacted log keeps tombstones (0:
+/// server default).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct pyralog_log_config_t {
@@ -283,6 +287,8 @@ pub struct pyralog_log_config_t {
     pub segment_ms: i64,
     pub timestamp_type: i32,
     pub partitioning_mode: i32,
+    pub cleanup_policy: i32,
+    pub delete_retention_ms: i64,
 }
 
 impl From<pyralog::LogConfig> for pyralog_log_config_t {
@@ -302,6 +308,12 @@ impl From<pyralog::LogConfig> for pyralog_log_config_t {
             segment_ms: c.segment_ms,
             timestamp_type: i32::from(c.timestamp_type == TimestampType::LogAppendTime),
             partitioning_mode: i32::from(c.partitioning_mode == PartitioningMode::Dynamic),
+            cleanup_policy: match c.cleanup_policy {
+                CleanupPolicy::Delete => 0,
+                CleanupPolicy::Compact => 1,
+                CleanupPolicy::CompactDelete => 2,
+            },
+            delete_retention_ms: c.delete_retention_ms,
         }
     }
 }
@@ -332,7 +344,13 @@ impl pyralog_log_config_t {
                 1 => PartitioningMode::Dynamic,
                 n => return Err(invalid(format!("partitioning_mode {n} is not 0 or 1"))),
             },
-            ..pyralog::LogConfig::default()
+            cleanup_policy: match self.cleanup_policy {
+                0 => CleanupPolicy::Delete,
+                1 => CleanupPolicy::Compact,
+                2 => CleanupPolicy::CompactDelete,
+                n => return Err(invalid(format!("cleanup_policy {n} is not 0..=2"))),
+            },
+            delete_retention_ms: self.delete_retention_ms,
         })
     }
 }
