@@ -59,6 +59,20 @@ const (
 	FlushNever
 )
 
+// CleanupPolicy says what happens to a log's old records.
+type CleanupPolicy int32
+
+// Cleanup policies.
+const (
+	// CleanupDelete deletes whole segments past retention (the default).
+	CleanupDelete CleanupPolicy = iota
+	// CleanupCompact keeps the newest record of each key; a record with an
+	// empty value is a tombstone, dropped after DeleteRetentionMs.
+	CleanupCompact
+	// CleanupCompactDelete compacts, and deletes past retention too.
+	CleanupCompactDelete
+)
+
 // LogConfig is a log's settings; zero means "not set" (unlimited
 // retention, server defaults).
 type LogConfig struct {
@@ -71,6 +85,8 @@ type LogConfig struct {
 	SegmentMs         int64
 	LogAppendTime     bool // server timestamps instead of the producer's
 	DynamicPartitions bool
+	CleanupPolicy     CleanupPolicy
+	DeleteRetentionMs int64 // how long a compacted log keeps tombstones (0: server default)
 }
 
 // LogState is a log's lifecycle state.
@@ -156,6 +172,7 @@ func (c LogConfig) toC() C.pyralog_log_config_t {
 		min_in_sync_replicas: C.uint32_t(c.MinInSyncReplicas), flush_policy: C.int32_t(c.FlushPolicy),
 		flush_interval_ms: C.uint32_t(c.FlushIntervalMs), segment_bytes: C.uint64_t(c.SegmentBytes),
 		segment_ms: C.int64_t(c.SegmentMs), timestamp_type: b(c.LogAppendTime), partitioning_mode: b(c.DynamicPartitions),
+		cleanup_policy: C.int32_t(c.CleanupPolicy), delete_retention_ms: C.int64_t(c.DeleteRetentionMs),
 	}
 }
 
@@ -165,6 +182,7 @@ func logConfig(c *C.pyralog_log_config_t) LogConfig {
 		MinInSyncReplicas: uint32(c.min_in_sync_replicas), FlushPolicy: FlushPolicy(c.flush_policy),
 		FlushIntervalMs: uint32(c.flush_interval_ms), SegmentBytes: uint64(c.segment_bytes),
 		SegmentMs: int64(c.segment_ms), LogAppendTime: c.timestamp_type == 1, DynamicPartitions: c.partitioning_mode == 1,
+		CleanupPolicy: CleanupPolicy(c.cleanup_policy), DeleteRetentionMs: int64(c.delete_retention_ms),
 	}
 }
 
