@@ -54,7 +54,9 @@ class LogPartition:
 class LogConfig:
     """A log's settings; zero means "not set". `flush_policy`: "server_default",
     "always", "interval", "never"; `timestamp_type`: "create_time", "log_append_time";
-    `partitioning_mode`: "static", "dynamic"."""
+    `partitioning_mode`: "static", "dynamic"; `cleanup_policy`: "delete", "compact"
+    (the newest record of each key is kept; an empty value is a tombstone), "compact,delete";
+    `delete_retention_ms`: how long a compacted log keeps tombstones (0: server default)."""
 
     retention_ms: int
     retention_bytes: int
@@ -65,6 +67,8 @@ class LogConfig:
     segment_ms: int
     timestamp_type: str
     partitioning_mode: str
+    cleanup_policy: str
+    delete_retention_ms: int
     def __init__(
         self,
         *,
@@ -77,6 +81,8 @@ class LogConfig:
         segment_ms: int = 0,
         timestamp_type: str = "create_time",
         partitioning_mode: str = "static",
+        cleanup_policy: str = "delete",
+        delete_retention_ms: int = 0,
     ) -> None: ...
 
 class PartitionMetadata:

@@ -3,7 +3,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
-use pyralog::{FlushPolicy, PartitioningMode, TimestampType};
+use pyralog::{CleanupPolicy, FlushPolicy, PartitioningMode, TimestampType};
 
 /// Bytes from `bytes` or `str` (UTF-8).
 pub fn bytes_like(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
@@ -163,7 +163,9 @@ impl From<pyralog::LogMetadata> for LogMetadata {
 /// A log's settings. Zero means "not set" (unlimited retention, server
 /// defaults). Enumerations are strings: `flush_policy` is "server_default",
 /// "always", "interval" or "never"; `timestamp_type` "create_time" or
-/// "log_append_time"; `partitioning_mode` "static" or "dynamic".
+/// "log_append_time"; `partitioning_mode` "static" or "dynamic";
+/// `cleanup_policy` "delete", "compact" or "compact,delete".
+/// `delete_retention_ms`: how long a compacted log keeps tombstones.
 #[pyclass(get_all, set_all, module = "pyralog")]
 #[derive(Clone)]
 pub struct LogConfig {
@@ -176,6 +178,8 @@ pub struct LogConfig {
     pub segment_ms: i64,
     pub timestamp_type: String,
     pub partitioning_mode: String,
+    pub cleanup_policy: String,
+    pub delete_retention_ms: i64,
 }
 
 const FLUSH_POLICIES: [(&str, FlushPolicy); 4] = [
@@ -188,6 +192,11 @@ const TIMESTAMP_TYPES: [(&str, TimestampType); 2] =
     [("create_time", TimestampType::CreateTime), ("log_append_time", TimestampType::LogAppendTime)];
 const PARTITIONING_MODES: [(&str, PartitioningMode); 2] =
     [("static", PartitioningMode::Static), ("dynamic", PartitioningMode::Dynamic)];
+const CLEANUP_POLICIES: [(&str, CleanupPolicy); 3] = [
+    ("delete", CleanupPolicy::Delete),
+    ("compact", CleanupPolicy::Compact),
+    ("compact,delete", CleanupPolicy::CompactDelete),
+];
 
 fn name_of<T: PartialEq + Copy>(table: &[(&'static str, T)], v: T) -> String {
     table.iter().find(|(_, t)| *t == v).map_or("unknown", |(n, _)| n).to_owned()
@@ -205,7 +214,8 @@ impl LogConfig {
     #[new]
     #[pyo3(signature = (*, retention_ms=0, retention_bytes=0, min_in_sync_replicas=0,
         flush_policy="server_default".to_owned(), flush_interval_ms=0, segment_bytes=0, segment_ms=0,
-        timestamp_type="create_time".to_owned(), partitioning_mode="static".to_owned()))]
+        timestamp_type="create_time".to_owned(), partitioning_mode="static".to_owned(),
+        cleanup_policy="delete".to_owned(), delete_retention_ms=0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         retention_ms: i64,
@@ -217,6 +227,8 @@ impl LogConfig {
         segment_ms: i64,
         timestamp_type: String,
         partitioning_mode: String,
+        cleanup_policy: String,
+        delete_retention_ms: i64,
     ) -> PyResult<Self> {
         let c = LogConfig {
             retention_ms,
@@ -228,6 +240,8 @@ impl LogConfig {
             segment_ms,
             timestamp_type,
             partitioning_mode,
+            cleanup_policy,
+            delete_retention_ms,
         };
         c.to_core()?;
         Ok(c)
@@ -254,7 +268,8 @@ impl LogConfig {
             segment_ms: self.segment_ms,
             timestamp_type: value_of(&TIMESTAMP_TYPES, "timestamp_type", &self.timestamp_type)?,
             partitioning_mode: value_of(&PARTITIONING_MODES, "partitioning_mode", &self.partitioning_mode)?,
-            ..pyralog::LogConfig::default()
+            cleanup_policy: value_of(&CLEANUP_POLICIES, "cleanup_policy", &self.cleanup_policy)?,
+            delete_retention_ms: self.delete_retention_ms,
         })
     }
 }
@@ -271,6 +286,8 @@ impl From<pyralog::LogConfig> for LogConfig {
             segment_ms: c.segment_ms,
             timestamp_type: name_of(&TIMESTAMP_TYPES, c.timestamp_type),
             partitioning_mode: name_of(&PARTITIONING_MODES, c.partitioning_mode),
+            cleanup_policy: name_of(&CLEANUP_POLICIES, c.cleanup_policy),
+            delete_retention_ms: c.delete_retention_ms,
         }
     }
 }
