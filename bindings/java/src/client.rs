@@ -121,9 +121,9 @@ pub extern "system" fn Java_io_pyralog_internal_Native_admin<'l>(
     })
 }
 
-/// A log config from the nine longs of `LogConfig.toNative()`.
+/// A log config from the eleven longs of `LogConfig.toNative()`.
 fn log_config(env: &mut JNIEnv<'_>, arr: &JLongArray<'_>) -> Res<pyralog::LogConfig> {
-    let mut v = [0i64; 9];
+    let mut v = [0i64; codec::CONFIG_LEN];
     env.get_long_array_region(arr, 0, &mut v)?;
     Ok(codec::config_from(&v)?)
 }

@@ -8,7 +8,8 @@
 //!   bytes value, i32 header count, per header: str name, bytes value.
 //! - config: i64 retention ms, i64 retention bytes, i32 min ISR, i32 flush
 //!   policy, i32 flush interval ms, i64 segment bytes, i64 segment ms, i32
-//!   timestamp type, i32 partitioning mode.
+//!   timestamp type, i32 partitioning mode, i32 cleanup policy, i64 delete
+//!   retention ms.
 //! - metadata: str name, i32 partition count, i32 replication factor, i64
 //!   created at ms, i32 state, config, i32 partitions, per partition: i32
 //!   partition, i64 leader epoch, i64 log start offset, i64 high watermark.
@@ -18,8 +19,8 @@
 //!   high watermark, i64 size bytes, i32 segment count.
 //! - offsets: i32 count, per entry: str log, i32 partition, i64 offset.
 
+use pyralog::{CleanupPolicy, PartitioningMode, TimestampType};
 use pyralog::{ConsumerRecord, FlushPolicy, LogConfig, LogMetadata, LogPartition, LogState, LogStats};
-use pyralog::{PartitioningMode, TimestampType};
 
 use crate::jvm::invalid;
 
@@ -108,6 +109,12 @@ fn config(o: &mut Out, c: &LogConfig) {
     o.i64(c.segment_ms);
     o.i32(i32::from(c.timestamp_type == TimestampType::LogAppendTime));
     o.i32(i32::from(c.partitioning_mode == PartitioningMode::Dynamic));
+    o.i32(match c.cleanup_policy {
+        CleanupPolicy::Delete => 0,
+        CleanupPolicy::Compact => 1,
+        CleanupPolicy::CompactDelete => 2,
+    });
+    o.i64(c.delete_retention_ms);
 }
 
 fn metadata_into(o: &mut Out, m: &LogMetadata) {
@@ -177,10 +184,10 @@ pub fn offsets<'a>(v: impl ExactSizeIterator<Item = (&'a LogPartition, u64)>) ->
     o.0
 }
 
-/// A log config from the nine longs Java sends, in the `config` order.
+/// A log config from the eleven longs Java sends, in the `config` order.
 pub fn config_from(v: &[i64]) -> pyralog::Result<LogConfig> {
-    let [ret_ms, ret_bytes, min_isr, flush, flush_ms, seg_bytes, seg_ms, ts, mode] =
-        <[i64; 9]>::try_from(v).map_err(|_| invalid("a log config is nine values"))?;
+    let [ret_ms, ret_bytes, min_isr, flush, flush_ms, seg_bytes, seg_ms, ts, mode, cleanup, delete_ret_ms] =
+        <[i64; CONFIG_LEN]>::try_from(v).map_err(|_| invalid("a log config is eleven values"))?;
     let u32_of = |x: i64, what: &str| u32::try_from(x).map_err(|_| invalid(format!("{what} out of range")));
     Ok(LogConfig {
         retention_ms: ret_ms,
@@ -198,9 +205,18 @@ pub fn config_from(v: &[i64]) -> pyralog::Result<LogConfig> {
         segment_ms: seg_ms,
         timestamp_type: if ts == 1 { TimestampType::LogAppendTime } else { TimestampType::CreateTime },
         partitioning_mode: if mode == 1 { PartitioningMode::Dynamic } else { PartitioningMode::Static },
-        ..pyralog::LogConfig::default()
+        cleanup_policy: match cleanup {
+            0 => CleanupPolicy::Delete,
+            1 => CleanupPolicy::Compact,
+            2 => CleanupPolicy::CompactDelete,
+            n => return Err(invalid(format!("cleanup policy {n}"))),
+        },
+        delete_retention_ms: delete_ret_ms,
     })
 }
+
+/// How many longs `LogConfig.toNative()` sends.
+pub const CONFIG_LEN: usize = 11;
 
 /// Headers packed by Java: i32 count, per header: str name, bytes value.
 pub fn headers_from(b: &[u8]) -> pyralog::Result<Vec<(String, bytes::Bytes)>> {

@@ -13,9 +13,12 @@ package io.pyralog;
  * @param segmentMs roll a segment at this age (0: server default)
  * @param logAppendTime stamp records with the server's clock instead of the producer's
  * @param dynamicPartitions add partitions on demand
+ * @param cleanupPolicy delete old segments by retention, compact to the newest record per key, or both
+ * @param deleteRetentionMs how long a compacted log keeps tombstones (0: server default)
  */
 public record LogConfig(long retentionMs, long retentionBytes, int minInSyncReplicas, FlushPolicy flushPolicy,
-        int flushIntervalMs, long segmentBytes, long segmentMs, boolean logAppendTime, boolean dynamicPartitions) {
+        int flushIntervalMs, long segmentBytes, long segmentMs, boolean logAppendTime, boolean dynamicPartitions,
+        CleanupPolicy cleanupPolicy, long deleteRetentionMs) {
 
     /** @return a builder with every setting unset */
     public static Builder builder() {
@@ -34,12 +37,15 @@ public record LogConfig(long retentionMs, long retentionBytes, int minInSyncRepl
         b.segmentMs = segmentMs;
         b.logAppendTime = logAppendTime;
         b.dynamicPartitions = dynamicPartitions;
+        b.cleanupPolicy = cleanupPolicy;
+        b.deleteRetentionMs = deleteRetentionMs;
         return b;
     }
 
     long[] toNative() {
         return new long[] {retentionMs, retentionBytes, minInSyncReplicas, flushPolicy.ordinal(), flushIntervalMs,
-            segmentBytes, segmentMs, logAppendTime ? 1 : 0, dynamicPartitions ? 1 : 0};
+            segmentBytes, segmentMs, logAppendTime ? 1 : 0, dynamicPartitions ? 1 : 0, cleanupPolicy.ordinal(),
+            deleteRetentionMs};
     }
 
     /** Builds a {@link LogConfig}. */
@@ -53,6 +59,8 @@ public record LogConfig(long retentionMs, long retentionBytes, int minInSyncRepl
         private long segmentMs;
         private boolean logAppendTime;
         private boolean dynamicPartitions;
+        private CleanupPolicy cleanupPolicy = CleanupPolicy.DELETE;
+        private long deleteRetentionMs;
 
         private Builder() {}
 
@@ -137,10 +145,28 @@ public record LogConfig(long retentionMs, long retentionBytes, int minInSyncRepl
             return this;
         }
 
+        /**
+         * @param v see {@link LogConfig#cleanupPolicy()}
+         * @return this builder
+         */
+        public Builder cleanupPolicy(CleanupPolicy v) {
+            cleanupPolicy = v;
+            return this;
+        }
+
+        /**
+         * @param v see {@link LogConfig#deleteRetentionMs()}
+         * @return this builder
+         */
+        public Builder deleteRetentionMs(long v) {
+            deleteRetentionMs = v;
+            return this;
+        }
+
         /** @return the settings */
         public LogConfig build() {
             return new LogConfig(retentionMs, retentionBytes, minInSyncReplicas, flushPolicy, flushIntervalMs,
-                segmentBytes, segmentMs, logAppendTime, dynamicPartitions);
+                segmentBytes, segmentMs, logAppendTime, dynamicPartitions, cleanupPolicy, deleteRetentionMs);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pyralog.internal;
 
+import io.pyralog.CleanupPolicy;
 import io.pyralog.FlushPolicy;
 import io.pyralog.Header;
 import io.pyralog.LogConfig;
@@ -90,7 +91,8 @@ public final class Codec {
         long created = b.getLong();
         LogState state = LogState.values()[b.getInt()];
         LogConfig config = new LogConfig(b.getLong(), b.getLong(), b.getInt(), FlushPolicy.values()[b.getInt()],
-            b.getInt(), b.getLong(), b.getLong(), b.getInt() == 1, b.getInt() == 1);
+            b.getInt(), b.getLong(), b.getLong(), b.getInt() == 1, b.getInt() == 1, CleanupPolicy.values()[b.getInt()],
+            b.getLong());
         int n = b.getInt();
         List<PartitionMetadata> parts = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
