@@ -67,6 +67,13 @@ export interface LogConfig {
   timestampType: 'create_time' | 'log_append_time';
   /** Whether partitions are fixed or added on demand. */
   partitioningMode: 'static' | 'dynamic';
+  /**
+   * What happens to old records: `'delete'` by retention, `'compact'` keeps the newest record of
+   * each key (an empty value is a tombstone), `'compact,delete'` both.
+   */
+  cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
+  /** How long a compacted log keeps tombstones; 0: the server's default. */
+  deleteRetentionMs: number;
 }
 
 /** What {@link Client.createLog} takes: a partition count and settings. Unknown keys are rejected. */

@@ -13,6 +13,7 @@ export async function example(addr: string, caFile: string): Promise<number> {
   const client: Client = await Client.connect(addr, { caFile, connectTimeoutMs: 2000 });
   await client.createLog('events', { partitions: 4, retentionMs: 60_000, flushPolicy: 'always' });
   await client.createLog('events-2', 2);
+  await client.createLog('compacted', { cleanupPolicy: 'compact', deleteRetentionMs: 60_000 });
   const md = await client.getLogMetadata('events');
   await client.updateLogConfig('events', { ...md.config, retentionBytes: 1 << 30 });
   const ack: RecordMetadata = await client.produce('events', {

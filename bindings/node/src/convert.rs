@@ -16,8 +16,8 @@ use napi::bindgen_prelude::{Buffer, Float64Array, Unknown};
 use napi::{sys, JsValue, ValueType};
 use napi_derive::napi;
 use pyralog::{
-    ClientConfig, ConsumerConfig, ConsumerRecord, FlushPolicy, LogConfig, LogPartition, OffsetReset, PartitioningMode,
-    ProducerConfig, ProducerIdentity, Record, RecordMetadata, TimestampType,
+    CleanupPolicy, ClientConfig, ConsumerConfig, ConsumerRecord, FlushPolicy, LogConfig, LogPartition, OffsetReset,
+    PartitioningMode, ProducerConfig, ProducerIdentity, Record, RecordMetadata, TimestampType,
 };
 
 use crate::errors::invalid;
@@ -339,6 +339,11 @@ const TIMESTAMP_TYPES: [(&str, TimestampType); 2] =
     [("create_time", TimestampType::CreateTime), ("log_append_time", TimestampType::LogAppendTime)];
 const PARTITIONING_MODES: [(&str, PartitioningMode); 2] =
     [("static", PartitioningMode::Static), ("dynamic", PartitioningMode::Dynamic)];
+const CLEANUP_POLICIES: [(&str, CleanupPolicy); 3] = [
+    ("delete", CleanupPolicy::Delete),
+    ("compact", CleanupPolicy::Compact),
+    ("compact,delete", CleanupPolicy::CompactDelete),
+];
 
 fn name_of<T: PartialEq + Copy>(table: &[(&'static str, T)], v: T) -> String {
     table.iter().find(|(_, t)| *t == v).map_or("unknown", |(n, _)| n).to_owned()
@@ -371,6 +376,8 @@ pub fn log_spec(opts: Option<Js>, with_counts: bool) -> R<pyralog::LogSpec> {
             "segmentMs" => c.segment_ms = v.i64(k)?,
             "timestampType" => c.timestamp_type = value_of(&TIMESTAMP_TYPES, k, v)?,
             "partitioningMode" => c.partitioning_mode = value_of(&PARTITIONING_MODES, k, v)?,
+            "cleanupPolicy" => c.cleanup_policy = value_of(&CLEANUP_POLICIES, k, v)?,
+            "deleteRetentionMs" => c.delete_retention_ms = v.i64(k)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -514,6 +521,8 @@ pub struct JsLogConfig {
     pub segment_ms: f64,
     pub timestamp_type: String,
     pub partitioning_mode: String,
+    pub cleanup_policy: String,
+    pub delete_retention_ms: f64,
 }
 
 impl From<LogConfig> for JsLogConfig {
@@ -528,6 +537,8 @@ impl From<LogConfig> for JsLogConfig {
             segment_ms: c.segment_ms as f64,
             timestamp_type: name_of(&TIMESTAMP_TYPES, c.timestamp_type),
             partitioning_mode: name_of(&PARTITIONING_MODES, c.partitioning_mode),
+            cleanup_policy: name_of(&CLEANUP_POLICIES, c.cleanup_policy),
+            delete_retention_ms: c.delete_retention_ms as f64,
         }
     }
 }
