@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the whole Rust workspace's tests (which
 # start the real pyralog-server binary, the C example included), then the
-# Python, Go, Java and Node SDKs' suites against it. Installs what it needs.
+# Python, Go, Java and Node SDKs' suites against it, then a fuzz smoke of
+# every cargo-fuzz target. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,3 +73,8 @@ mvn -q -B -f java/pom.xml verify
 # records and share one consumer group (tests/interop/README.md).
 echo "== repository tests (README, examples, installs, interop)"
 (cd tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)
+
+# Hostile input: every cargo-fuzz target (request decoder, record batches,
+# segment recovery, config file) for 30 s from the committed seed corpus.
+echo "== fuzz"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -414,13 +414,14 @@ impl<'a> BatchView<'a> {
     pub fn last_offset_delta(&self) -> u32 {
         u32_at(self.bytes, off::LAST_DELTA)
     }
-    /// Offset of the last record.
+    /// Offset of the last record (saturating: a header claiming offsets
+    /// past `u64::MAX` is malformed, and its records fail to decode).
     pub fn last_offset(&self) -> u64 {
-        self.base_offset() + u64::from(self.last_offset_delta())
+        self.base_offset().saturating_add(u64::from(self.last_offset_delta()))
     }
-    /// Offset after the last record.
+    /// Offset after the last record (saturating, as `last_offset`).
     pub fn next_offset(&self) -> u64 {
-        self.last_offset() + 1
+        self.last_offset().saturating_add(1)
     }
     pub fn first_timestamp(&self) -> i64 {
         u64_at(self.bytes, off::FIRST_TS) as i64
@@ -673,9 +674,13 @@ impl<'a> RecordIter<'a> {
         if c.pos != end {
             return Err(invalid("record length does not match its fields"));
         }
+        let offset = self
+            .base_offset
+            .checked_add(u64::from(offset_delta))
+            .ok_or_else(|| invalid(format!("record offset past u64::MAX (base {})", self.base_offset)))?;
         self.cur.pos = end;
         Ok(RecordView {
-            offset: self.base_offset + u64::from(offset_delta),
+            offset,
             offset_delta,
             timestamp: self.append_time.unwrap_or_else(|| self.first_ts.wrapping_add(ts_delta)),
             key,
@@ -898,6 +903,18 @@ mod tests {
                 kept.iter().map(|x| (x.offset, x.value)).collect::<Vec<_>>()
             );
         }
+    }
+
+    /// Found by the `record_batch` fuzz target.
+    #[test]
+    fn offsets_past_u64_max_are_an_error_not_an_overflow() {
+        let mut bytes = sample();
+        stamp(&mut bytes, u64::MAX - 1, 1, 0, 0);
+        let v = BatchView::new(&bytes).unwrap();
+        assert_eq!((v.last_offset(), v.next_offset()), (u64::MAX, u64::MAX));
+        let records: Vec<_> = v.records().collect();
+        assert!(records[0].is_ok() && records[1].is_ok());
+        assert!(records[2].as_ref().unwrap_err().message.contains("u64::MAX"));
     }
 
     #[test]

@@ -294,7 +294,15 @@ impl ServerConfig {
     /// Unreadable file, unknown keys, or values out of range.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
-        let cfg: ServerConfig = toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    /// Parses TOML over the defaults and validates it.
+    ///
+    /// # Errors
+    /// Malformed TOML, unknown keys, or values out of range.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let cfg: ServerConfig = toml::from_str(text).context("parsing")?;
         cfg.validate()?;
         Ok(cfg)
     }

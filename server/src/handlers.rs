@@ -182,6 +182,15 @@ pub async fn handle(broker: &Arc<Broker>, bytes: Vec<u8>) -> Option<Response> {
     })
 }
 
+/// Decodes a request as the service does and names its kind (the request
+/// decoder's fuzz target drives this).
+///
+/// # Errors
+/// The typed error the service would answer.
+pub fn decode_request_kind(bytes: Vec<u8>) -> Result<&'static str> {
+    decode(bytes).map(|r| r.kind())
+}
+
 fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_>>) -> Result<String> {
     Ok(text(r.map_err(malformed)?.get_name(), "name")?.to_owned())
 }
