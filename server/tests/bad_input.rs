@@ -15,7 +15,8 @@ use pyralog_protocol::limits::{MAX_BATCH_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BY
 use pyralog_protocol::pyralog_capnp::{request, response};
 use pyralog_protocol::ErrorCode;
 
-async fn raw_connect(server: &TestServer) -> quinn::Connection {
+/// A client endpoint trusting the server's CA (ALPN set), for raw connections.
+fn raw_endpoint(server: &TestServer) -> quinn::Endpoint {
     let pem = std::fs::read(server.ca_file()).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls_pemfile::certs(&mut pem.as_slice()) {
@@ -31,6 +32,11 @@ async fn raw_connect(server: &TestServer) -> quinn::Connection {
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+    endpoint
+}
+
+async fn raw_connect(server: &TestServer) -> quinn::Connection {
+    let endpoint = raw_endpoint(server);
     endpoint.connect(server.addr.parse().unwrap(), "localhost").unwrap().await.unwrap()
 }
 
@@ -388,4 +394,47 @@ async fn connections_beyond_the_limit_are_refused_and_others_keep_working() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ok, "a freed connection slot is reused");
+}
+
+/// Resident memory of a process, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Server memory per idle connection stays small: 1,000 connections that
+/// each opened a request stream and never finished it.
+const IDLE_CONNECTIONS: usize = 1_000;
+/// Resident memory the server may reach with them (it starts near 15 MiB).
+const IDLE_CONNECTIONS_RSS_KIB_MAX: u64 = 256 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_idle_connections_with_unfinished_streams_keep_memory_bounded() {
+    let server = common::start_with("max_connections = 1100\nrequest_read_timeout_ms = 60000\n");
+    let pid = server.pid().unwrap();
+    let before = rss_kib(pid);
+    let endpoint = raw_endpoint(&server);
+    let addr = server.addr.parse().unwrap();
+    let mut held = Vec::with_capacity(IDLE_CONNECTIONS);
+    for _ in 0..IDLE_CONNECTIONS {
+        let conn = endpoint.connect(addr, "localhost").unwrap().await.unwrap();
+        // A request started and never finished: its first bytes, then nothing.
+        let (mut send, recv) = conn.open_bi().await.unwrap();
+        send.write_all(&[0u8; 16]).await.unwrap();
+        held.push((conn, send, recv));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_idle = rss_kib(pid);
+    println!(
+        "server RSS: {} MiB before, {} MiB with {IDLE_CONNECTIONS} idle connections holding unfinished streams ({} KiB each)",
+        before / 1024,
+        with_idle / 1024,
+        with_idle.saturating_sub(before) / IDLE_CONNECTIONS as u64
+    );
+    assert!(with_idle < IDLE_CONNECTIONS_RSS_KIB_MAX, "server RSS {with_idle} KiB");
+    // Everyone else is still served.
+    let c = server.client().await;
+    c.list_logs().await.unwrap();
+    drop(held);
 }
