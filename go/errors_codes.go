@@ -18,6 +18,8 @@ const (
 	CodeShuttingDown Code = 105
 	// CodeStorageError: An I/O error in the server's storage; nothing was acknowledged.
 	CodeStorageError Code = 106
+	// CodeStorageFull: The server's disk is full: nothing was written. Writes resume once space is freed; reads go on.
+	CodeStorageFull Code = 107
 	// CodeLogNotFound: No log of that name exists.
 	CodeLogNotFound Code = 200
 	// CodeLogAlreadyExists: A log of that name already exists.
@@ -107,6 +109,7 @@ var (
 	ErrBusy                      = &Error{Code: CodeBusy}
 	ErrShuttingDown              = &Error{Code: CodeShuttingDown}
 	ErrStorageError              = &Error{Code: CodeStorageError}
+	ErrStorageFull               = &Error{Code: CodeStorageFull}
 	ErrLogNotFound               = &Error{Code: CodeLogNotFound}
 	ErrLogAlreadyExists          = &Error{Code: CodeLogAlreadyExists}
 	ErrInvalidLogId              = &Error{Code: CodeInvalidLogId}
@@ -156,6 +159,7 @@ var codeNames = map[Code]string{
 	CodeBusy:                      "Busy",
 	CodeShuttingDown:              "ShuttingDown",
 	CodeStorageError:              "StorageError",
+	CodeStorageFull:               "StorageFull",
 	CodeLogNotFound:               "LogNotFound",
 	CodeLogAlreadyExists:          "LogAlreadyExists",
 	CodeInvalidLogId:              "InvalidLogId",

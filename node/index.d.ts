@@ -501,6 +501,11 @@ export class StorageError extends PyralogError {
   /** This class's error code. */
   static readonly code: 106;
 }
+/** The server's disk is full: nothing was written. Writes resume once space is freed; reads go on. (code 107) */
+export class StorageFull extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 107;
+}
 /** No log of that name exists. (code 200) */
 export class LogNotFound extends PyralogError {
   /** This class's error code. */

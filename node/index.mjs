@@ -14,6 +14,7 @@ export const {
   Busy,
   ShuttingDown,
   StorageError,
+  StorageFull,
   LogNotFound,
   LogAlreadyExists,
   InvalidLogId,

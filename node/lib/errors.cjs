@@ -64,6 +64,12 @@ class StorageError extends PyralogError {
   static code = 106;
 }
 
+/** The server's disk is full: nothing was written. Writes resume once space is freed; reads go on. (code 107) */
+class StorageFull extends PyralogError {
+  /** This class's error code. */
+  static code = 107;
+}
+
 /** No log of that name exists. (code 200) */
 class LogNotFound extends PyralogError {
   /** This class's error code. */
@@ -307,6 +313,7 @@ const BY_CODE = new Map([
   [104, Busy],
   [105, ShuttingDown],
   [106, StorageError],
+  [107, StorageFull],
   [200, LogNotFound],
   [201, LogAlreadyExists],
   [202, InvalidLogId],
@@ -358,6 +365,7 @@ module.exports = {
   Busy,
   ShuttingDown,
   StorageError,
+  StorageFull,
   LogNotFound,
   LogAlreadyExists,
   InvalidLogId,

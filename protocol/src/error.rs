@@ -51,6 +51,9 @@ error_codes! {
     ShuttingDown = 105,
     /// An I/O error in the server's storage; nothing was acknowledged.
     StorageError = 106,
+    /// The server's disk is full: nothing was written. Writes resume once
+    /// space is freed; reads go on.
+    StorageFull = 107,
 
     // 2xx: logs and partitions
     /// No log of that name exists.
@@ -165,6 +168,7 @@ impl ErrorCode {
                 | ErrorCode::NotEnoughReplicas
                 | ErrorCode::NotCoordinator
                 | ErrorCode::ConnectionFailed
+                | ErrorCode::StorageFull
         )
     }
 }

@@ -61,6 +61,13 @@ class StorageError(PyralogError):
     code = 106
 
 
+class StorageFull(PyralogError):
+    """The server's disk is full: nothing was written. Writes resume once space is freed; reads
+    go on. (code 107)"""
+
+    code = 107
+
+
 class LogNotFound(PyralogError):
     """No log of that name exists. (code 200)"""
 
@@ -308,6 +315,7 @@ BY_CODE: dict[int, type[PyralogError]] = {
     104: Busy,
     105: ShuttingDown,
     106: StorageError,
+    107: StorageFull,
     200: LogNotFound,
     201: LogAlreadyExists,
     202: InvalidLogId,
@@ -409,6 +417,7 @@ __all__ = [
     "ReservedLogName",
     "ShuttingDown",
     "StorageError",
+    "StorageFull",
     "Timeout",
     "TlsError",
     "Unknown",

@@ -56,6 +56,27 @@ impl TestServer {
         s
     }
 
+    /// The server binary `bin` on defaults plus `config`, its data in
+    /// `data_dir` (made if missing; the caller owns and removes it: e.g. a
+    /// small filesystem mounted for the test).
+    pub fn start_in(bin: impl Into<PathBuf>, data_dir: PathBuf, config: &str) -> TestServer {
+        let bin = bin.into();
+        assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
+        let mut s = TestServer {
+            bin,
+            child: None,
+            addr: "127.0.0.1:0".into(),
+            data_dir,
+            _tmp: None,
+            config: config.to_owned(),
+            args: Vec::new(),
+            launcher: Vec::new(),
+            ca: None,
+        };
+        s.launch();
+        s
+    }
+
     pub fn ca_file(&self) -> PathBuf {
         self.ca.clone().unwrap_or_else(|| self.data_dir.join("tls").join("ca.pem"))
     }

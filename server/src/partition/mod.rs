@@ -482,6 +482,9 @@ pub fn storage_error(e: StorageError) -> ProtocolError {
         StorageError::OffsetOutOfRange { .. } => ProtocolError::new(ErrorCode::OffsetOutOfRange, e.to_string()),
         StorageError::Corruption { .. } => ProtocolError::new(ErrorCode::CorruptData, e.to_string()),
         StorageError::BatchTooLarge { .. } => ProtocolError::new(ErrorCode::BatchTooLarge, e.to_string()),
+        StorageError::Io { source, .. } if matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) => {
+            ProtocolError::new(ErrorCode::StorageFull, format!("{e}; nothing was written, retry once space is freed"))
+        }
         _ => ProtocolError::new(ErrorCode::StorageError, e.to_string()),
     }
 }

@@ -33,7 +33,8 @@ impl IndexFile {
     pub fn create(path: &Path, width: usize, capacity: usize) -> Result<Self, StorageError> {
         let file =
             OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(io_err(path))?;
-        file.set_len((capacity * width) as u64).map_err(io_err(path))?;
+        // Allocated, not sparse: entries are written through the mapping.
+        super::segment::allocate(&file, (capacity * width) as u64).map_err(io_err(path))?;
         let mut idx = IndexFile { path: path.to_owned(), file, map: None, width, entries: 0, capacity };
         idx.remap()?;
         Ok(idx)

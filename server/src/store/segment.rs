@@ -284,15 +284,18 @@ impl Segment {
     }
 }
 
-/// Allocates disk blocks for the whole length (so appends do not allocate).
-fn allocate(file: &File, len: u64) -> std::io::Result<()> {
+/// Allocates disk blocks for the whole length, so appends (and writes
+/// through a mapping, which cannot report an error: a full disk would kill
+/// the process with SIGBUS) never need a block the disk may not have. A full
+/// disk is `ENOSPC` here, before anything is written.
+pub(super) fn allocate(file: &File, len: u64) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: posix_fallocate on an open descriptor we own.
     let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        // Filesystems without fallocate: a sparse file works the same.
-        file.set_len(len)
+    match rc {
+        0 => Ok(()),
+        // Filesystems without fallocate: a sparse file of that length.
+        libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL => file.set_len(len),
+        errno => Err(std::io::Error::from_raw_os_error(errno)),
     }
 }

@@ -8,7 +8,7 @@ public final class ErrorCodes {
     private ErrorCodes() {}
 
     /** Every code this version knows, in numeric order. */
-    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 900, 901, 902, 903, 904, 905};
+    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 107, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 900, 901, 902, 903, 904, 905};
 
     /**
      * The exception for {@code code}.
@@ -26,6 +26,7 @@ public final class ErrorCodes {
             case 104 -> new BusyException(message);
             case 105 -> new ShuttingDownException(message);
             case 106 -> new StorageErrorException(message);
+            case 107 -> new StorageFullException(message);
             case 200 -> new LogNotFoundException(message);
             case 201 -> new LogAlreadyExistsException(message);
             case 202 -> new InvalidLogIdException(message);
