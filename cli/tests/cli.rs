@@ -50,6 +50,9 @@ fn logs_commands_create_list_describe_pause_resume_delete() {
     ok(&s, &["logs", "delete", &log], None);
     let gone = cli(&s, &["logs", "describe", &log], None);
     assert!(String::from_utf8_lossy(&gone.stderr).contains("LogNotFound"));
+    let state = unique("cli-state");
+    ok(&s, &["logs", "create", &state, "--cleanup-policy", "compact", "--delete-retention-ms", "60000"], None);
+    assert!(ok(&s, &["logs", "describe", &state], None).contains("cleanup_policy compact"));
     let bad = cli(&s, &["logs", "create", "a/b"], None);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("InvalidLogId"));
 }
