@@ -28,13 +28,36 @@ pub fn reader_options() -> ReaderOptions {
     o
 }
 
+/// A list's length if at most `max`. Decoders check every list before
+/// reading it: a list of empty elements claims any length at no cost to the
+/// sender (the traversal limit counts each as a word, which still lets a
+/// 72-byte message ask for millions of them).
+///
+/// # Errors
+/// `InvalidRequest` naming the list and the limit.
+pub fn bounded_len(len: u32, max: usize, what: &str) -> Result<usize, ProtocolError> {
+    let n = len as usize;
+    if n > max {
+        return Err(ProtocolError::new(ErrorCode::InvalidRequest, format!("{what} has {n} entries; at most {max}")));
+    }
+    Ok(n)
+}
+
 /// Parses one whole message of at most `max_bytes`.
 ///
 /// # Errors
 /// `RequestTooLarge` over `max_bytes`; `InvalidRequest` for malformed or
 /// truncated framing, or bytes after the message.
 pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Reader<OwnedSegments>, ProtocolError> {
-    parse(bytes, max_bytes, |slice| capnp::serialize::read_message(slice, reader_options()))
+    parse(bytes, max_bytes, |slice| capnp::serialize::read_message(slice, options_for(max_bytes)))
+}
+
+/// Reader options for a message of at most `max_bytes`: every word readable
+/// twice (far pointers, repeated reads), never past the global limit.
+fn options_for(max_bytes: usize) -> ReaderOptions {
+    let mut o = reader_options();
+    o.traversal_limit_in_words(Some((max_bytes / 8 * 2).clamp(1024, DECODE_TRAVERSAL_LIMIT_WORDS)));
+    o
 }
 
 /// Parses one whole message in place, without copying. `bytes` must be
@@ -47,7 +70,7 @@ pub fn decode_flat(bytes: &[u8], max_bytes: usize) -> Result<Reader<BufferSegmen
     if !is_word_aligned(bytes) {
         return Err(ProtocolError::new(ErrorCode::InvalidRequest, "message buffer is not 8-byte aligned"));
     }
-    parse(bytes, max_bytes, |slice| capnp::serialize::read_message_from_flat_slice(slice, reader_options()))
+    parse(bytes, max_bytes, |slice| capnp::serialize::read_message_from_flat_slice(slice, options_for(max_bytes)))
 }
 
 /// The checks every decode makes around the Cap'n Proto reader: size limit

@@ -1,7 +1,8 @@
 //! Consumer-group values shared by the coordinator and the client, with
 //! their Cap'n Proto conversions.
 
-use crate::frame::{malformed, text};
+use crate::frame::{bounded_len, malformed, text};
+use crate::limits::{MAX_LOGS, MAX_OFFSET_COMMIT_PARTITIONS, MAX_PARTITIONS_PER_LOG};
 use crate::pyralog_capnp as pc;
 use crate::ProtocolError;
 
@@ -43,7 +44,11 @@ impl LogPartitions {
     pub fn read(r: pc::log_partitions::Reader<'_>) -> Result<Self, ProtocolError> {
         Ok(LogPartitions {
             log: text(r.get_log(), "log")?.to_owned(),
-            partitions: r.get_partitions().map_err(malformed)?.iter().collect(),
+            partitions: {
+                let list = r.get_partitions().map_err(malformed)?;
+                bounded_len(list.len(), MAX_PARTITIONS_PER_LOG as usize, "a log's partition list")?;
+                list.iter().collect()
+            },
         })
     }
 
@@ -59,7 +64,9 @@ impl LogPartitions {
     pub fn read_list(
         r: capnp::Result<capnp::struct_list::Reader<'_, pc::log_partitions::Owned>>,
     ) -> Result<Vec<Self>, ProtocolError> {
-        r.map_err(malformed)?.iter().map(LogPartitions::read).collect()
+        let list = r.map_err(malformed)?;
+        bounded_len(list.len(), MAX_OFFSET_COMMIT_PARTITIONS, "a list of logs' partitions")?;
+        list.iter().map(LogPartitions::read).collect()
     }
 }
 
@@ -76,6 +83,7 @@ impl Subscription {
     /// `InvalidRequest` for a malformed message.
     pub fn read(r: pc::member_subscription::Reader<'_>) -> Result<Self, ProtocolError> {
         let logs = r.get_logs().map_err(malformed)?;
+        bounded_len(logs.len(), MAX_LOGS, "a subscription's logs")?;
         Ok(Subscription {
             logs: logs.iter().map(|t| text(t, "logs").map(str::to_owned)).collect::<Result<_, _>>()?,
             owned: LogPartitions::read_list(r.get_owned())?,
@@ -114,6 +122,8 @@ impl PartitionOffset {
     pub fn read_list(
         r: capnp::Result<capnp::struct_list::Reader<'_, pc::partition_offset::Owned>>,
     ) -> Result<Vec<Self>, ProtocolError> {
-        r.map_err(malformed)?.iter().map(PartitionOffset::read).collect()
+        let list = r.map_err(malformed)?;
+        bounded_len(list.len(), MAX_OFFSET_COMMIT_PARTITIONS, "an offset list")?;
+        list.iter().map(PartitionOffset::read).collect()
     }
 }

@@ -86,6 +86,8 @@ pub const MAX_IN_FLIGHT_BATCHES_PER_PARTITION: usize = 5;
 /// Most producers whose sequence state one partition keeps; the least recently
 /// writing one is forgotten first (its next batch gets `UnknownProducer`).
 pub const MAX_PRODUCERS_PER_PARTITION: usize = 10_000;
+/// Most assignors one member may offer when joining a group.
+pub const MAX_GROUP_PROTOCOLS: usize = 16;
 /// Most members one consumer group may have.
 pub const MAX_GROUP_MEMBERS: usize = 1_000;
 /// Most consumer groups one server holds.

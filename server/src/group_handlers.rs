@@ -1,8 +1,9 @@
 //! Consumer-group requests: decode into owned data, execute against the
 //! broker's groups, encode the answer.
 
-use pyralog_protocol::frame::{malformed, text};
+use pyralog_protocol::frame::{bounded_len, malformed, text};
 use pyralog_protocol::group::{LogPartitions, PartitionOffset, Subscription};
+use pyralog_protocol::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_PROTOCOLS};
 use pyralog_protocol::pyralog_capnp::{self as pc, request, response};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
@@ -79,8 +80,9 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
     Ok(Some(match which {
         request::JoinGroup(r) => {
             let r = r.map_err(malformed)?;
-            let mut protocols = Vec::new();
-            for p in r.get_protocols().map_err(malformed)?.iter() {
+            let list = r.get_protocols().map_err(malformed)?;
+            let mut protocols = Vec::with_capacity(bounded_len(list.len(), MAX_GROUP_PROTOCOLS, "join protocols")?);
+            for p in list.iter() {
                 let sub = Subscription::read(p.get_subscription().map_err(malformed)?)?;
                 protocols.push((text(p.get_name(), "name")?.to_owned(), sub));
             }
@@ -95,8 +97,9 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
         }
         request::SyncGroup(r) => {
             let r = r.map_err(malformed)?;
-            let mut assignments = Vec::new();
-            for a in r.get_assignments().map_err(malformed)?.iter() {
+            let list = r.get_assignments().map_err(malformed)?;
+            let mut assignments = Vec::with_capacity(bounded_len(list.len(), MAX_GROUP_MEMBERS, "sync assignments")?);
+            for a in list.iter() {
                 let member = text(a.get_member_id(), "memberId")?.to_owned();
                 assignments.push((member, LogPartitions::read_list(a.get_partitions())?));
             }

@@ -296,6 +296,18 @@ async fn internal_logs_and_disordered_compressed_records_are_refused() {
     assert!(e.to_string().contains("out of order"), "{e}");
 }
 
+/// Found by the `request_decode` fuzz target: a 72-byte offset fetch whose
+/// list of (empty) entries claims millions of them took over 10 s to decode.
+#[tokio::test]
+async fn a_list_claiming_millions_of_empty_entries_is_refused_at_once() {
+    let server = common::start();
+    let conn = raw_connect(&server).await;
+    let bytes = include_bytes!("../../fuzz/corpus/request_decode/regression-empty-list-amplification");
+    let started = Instant::now();
+    assert_eq!(raw_error(&conn, bytes).await, ErrorCode::InvalidRequest);
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+}
+
 /// Encodes a batch byte by byte from the layout in docs/FORMAT.md.
 fn hand_made_batch(values: &[Vec<u8>]) -> Vec<u8> {
     use pyralog_protocol::batch::put_varint;
