@@ -1,26 +1,15 @@
 // Producer compression: every codec round-trips through the server, and a codec or level
 // the core client does not know is rejected with InvalidArgument.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { Client, InvalidArgument } from '../index.mjs';
-import { startServer, unique } from './server.mjs';
+import { InvalidArgument } from '../index.mjs';
+import { unique, withClient } from './server.mjs';
 
 const LIMIT = { timeout: 120_000 };
 const RECORDS = 500;
 
-let server;
-let client;
-
-before(async () => {
-  server = await startServer();
-  client = await Client.connect(server.addr, { caFile: server.caFile });
-});
-
-after(async () => {
-  await client?.close();
-  await server?.stop();
-});
+const ctx = withClient();
 
 const sample = Array.from({ length: RECORDS }, (_, i) => ({
   key: `user-${i % 17}`,
@@ -30,8 +19,8 @@ const sample = Array.from({ length: RECORDS }, (_, i) => ({
 /** Sends the sample to a fresh 1-partition log; returns the log. */
 async function produce(options) {
   const log = unique('compression');
-  await client.createLog(log, 1);
-  const p = client.producer({ lingerMs: 10, ...options });
+  await ctx.client.createLog(log, 1);
+  const p = ctx.client.producer({ lingerMs: 10, ...options });
   const sends = sample.map((r) => p.send(log, r));
   await p.flush();
   const acks = await Promise.all(sends);
@@ -53,7 +42,7 @@ for (const [name, options] of [
     const log = await produce(options);
     const got = [];
     while (got.length < RECORDS) {
-      const more = await client.consumeFromPartition(log, 0, got.length, RECORDS);
+      const more = await ctx.client.consumeFromPartition(log, 0, got.length, RECORDS);
       assert.ok(more.length > 0, `read ${got.length} of ${RECORDS} records`);
       got.push(...more);
     }
@@ -65,8 +54,8 @@ for (const [name, options] of [
       got.map((r) => r.offset),
       Array.from({ length: RECORDS }, (_, i) => i),
     );
-    const stored = (await client.getLogStats(log)).sizeBytes;
-    const plain = (await client.getLogStats(await produce({}))).sizeBytes;
+    const stored = (await ctx.client.getLogStats(log)).sizeBytes;
+    const plain = (await ctx.client.getLogStats(await produce({}))).sizeBytes;
     assert.ok(stored * 2 < plain, `${stored} bytes stored, ${plain} uncompressed`);
   });
 }
@@ -81,7 +70,7 @@ test('an unknown codec or level is rejected with InvalidArgument', LIMIT, () => 
     { compressionLevel: 9 },
   ]) {
     assert.throws(
-      () => client.producer(options),
+      () => ctx.client.producer(options),
       (e) => e instanceof InvalidArgument && /compression|level/i.test(e.message),
       JSON.stringify(options),
     );

@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+
+import { Client } from '../index.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 30_000;
@@ -52,4 +55,21 @@ export async function startServer() {
 /** A log or group name used once per run. */
 export function unique(prefix) {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A server and a client connected to it for the tests of one file: started before them,
+ * closed after them. The returned object's `client` and `server` are set once started.
+ */
+export function withClient() {
+  const ctx = { server: undefined, client: undefined };
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.client = await Client.connect(ctx.server.addr, { caFile: ctx.server.caFile });
+  });
+  after(async () => {
+    await ctx.client?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
 }
