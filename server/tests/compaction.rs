@@ -193,3 +193,26 @@ async fn given_sigkill_between_cleaning_and_swapping_when_restarted_nothing_is_l
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(cleaned_files(&server, &log), 0, "no cleaned file is left behind");
 }
+
+/// A follower that was down while its leader compacted copies the leader's
+/// gaps and rejoins the ISR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_a_compacted_leader_catches_up_across_the_gaps() {
+    let mut c = common::cluster::start(COMPACTOR);
+    let client = c.client().await;
+    let log = unique("compacted-rf3");
+    let config =
+        LogConfig { cleanup_policy: CleanupPolicy::Compact, segment_bytes: SEGMENT_BYTES, ..LogConfig::default() };
+    let spec = LogSpec { config, replication_factor: 3, ..LogSpec::new(1) };
+    client.create_log_with_config(&log, spec).await.unwrap();
+    let leader = common::cluster::wait_fully_in_sync(&client, &log).await.partitions[0].leader;
+    let follower = (1..=3).find(|n| *n != leader).unwrap();
+    c.node(follower).kill();
+    let newest = write_rounds(&client, &log).await;
+    let read = await_compacted(&client, &log).await;
+    assert_newest(&read, &newest);
+    c.node(follower).restart();
+    let md = common::cluster::wait_fully_in_sync(&client, &log).await;
+    assert!(md.partitions[0].isr.contains(&follower), "the follower rejoined: {md:?}");
+    client.close().await;
+}

@@ -71,13 +71,15 @@ fn nonzero_len(buf: &[u8]) -> usize {
     0
 }
 
-/// Whether `b` is a plausible next batch at `expected` (framing only).
+/// Whether `b` is a plausible next batch at or after `expected` (framing
+/// only; a follower copying a compacted leader appends batches with gaps
+/// between them).
 fn plausible(b: &BatchView<'_>, expected: Option<u64>) -> bool {
-    b.magic() == MAGIC && b.record_count() > 0 && expected.is_none_or(|e| b.base_offset() == e)
+    b.magic() == MAGIC && b.record_count() > 0 && expected.is_none_or(|e| b.base_offset() >= e)
 }
 
-/// Scans the last segment from its start, verifying checksums and offset
-/// continuity; truncates at the first bad batch and rebuilds its indexes.
+/// Scans the last segment from its start, verifying checksums and that
+/// offsets rise; truncates at the first bad batch and rebuilds its indexes.
 fn recover_active(
     dir: &Path,
     seg: &mut Segment,

@@ -14,16 +14,18 @@ fn corrupt(dir: &Path, position: u64, detail: String) -> StorageError {
 
 impl PartitionLog {
     /// Appends a batch the leader already stamped (offsets, epoch, append
-    /// time), without changing a byte. A batch of a newer leader epoch
-    /// starts that epoch in the epoch table; its producer is remembered.
+    /// time), without changing a byte. It may start past the log end: a
+    /// compacted leader has gaps where whole batches went. A batch of a newer
+    /// leader epoch starts that epoch in the epoch table; its producer is
+    /// remembered.
     ///
     /// # Errors
-    /// `Corruption` when the batch does not continue the log or fails its
+    /// `Corruption` when the batch starts below the log end or fails its
     /// checksum (nothing is written); `Io`.
     pub fn append_replicated(&mut self, batch: &[u8]) -> Result<AppendInfo, StorageError> {
         let view = BatchView::new(batch).map_err(|e| corrupt(&self.dir, 0, e.message))?;
         let end = self.log_end_offset();
-        if view.base_offset() != end || !view.crc_ok() || view.record_count() == 0 {
+        if view.base_offset() < end || !view.crc_ok() || view.record_count() == 0 {
             return Err(corrupt(
                 &self.dir,
                 0,
@@ -43,7 +45,7 @@ impl PartitionLog {
         }
         seg.write(batch)?;
         self.producers_mut().observe(&view);
-        Ok(AppendInfo { base_offset: end, next_offset: self.log_end_offset() })
+        Ok(AppendInfo { base_offset: view.base_offset(), next_offset: self.log_end_offset() })
     }
 
     /// Removes every batch at or past `offset` (a batch that straddles it
@@ -139,14 +141,32 @@ mod tests {
         let mut b = batch(3);
         stamp(&mut b, 0, 4, 77, 0);
         log.append_replicated(&b).unwrap();
-        let mut wrong = batch(1);
-        stamp(&mut wrong, 9, 4, 78, 0);
-        assert!(log.append_replicated(&wrong).is_err(), "a gap is refused");
+        let mut behind = batch(1);
+        stamp(&mut behind, 2, 4, 78, 0);
+        assert!(log.append_replicated(&behind).is_err(), "a batch below the log end is refused");
         assert_eq!(log.log_end_offset(), 3);
         assert_eq!(log.epoch_table(), vec![(4, 0)]);
         let slice = log.read(0, 1 << 20, 3).unwrap();
         assert_eq!(slice.bytes(), &b[..], "byte-identical to the leader's batch");
         assert_eq!(BatchView::new(slice.bytes()).unwrap().append_time_ms(), 77);
+    }
+
+    #[test]
+    fn a_gap_left_by_the_leaders_compaction_is_copied_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, _) = PartitionLog::open(dir.path(), cfg()).unwrap();
+        let mut first = batch(3);
+        stamp(&mut first, 0, 4, 77, 0);
+        log.append_replicated(&first).unwrap();
+        let mut after_gap = batch(2);
+        stamp(&mut after_gap, 9, 4, 78, 0);
+        assert_eq!(log.append_replicated(&after_gap).unwrap().base_offset, 9);
+        assert_eq!(log.log_end_offset(), 11);
+        drop(log);
+        let (log, report) = PartitionLog::open(dir.path(), cfg()).unwrap();
+        assert_eq!((log.log_end_offset(), report.truncated_bytes), (11, 0), "recovery keeps the batch after the gap");
+        let read = log.read(5, 1 << 20, 11).unwrap();
+        assert_eq!(BatchView::new(read.bytes()).unwrap().base_offset(), 9, "a read inside the gap gets the next batch");
     }
 
     #[test]
