@@ -268,8 +268,11 @@ async fn hostile_compressed_batches_are_refused_or_fail_only_their_consumer() {
 async fn internal_logs_and_disordered_compressed_records_are_refused() {
     let server = common::start();
     let c = server.client().await;
-    let e = c.produce("__consumer_offsets", Record::new("x").partition(0)).await.unwrap_err();
-    assert_eq!(e.code(), ErrorCode::ReservedLogName, "{e}");
+    let conn = raw_connect(&server).await;
+    // Straight to the server (a client would first look the log up, which
+    // may not exist yet while the server starts).
+    let internal = produce_request("__consumer_offsets", &one_record_batch(b"x"));
+    assert_eq!(raw_error(&conn, &internal).await, ErrorCode::ReservedLogName);
 
     // A compressed batch whose records claim offsets out of order: the
     // server stores it unread; its consumer refuses it.
@@ -284,7 +287,6 @@ async fn internal_logs_and_disordered_compressed_records_are_refused() {
     records[second + 3] = 0;
     let lz4 = Compression::Lz4;
     let packed = lz4.compress(&records).unwrap();
-    let conn = raw_connect(&server).await;
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     send.write_all(&produce_request(&log, &with_section(&disordered, lz4.attribute_bits(), &packed))).await.unwrap();
     send.finish().unwrap();
