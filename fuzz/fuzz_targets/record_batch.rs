@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
                 break;
             }
         }
-        if let Ok(Some(records)) = batch.decompressed() {
+        if let Ok(records) = batch.plain_records() {
             for r in batch.records_in(&records) {
                 if r.is_err() {
                     break;

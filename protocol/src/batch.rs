@@ -269,16 +269,12 @@ impl BatchBuilder {
             let attributes = compression.attribute_bits();
             self.buf[off::ATTRIBUTES..off::ATTRIBUTES + 2].copy_from_slice(&attributes.to_le_bytes());
         }
-        let total = self.buf.len();
         let b = &mut self.buf;
-        let len = (total - LENGTH_PREFIX_BYTES) as u32;
-        b[off::LENGTH..off::LENGTH + 4].copy_from_slice(&len.to_le_bytes());
         b[off::LAST_DELTA..off::LAST_DELTA + 4].copy_from_slice(&(self.count - 1).to_le_bytes());
         b[off::FIRST_TS..off::FIRST_TS + 8].copy_from_slice(&self.first_ts.to_le_bytes());
         b[off::MAX_TS..off::MAX_TS + 8].copy_from_slice(&self.max_ts.to_le_bytes());
         b[off::RECORD_COUNT..off::RECORD_COUNT + 4].copy_from_slice(&self.count.to_le_bytes());
-        let crc = crc32fast::hash(&b[CRC_START..]);
-        b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        seal(b);
         self.buf
     }
 }
@@ -542,6 +538,18 @@ impl<'a> BatchView<'a> {
         }
     }
 
+    /// The records section as records: borrowed when stored as is,
+    /// decompressed otherwise (decode it with [`BatchView::records_in`]).
+    ///
+    /// # Errors
+    /// As [`BatchView::decompressed`].
+    pub fn plain_records(&self) -> Result<std::borrow::Cow<'a, [u8]>, ProtocolError> {
+        Ok(match self.decompressed()? {
+            Some(records) => std::borrow::Cow::Owned(records),
+            None => std::borrow::Cow::Borrowed(self.records_section()),
+        })
+    }
+
     /// The records of an uncompressed batch, decoded lazily (a compressed
     /// batch yields one error: decode [`BatchView::decompressed`] with
     /// [`BatchView::records_in`]).
@@ -603,12 +611,18 @@ pub fn rebuild(original: &BatchView<'_>, records: &[u8], count: u32, compression
         }
     };
     b[off::ATTRIBUTES..off::ATTRIBUTES + 2].copy_from_slice(&attributes.to_le_bytes());
+    b[off::RECORD_COUNT..off::RECORD_COUNT + 4].copy_from_slice(&count.to_le_bytes());
+    seal(&mut b);
+    b
+}
+
+/// Writes a whole encoded batch's `batch_length` and checksum (the last
+/// fields filled in: the checksum covers the others).
+fn seal(b: &mut [u8]) {
     let len = (b.len() - LENGTH_PREFIX_BYTES) as u32;
     b[off::LENGTH..off::LENGTH + 4].copy_from_slice(&len.to_le_bytes());
-    b[off::RECORD_COUNT..off::RECORD_COUNT + 4].copy_from_slice(&count.to_le_bytes());
     let crc = crc32fast::hash(&b[CRC_START..]);
     b[off::CRC..off::CRC + 4].copy_from_slice(&crc.to_le_bytes());
-    b
 }
 
 /// One decoded record, borrowing from the batch bytes.

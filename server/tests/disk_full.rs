@@ -18,8 +18,8 @@ const FS_MIB: u32 = 24;
 const BALLAST_BYTES: usize = 6 * 1024 * 1024;
 /// Record size: the disk fills within a few thousand records.
 const RECORD_BYTES: usize = 10 * 1024;
-/// At most this many writes before the disk must be full.
-const MAX_WRITES: usize = 4 * 1024 * FS_MIB as usize / (RECORD_BYTES / 256);
+/// At most this many writes before the disk must be full (records to fill it whole).
+const MAX_WRITES: usize = FS_MIB as usize * 1024 * 1024 / RECORD_BYTES;
 
 /// A tmpfs mounted on a fresh directory, unmounted when dropped.
 struct SmallDisk(tempfile::TempDir);

@@ -38,36 +38,25 @@ impl TestServer {
     /// The server binary `bin` on defaults plus `config` (TOML lines), in a
     /// fresh directory.
     pub fn start_with(bin: impl Into<PathBuf>, config: &str) -> TestServer {
-        let bin = bin.into();
-        assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
         let tmp = tempfile::tempdir().expect("tempdir");
-        let mut s = TestServer {
-            bin,
-            child: None,
-            addr: "127.0.0.1:0".into(),
-            data_dir: tmp.path().join("data"),
-            _tmp: Some(tmp),
-            config: config.to_owned(),
-            args: Vec::new(),
-            launcher: Vec::new(),
-            ca: None,
-        };
-        s.launch();
-        s
+        TestServer::launched(bin.into(), tmp.path().join("data"), Some(tmp), config)
     }
 
     /// The server binary `bin` on defaults plus `config`, its data in
     /// `data_dir` (made if missing; the caller owns and removes it: e.g. a
     /// small filesystem mounted for the test).
     pub fn start_in(bin: impl Into<PathBuf>, data_dir: PathBuf, config: &str) -> TestServer {
-        let bin = bin.into();
+        TestServer::launched(bin.into(), data_dir, None, config)
+    }
+
+    fn launched(bin: PathBuf, data_dir: PathBuf, tmp: Option<tempfile::TempDir>, config: &str) -> TestServer {
         assert!(bin.exists(), "{} is missing: build the workspace (cargo test --workspace)", bin.display());
         let mut s = TestServer {
             bin,
             child: None,
             addr: "127.0.0.1:0".into(),
             data_dir,
-            _tmp: None,
+            _tmp: tmp,
             config: config.to_owned(),
             args: Vec::new(),
             launcher: Vec::new(),

@@ -104,8 +104,8 @@ impl Groups {
             }
             for batch in BatchIter::new(slice.bytes()) {
                 let batch = batch?;
-                let decompressed = batch.decompressed()?;
-                for r in batch.records_in(decompressed.as_deref().unwrap_or(batch.records_section())) {
+                let records = batch.plain_records()?;
+                for r in batch.records_in(&records) {
                     let r = r?;
                     if let Some((k, v)) = r.key.and_then(|k| parse_offset_record(k, r.value)) {
                         offsets.insert(k, v);

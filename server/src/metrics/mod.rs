@@ -71,10 +71,9 @@ fn request_histogram() -> Histogram {
 
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
-        let mut registry = Registry::with_prefix("pyralog");
         let (start, factor, n) = FSYNC_BUCKETS;
-        let m = Metrics {
-            registry: Registry::default(),
+        let mut m = Metrics {
+            registry: Registry::with_prefix("pyralog"),
             produced_records: Family::default(),
             produced_bytes: Family::default(),
             fetched_records: Family::default(),
@@ -88,7 +87,8 @@ impl Metrics {
             connections_accepted: Counter::default(),
             broker: Arc::new(OnceLock::new()),
         };
-        let r = &mut registry;
+        // The registry holds clones: each metric is shared state behind an `Arc`.
+        let r = &mut m.registry;
         r.register("produced_records", "Records appended by producers, per log", m.produced_records.clone());
         r.register("produced_bytes", "Record-batch bytes appended by producers, per log", m.produced_bytes.clone());
         r.register("fetched_records", "Records sent to consumers, per log", m.fetched_records.clone());
@@ -101,7 +101,7 @@ impl Metrics {
         r.register("connections_open", "Client connections open now", m.connections_open.clone());
         r.register("connections_accepted", "Client connections accepted", m.connections_accepted.clone());
         r.register_collector(Box::new(state::StateCollector { broker: Arc::clone(&m.broker) }));
-        Arc::new(Metrics { registry, ..m })
+        Arc::new(m)
     }
 
     /// Lets the scrape-time gauges read partitions and groups.

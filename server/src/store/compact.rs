@@ -25,8 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use memmap2::Mmap;
-use pyralog_protocol::batch::{self, BatchIter, BatchView};
-use pyralog_protocol::ProtocolError;
+use pyralog_protocol::batch::{self, BatchIter};
 
 use super::segment::{log_path, Segment};
 use super::{io_err, sync_dir, PartitionLog, RecoveryReport, StorageError};
@@ -69,11 +68,6 @@ pub struct OffsetMap {
     pub segments_mapped: usize,
 }
 
-/// A batch's records, decompressed when stored compressed.
-fn records_of(b: &BatchView<'_>) -> Result<Vec<u8>, ProtocolError> {
-    Ok(b.decompressed()?.unwrap_or_else(|| b.records_section().to_vec()))
-}
-
 fn corrupt(seg: &SealedSegment, dir: &Path, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corruption { segment: log_path(dir, seg.base), position: 0, detail: format!("compaction: {e}") }
 }
@@ -92,7 +86,7 @@ pub fn build_offset_map(dir: &Path, segments: &[SealedSegment], max_keys: usize)
             if !b.crc_ok() {
                 return Err(corrupt(seg, dir, format!("batch at offset {} fails its checksum", b.base_offset())));
             }
-            let records = records_of(&b).map_err(|e| corrupt(seg, dir, e.message))?;
+            let records = b.plain_records().map_err(|e| corrupt(seg, dir, e.message))?;
             for r in b.records_in(&records) {
                 let r = r.map_err(|e| corrupt(seg, dir, e.message))?;
                 if let Some(k) = r.key {
@@ -133,7 +127,7 @@ pub fn clean_segment(
     let mut removed = 0u64;
     for b in BatchIter::new(seg.data()) {
         let b = b.map_err(|e| corrupt(seg, dir, e.message))?;
-        let records = records_of(&b).map_err(|e| corrupt(seg, dir, e.message))?;
+        let records = b.plain_records().map_err(|e| corrupt(seg, dir, e.message))?;
         let (mut kept, mut count) = (Vec::with_capacity(records.len()), 0u32);
         for r in b.records_in(&records) {
             let r = r.map_err(|e| corrupt(seg, dir, e.message))?;

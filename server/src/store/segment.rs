@@ -261,27 +261,25 @@ impl Segment {
 
     /// Deletes the index files (they are rebuilt from the data).
     pub fn delete_indexes(&self) -> Result<(), StorageError> {
-        for p in [self.offsets.path(), self.times.path()] {
-            match std::fs::remove_file(p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err(p)(e)),
-            }
-        }
-        Ok(())
+        remove_all(&[self.offsets.path(), self.times.path()])
     }
 
     /// Deletes the segment's files.
     pub fn delete(self) -> Result<(), StorageError> {
-        for p in [self.path.clone(), self.offsets.path().to_owned(), self.times.path().to_owned()] {
-            match std::fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err(&p)(e)),
-            }
-        }
-        Ok(())
+        remove_all(&[&self.path, self.offsets.path(), self.times.path()])
     }
+}
+
+/// Removes files; one already gone is fine.
+fn remove_all(paths: &[&Path]) -> Result<(), StorageError> {
+    for p in paths {
+        match std::fs::remove_file(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(p)(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Allocates disk blocks for the whole length, so appends (and writes
