@@ -86,6 +86,12 @@ const (
 	CodeNotEnoughReplicas Code = 602
 	// CodeQuorumUnavailable: The metadata quorum is unreachable from this node; admin changes are refused until a majority of the voters can be reached.
 	CodeQuorumUnavailable Code = 603
+	// CodeAuthenticationFailed: The connection has no accepted identity: no credentials, a wrong or revoked token, or a client certificate the server does not accept.
+	CodeAuthenticationFailed Code = 700
+	// CodeNotAuthorized: The principal has no ACL allowing the operation on the resource (the message names both); nothing changed.
+	CodeNotAuthorized Code = 701
+	// CodeThrottled: The principal is over a quota (connections or requests per second); retry after the error's `retry_after_ms`.
+	CodeThrottled Code = 702
 	// CodeConnectionFailed: Could not connect, or the connection was lost.
 	CodeConnectionFailed Code = 900
 	// CodeTlsError: TLS setup or certificate verification failed.
@@ -143,6 +149,9 @@ var (
 	ErrNotLeader                 = &Error{Code: CodeNotLeader}
 	ErrNotEnoughReplicas         = &Error{Code: CodeNotEnoughReplicas}
 	ErrQuorumUnavailable         = &Error{Code: CodeQuorumUnavailable}
+	ErrAuthenticationFailed      = &Error{Code: CodeAuthenticationFailed}
+	ErrNotAuthorized             = &Error{Code: CodeNotAuthorized}
+	ErrThrottled                 = &Error{Code: CodeThrottled}
 	ErrConnectionFailed          = &Error{Code: CodeConnectionFailed}
 	ErrTlsError                  = &Error{Code: CodeTlsError}
 	ErrClosed                    = &Error{Code: CodeClosed}
@@ -193,6 +202,9 @@ var codeNames = map[Code]string{
 	CodeNotLeader:                 "NotLeader",
 	CodeNotEnoughReplicas:         "NotEnoughReplicas",
 	CodeQuorumUnavailable:         "QuorumUnavailable",
+	CodeAuthenticationFailed:      "AuthenticationFailed",
+	CodeNotAuthorized:             "NotAuthorized",
+	CodeThrottled:                 "Throttled",
 	CodeConnectionFailed:          "ConnectionFailed",
 	CodeTlsError:                  "TlsError",
 	CodeClosed:                    "Closed",

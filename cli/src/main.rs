@@ -1,6 +1,7 @@
 //! `pyralog`: log administration, produce and consume from the shell, and
 //! benchmarks (kcat and the kafka-*-perf-test tools in one).
 
+mod acl;
 mod bench;
 mod bench_disk;
 mod cluster;
@@ -31,6 +32,15 @@ struct Cli {
     /// CA certificate (PEM) that signed the server's certificate.
     #[arg(long, global = true, env = "PYRALOG_CA_FILE", default_value = DEFAULT_CA_FILE)]
     ca_file: PathBuf,
+    /// Client certificate (PEM) for servers that authenticate by mTLS.
+    #[arg(long, global = true, env = "PYRALOG_CERT_FILE", requires = "key_file")]
+    cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, global = true, env = "PYRALOG_KEY_FILE", requires = "cert_file")]
+    key_file: Option<PathBuf>,
+    /// Bearer token (`pyralog-server token create NAME`).
+    #[arg(long, global = true, env = "PYRALOG_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,10 +66,19 @@ enum Command {
     /// Live rates of a server: produce and consume per log, requests,
     /// fsyncs, connections, group lag (from the server's metrics).
     Top(top::TopArgs),
+    /// Add, list and remove the cluster's ACLs (allow rules).
+    #[command(subcommand)]
+    Acl(acl::AclCommand),
 }
 
 async fn connect(cli: &Cli) -> anyhow::Result<Client> {
-    Ok(Client::connect(&cli.server, ClientConfig::with_ca_file(&cli.ca_file)).await?)
+    let config = ClientConfig {
+        cert_file: cli.cert_file.clone(),
+        key_file: cli.key_file.clone(),
+        token: cli.token.clone(),
+        ..ClientConfig::with_ca_file(&cli.ca_file)
+    };
+    Ok(Client::connect(&cli.server, config).await?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -71,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Groups(cmd) => groups::run(&client, cmd).await,
         Command::Cluster(cmd) => cluster::run(&client, cmd).await,
         Command::Top(args) => top::run(&client, args).await,
+        Command::Acl(cmd) => acl::run(&client, cmd).await,
         Command::Bench(cmd) => {
             // On a runtime worker, as an application's task would run (not on
             // the main thread: every hand-off to the producer's tasks and back

@@ -21,6 +21,14 @@ pub struct ClientConfig {
     pub ca_file: Option<PathBuf>,
     /// TLS server name; defaults to the host part of the address.
     pub server_name: Option<String>,
+    /// Client certificate (PEM) and its private key: the connection's
+    /// identity on a server that authenticates clients by mTLS (the
+    /// principal is the certificate's subject CN, or a SAN). Both or neither.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// Bearer token (`pyralog-server token create NAME`): every connection
+    /// authenticates with it before its first request.
+    pub token: Option<String>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub metadata_max_age: Duration,
@@ -31,6 +39,9 @@ impl Default for ClientConfig {
         ClientConfig {
             ca_file: None,
             server_name: None,
+            cert_file: None,
+            key_file: None,
+            token: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             metadata_max_age: DEFAULT_METADATA_MAX_AGE,

@@ -11,6 +11,7 @@ use pyralog_protocol::ProtocolError;
 pub struct Error {
     code: ErrorCode,
     message: String,
+    retry_after_ms: u32,
 }
 
 /// Result alias of the client.
@@ -18,7 +19,19 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), retry_after_ms: 0 }
+    }
+
+    /// The same error, advising a wait of `retry_after_ms` before a retry.
+    pub fn with_retry_after_ms(mut self, retry_after_ms: u32) -> Self {
+        self.retry_after_ms = retry_after_ms;
+        self
+    }
+
+    /// How long the server asked to wait before retrying (`Throttled`);
+    /// `None` when it gave no advice.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        (self.retry_after_ms > 0).then(|| std::time::Duration::from_millis(u64::from(self.retry_after_ms)))
     }
 
     /// The stable error code.
@@ -48,6 +61,6 @@ impl Error {
 
 impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
-        Error { code: e.code, message: e.message }
+        Error { code: e.code, message: e.message, retry_after_ms: e.retry_after_ms }
     }
 }

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod acl;
 mod client;
 mod cluster;
 mod config;
@@ -27,6 +28,7 @@ mod stats;
 mod transport;
 mod wire;
 
+pub use acl::Acl;
 pub use client::{Client, LogSpec};
 pub use cluster::{ClusterDescription, NodeDescription};
 pub use config::{Acks, ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};

@@ -59,7 +59,7 @@ impl Nodes {
     /// Connects to the first of `servers` that answers.
     ///
     /// # Errors
-    /// `TlsError` (wrong CA), `ConnectionFailed` (none answered), `InvalidArgument`.
+    /// `TlsError` (wrong CA), `AuthenticationFailed`, `ConnectionFailed` (none answered), `InvalidArgument`.
     pub(crate) async fn connect(servers: &str, config: &ClientConfig) -> Result<Nodes> {
         let bootstrap = parse_servers(servers)?;
         let mut last = None;
@@ -77,7 +77,8 @@ impl Nodes {
                         closed: AtomicBool::new(false),
                     });
                 }
-                Err(e) if e.code() == ErrorCode::TlsError => return Err(e),
+                // Another node would refuse this client's identity alike.
+                Err(e) if matches!(e.code(), ErrorCode::TlsError | ErrorCode::AuthenticationFailed) => return Err(e),
                 Err(e) => last = Some(e),
             }
         }

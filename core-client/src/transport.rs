@@ -19,6 +19,8 @@ pub(crate) struct Transport {
     server_name: String,
     quic: quinn::ClientConfig,
     connect_timeout: Duration,
+    /// Sent in an `authenticate` request on every new connection.
+    token: Option<String>,
     conn: Mutex<Option<quinn::Connection>>,
     connecting: tokio::sync::Mutex<()>,
     closed: AtomicBool,
@@ -43,11 +45,16 @@ fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
         return Err(Error::new(ErrorCode::TlsError, format!("{} holds no certificate", ca_file.display())));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| Error::new(ErrorCode::TlsError, e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut tls = match client_identity(cfg)? {
+        Some((certs, key)) => tls
+            .with_client_auth_cert(certs, key)
+            .map_err(|e| Error::new(ErrorCode::TlsError, format!("client certificate: {e}")))?,
+        None => tls.with_no_client_auth(),
+    };
     tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
         .map_err(|e| Error::new(ErrorCode::TlsError, e.to_string()))?;
@@ -63,6 +70,30 @@ fn tls_config(cfg: &ClientConfig) -> Result<quinn::ClientConfig> {
         .mtu_discovery_config(Some(mtu_discovery()));
     quic.transport_config(Arc::new(t));
     Ok(quic)
+}
+
+type Identity = (Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>);
+
+/// The client certificate and key of `cert_file`/`key_file`, if set.
+fn client_identity(cfg: &ClientConfig) -> Result<Option<Identity>> {
+    let tls_err = |msg: String| Error::new(ErrorCode::TlsError, msg);
+    let (cert_file, key_file) = match (&cfg.cert_file, &cfg.key_file) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        _ => return Err(Error::invalid_argument("cert_file and key_file go together: set both or neither")),
+    };
+    let read =
+        |path: &std::path::Path| std::fs::read(path).map_err(|e| tls_err(format!("reading {}: {e}", path.display())));
+    let certs = rustls_pemfile::certs(&mut read(cert_file)?.as_slice())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| tls_err(format!("parsing {}: {e}", cert_file.display())))?;
+    if certs.is_empty() {
+        return Err(tls_err(format!("{} holds no certificate", cert_file.display())));
+    }
+    let key = rustls_pemfile::private_key(&mut read(key_file)?.as_slice())
+        .map_err(|e| tls_err(format!("parsing {}: {e}", key_file.display())))?
+        .ok_or_else(|| tls_err(format!("{} holds no private key", key_file.display())))?;
+    Ok(Some((certs, key)))
 }
 
 /// What the QUIC connections of a client have seen (diagnostics and
@@ -99,17 +130,38 @@ impl NetworkStats {
     }
 }
 
+/// QUIC's error codes of TLS alerts: `0x100 + alert`.
+const CRYPTO_ERRORS: std::ops::Range<u64> = 0x100..0x200;
+
 fn connection_error(e: &quinn::ConnectionError) -> Error {
-    if let quinn::ConnectionError::TransportError(t) = e {
-        let code = u64::from(t.code);
-        if (0x100..0x200).contains(&code) {
-            return Error::new(
-                ErrorCode::TlsError,
-                format!("TLS handshake failed: {e} (is the CA file the server's?)"),
-            );
+    match e {
+        quinn::ConnectionError::TransportError(t) if CRYPTO_ERRORS.contains(&u64::from(t.code)) => {
+            Error::new(ErrorCode::TlsError, format!("TLS handshake failed: {e} (is the CA file the server's?)"))
         }
+        // The server refused this client's TLS identity (its certificate is
+        // not from the client CA, or none was sent where one is required).
+        quinn::ConnectionError::ConnectionClosed(c) if CRYPTO_ERRORS.contains(&u64::from(c.error_code)) => {
+            Error::new(
+                ErrorCode::AuthenticationFailed,
+                format!("the server refused this client's TLS identity: {e} (is the client certificate from the server's client CA?)"),
+            )
+        }
+        // The server closed the connection with one of its error codes
+        // (a quota, an authentication deadline): the reason is its message.
+        quinn::ConnectionError::ApplicationClosed(c) if u16::try_from(c.error_code.into_inner()).is_ok_and(|n| n >= 100) => {
+            let code = ErrorCode::from_u16(c.error_code.into_inner() as u16);
+            Error::new(code, String::from_utf8_lossy(&c.reason).into_owned())
+        }
+        _ => Error::new(ErrorCode::ConnectionFailed, format!("connection failed: {e}")),
     }
-    Error::new(ErrorCode::ConnectionFailed, format!("connection failed: {e}"))
+}
+
+/// A stream's failure, named by its connection's close reason if it has one.
+fn lost_on(conn: &quinn::Connection, e: &dyn std::fmt::Display) -> Error {
+    match conn.close_reason() {
+        Some(reason) => connection_error(&reason),
+        None => lost(e),
+    }
 }
 
 impl Transport {
@@ -139,6 +191,7 @@ impl Transport {
             server_name: cfg.server_name.clone().unwrap_or_else(|| host.to_owned()),
             quic,
             connect_timeout: cfg.connect_timeout,
+            token: cfg.token.clone(),
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             closed: AtomicBool::new(false),
@@ -190,6 +243,22 @@ impl Transport {
             }
         };
         *self.went_silent.lock() = None;
+        if let Some(token) = &self.token {
+            let request = crate::wire::request(|r| r.init_authenticate().set_token(token.as_str()));
+            let answer = tokio::time::timeout(limit, exchange(&conn, request, None)).await.map_err(|_| {
+                Error::new(ErrorCode::Timeout, format!("{} did not answer authenticate within {limit:?}", self.addr))
+            });
+            let authenticated = answer.and_then(|r| r).and_then(|bytes| {
+                crate::wire::response(&bytes, |w| match w {
+                    pyralog_protocol::pyralog_capnp::response::Authenticate(_) => Ok(()),
+                    _ => Err(crate::wire::unexpected()),
+                })
+            });
+            if let Err(e) = authenticated {
+                conn.close(0u32.into(), b"authentication failed");
+                return Err(e);
+            }
+        }
         *self.conn.lock() = Some(conn.clone());
         Ok(conn)
     }
@@ -234,17 +303,9 @@ impl Transport {
         let timed_out = || Error::new(ErrorCode::Timeout, format!("no response within request_timeout ({timeout:?})"));
         let conn = tokio::time::timeout_at(deadline, self.connection()).await.map_err(|_| timed_out())??;
         let received_before = conn.stats().udp_rx.datagrams;
-        let exchange = async {
-            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
-            // Handing quinn the buffers avoids copying them into the stream.
-            let mut chunks: Vec<bytes::Bytes> = std::iter::once(request.into()).chain(payload).collect();
-            send.write_all_chunks(&mut chunks).await.map_err(|e| lost(&e))?;
-            send.finish().map_err(|e| lost(&e))?;
-            read_response(&mut recv).await
-        };
         let watched = async {
             tokio::select! {
-                r = exchange => r,
+                r = exchange(&conn, request, payload) => r,
                 () = silence(&conn) => {
                     conn.close(0u32.into(), b"server silent");
                     *self.went_silent.lock() = Some(tokio::time::Instant::now());
@@ -290,6 +351,16 @@ impl Transport {
     }
 }
 
+/// One request and its response on a new stream of `conn`.
+async fn exchange(conn: &quinn::Connection, request: Vec<u8>, payload: Option<bytes::Bytes>) -> Result<Vec<u8>> {
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_error(&e))?;
+    // Handing quinn the buffers avoids copying them into the stream.
+    let mut chunks: Vec<bytes::Bytes> = std::iter::once(request.into()).chain(payload).collect();
+    send.write_all_chunks(&mut chunks).await.map_err(|e| lost_on(conn, &e))?;
+    send.finish().map_err(|e| lost_on(conn, &e))?;
+    read_response(conn, &mut recv).await
+}
+
 /// How often a waiting request checks that its connection hears from the peer.
 const SILENCE_CHECK: Duration = Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS / 2);
 
@@ -311,10 +382,10 @@ async fn silence(conn: &quinn::Connection) {
 
 /// Reads a whole response as received chunks, then joins them with one copy
 /// into an exact-size (word-aligned) buffer.
-async fn read_response(recv: &mut quinn::RecvStream) -> Result<Vec<u8>> {
+async fn read_response(conn: &quinn::Connection, recv: &mut quinn::RecvStream) -> Result<Vec<u8>> {
     let mut chunks = Vec::new();
     let mut total = 0usize;
-    while let Some(chunk) = recv.read_chunk(usize::MAX, true).await.map_err(|e| lost(&e))? {
+    while let Some(chunk) = recv.read_chunk(usize::MAX, true).await.map_err(|e| lost_on(conn, &e))? {
         total += chunk.bytes.len();
         if total > MAX_RESPONSE_BYTES {
             return Err(Error::new(

@@ -61,7 +61,7 @@ fn with_root<S: capnp::message::ReaderSegments, T>(
     if let response::Error(e) = which {
         let e = e.map_err(|e| bad_response(malformed(e)))?;
         let message = text(e.get_message(), "message").unwrap_or("(unreadable message)");
-        return Err(Error::new(ErrorCode::from_u16(e.get_code()), message));
+        return Err(Error::new(ErrorCode::from_u16(e.get_code()), message).with_retry_after_ms(e.get_retry_after_ms()));
     }
     read(which)
 }

@@ -34,6 +34,16 @@ struct Request {
     describeGroup @21 :GroupName;
     # The server's metrics in the Prometheus text format (what /metrics serves).
     metrics @22 :Void;
+    # Authenticates this connection with a bearer token (from
+    # `pyralog-server token create`); a client sends it first, before any
+    # other request, when the server requires authentication and the
+    # connection presented no client certificate.
+    authenticate @23 :AuthenticateRequest;
+    # ACLs of the cluster (allow rules); changing them needs `alter` on
+    # `cluster`, listing them `describe` on `cluster`.
+    aclAdd @24 :Acl;
+    aclRemove @25 :Acl;
+    aclList @26 :Void;
   }
 }
 
@@ -65,6 +75,11 @@ struct Response {
     describeGroup @22 :GroupDescription;
     # Prometheus text format, UTF-8.
     metrics @23 :Data;
+    authenticate @24 :AuthenticateResponse;
+    aclAdd @25 :Void;
+    # Whether the ACL existed (and is now gone).
+    aclRemove @26 :Bool;
+    aclList @27 :List(Acl);
   }
 }
 
@@ -72,6 +87,27 @@ struct Error {
   # Stable numeric code, see protocol/src/error.rs and docs/PROTOCOL.md.
   code @0 :UInt16;
   message @1 :Text;
+  # How long to wait before retrying (`Throttled`); 0: no advice.
+  retryAfterMs @2 :UInt32;
+}
+
+struct AuthenticateRequest {
+  token @0 :Text;
+}
+
+struct AuthenticateResponse {
+  # Who the connection acts as from now on.
+  principal @0 :Text;
+}
+
+# One allow rule, in the text forms of docs/SECURITY.md:
+# principal `alice` or `*`; operation `read | write | create | delete |
+# alter | describe`; resource `log:NAME`, `log:PREFIX*`, `group:NAME`,
+# `group:PREFIX*` or `cluster`.
+struct Acl {
+  principal @0 :Text;
+  operation @1 :Text;
+  resource @2 :Text;
 }
 
 struct LogName {

@@ -134,6 +134,17 @@ error_codes! {
     /// refused until a majority of the voters can be reached.
     QuorumUnavailable = 603,
 
+    // 7xx: access and quotas
+    /// The connection has no accepted identity: no credentials, a wrong or
+    /// revoked token, or a client certificate the server does not accept.
+    AuthenticationFailed = 700,
+    /// The principal has no ACL allowing the operation on the resource
+    /// (the message names both); nothing changed.
+    NotAuthorized = 701,
+    /// The principal is over a quota (connections or requests per second);
+    /// retry after the error's `retry_after_ms`.
+    Throttled = 702,
+
     // 9xx: raised by the client, never sent by a server
     /// Could not connect, or the connection was lost.
     ConnectionFailed = 900,
@@ -169,6 +180,7 @@ impl ErrorCode {
                 | ErrorCode::NotCoordinator
                 | ErrorCode::ConnectionFailed
                 | ErrorCode::StorageFull
+                | ErrorCode::Throttled
         )
     }
 }
@@ -185,11 +197,18 @@ impl fmt::Display for ErrorCode {
 pub struct ProtocolError {
     pub code: ErrorCode,
     pub message: String,
+    /// How long to wait before retrying (a `Throttled` answer); 0: no advice.
+    pub retry_after_ms: u32,
 }
 
 impl ProtocolError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ProtocolError { code, message: message.into() }
+        ProtocolError { code, message: message.into(), retry_after_ms: 0 }
+    }
+
+    /// A `Throttled` error: retry after `retry_after_ms` (at least 1).
+    pub fn throttled(message: impl Into<String>, retry_after_ms: u32) -> Self {
+        ProtocolError { code: ErrorCode::Throttled, message: message.into(), retry_after_ms: retry_after_ms.max(1) }
     }
 }
 

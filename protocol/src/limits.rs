@@ -102,3 +102,9 @@ pub const MAX_REBALANCE_TIMEOUT_MS: u32 = 300_000;
 pub const MAX_OFFSET_COMMIT_PARTITIONS: usize = 65_536;
 /// Longest commit metadata string, in bytes.
 pub const MAX_COMMIT_METADATA_BYTES: usize = 4_096;
+/// Longest principal name (a certificate's subject CN or SAN, a token's name).
+pub const MAX_PRINCIPAL_BYTES: usize = 256;
+/// Longest bearer token a client may send.
+pub const MAX_TOKEN_BYTES: usize = 512;
+/// Most ACLs the cluster metadata holds.
+pub const MAX_ACLS: usize = 10_000;

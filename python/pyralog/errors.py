@@ -269,6 +269,27 @@ class QuorumUnavailable(PyralogError):
     code = 603
 
 
+class AuthenticationFailed(PyralogError):
+    """The connection has no accepted identity: no credentials, a wrong or revoked token, or a
+    client certificate the server does not accept. (code 700)"""
+
+    code = 700
+
+
+class NotAuthorized(PyralogError):
+    """The principal has no ACL allowing the operation on the resource (the message names both);
+    nothing changed. (code 701)"""
+
+    code = 701
+
+
+class Throttled(PyralogError):
+    """The principal is over a quota (connections or requests per second); retry after the
+    error's `retry_after_ms`. (code 702)"""
+
+    code = 702
+
+
 class ConnectionFailed(PyralogError):
     """Could not connect, or the connection was lost. (code 900)"""
 
@@ -349,6 +370,9 @@ BY_CODE: dict[int, type[PyralogError]] = {
     601: NotLeader,
     602: NotEnoughReplicas,
     603: QuorumUnavailable,
+    700: AuthenticationFailed,
+    701: NotAuthorized,
+    702: Throttled,
     900: ConnectionFailed,
     901: TlsError,
     902: Closed,
@@ -374,6 +398,7 @@ _check_codes()
 _pyralog._register_errors(BY_CODE, UsedAfterFork)
 
 __all__ = [
+    "AuthenticationFailed",
     "BY_CODE",
     "BatchTooLarge",
     "BufferFull",
@@ -402,6 +427,7 @@ __all__ = [
     "LogDeleting",
     "LogNotFound",
     "LogPaused",
+    "NotAuthorized",
     "NotCoordinator",
     "NotEnoughReplicas",
     "NotLeader",
@@ -418,6 +444,7 @@ __all__ = [
     "ShuttingDown",
     "StorageError",
     "StorageFull",
+    "Throttled",
     "Timeout",
     "TlsError",
     "Unknown",

@@ -19,6 +19,14 @@
 //! voters = "1@127.0.0.1:9092,2@127.0.0.1:9192,3@127.0.0.1:9292"
 //! tls_dir = "./cluster-tls"   # from `pyralog-server init-cluster`: CA, node certificates, cluster id
 //!
+//! [auth]                      # absent: off (the server warns loudly); see auth/config.rs
+//! enabled = true
+//! superusers = ["admin"]
+//!
+//! [quotas]                    # per principal; 0: unlimited
+//! connections_per_principal = 64
+//! requests_per_second_per_principal = 5000
+//!
 //! [faults]                    # testing only: deliberate failures
 //! drop_every_nth_produce_response = 0   # 0: never
 //!
@@ -132,6 +140,8 @@ pub struct ServerConfig {
     /// authentication.
     pub metrics_listen: Option<SocketAddr>,
     pub compaction: CompactionConfig,
+    pub auth: crate::auth::config::AuthConfig,
+    pub quotas: crate::auth::config::QuotaConfig,
 }
 
 /// How often each partition's high watermark is checkpointed to disk.
@@ -283,6 +293,8 @@ impl Default for ServerConfig {
             default_replication_factor: 1,
             metrics_listen: None,
             compaction: CompactionConfig::default(),
+            auth: crate::auth::config::AuthConfig::default(),
+            quotas: crate::auth::config::QuotaConfig::default(),
         }
     }
 }
@@ -334,6 +346,7 @@ impl ServerConfig {
             bail!("max_connections and max_in_flight_per_connection must be > 0");
         }
         self.validate_cluster()?;
+        self.auth.validate()?;
         let c = &self.compaction;
         if c.interval_ms == 0 || !(0.0..=1.0).contains(&c.min_dirty_ratio) {
             bail!("[compaction] interval_ms must be > 0 and min_dirty_ratio in 0.0..=1.0");

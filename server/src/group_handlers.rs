@@ -7,6 +7,7 @@ use pyralog_protocol::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_PROTOCOLS};
 use pyralog_protocol::pyralog_capnp::{self as pc, request, response};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
+use crate::auth::Access;
 use crate::broker::Broker;
 use crate::groups::coordinator::{GroupState, Join, Joined, MemberView};
 use crate::groups::Groups;
@@ -37,6 +38,31 @@ impl GroupReq {
             GroupReq::Fetch { .. } => "offset_fetch",
             GroupReq::List => "list_groups",
             GroupReq::Describe(_) => "describe_group",
+        }
+    }
+}
+
+impl GroupReq {
+    /// Refuses what the principal may not do: members need `read` on their
+    /// group (a commit also on each log it names), offset fetches and
+    /// descriptions `describe`; a group list is filtered instead.
+    ///
+    /// # Errors
+    /// `NotAuthorized`.
+    pub fn authorize(&self, access: &Access) -> Result<()> {
+        use pyralog_protocol::acl::{Operation::*, Resource};
+        match self {
+            GroupReq::Join(Join { group, .. })
+            | GroupReq::Sync { group, .. }
+            | GroupReq::Heartbeat { group, .. }
+            | GroupReq::Leave { group, .. } => access.check(Read, Resource::Group(group)),
+            GroupReq::Commit { group, offsets, .. } => {
+                access.check(Read, Resource::Group(group))?;
+                offsets.iter().try_for_each(|o| access.check(Read, Resource::Log(&o.log)))
+            }
+            GroupReq::Fetch { group, .. } => access.check(Describe, Resource::Group(group)),
+            GroupReq::Describe(group) => access.check(Describe, Resource::Group(group)),
+            GroupReq::List => Ok(()),
         }
     }
 }
@@ -164,8 +190,11 @@ fn summary(groups: &Groups, name: &str) -> Option<Summary> {
 ///
 /// # Errors
 /// The coordinator's errors; `GroupNotFound` for an unknown group.
-pub async fn execute(broker: &Broker, req: GroupReq) -> Result<GroupResp> {
+pub async fn execute(broker: &Broker, access: &Access, req: GroupReq) -> Result<GroupResp> {
     let groups = &broker.groups()?;
+    let describable = |n: &&String| {
+        access.allows(pyralog_protocol::acl::Operation::Describe, pyralog_protocol::acl::Resource::Group(n))
+    };
     Ok(match req {
         GroupReq::Join(j) => GroupResp::Joined(groups.join(j).await?),
         GroupReq::Sync { group, generation, member_id, assignments } => {
@@ -183,7 +212,9 @@ pub async fn execute(broker: &Broker, req: GroupReq) -> Result<GroupResp> {
             GroupResp::Committed(groups.commit(&group, generation, &member_id, offsets).await?)
         }
         GroupReq::Fetch { group, partitions } => GroupResp::Fetched(groups.fetch(&group, &partitions)),
-        GroupReq::List => GroupResp::List(groups.names().iter().filter_map(|n| summary(groups, n)).collect()),
+        GroupReq::List => {
+            GroupResp::List(groups.names().iter().filter(describable).filter_map(|n| summary(groups, n)).collect())
+        }
         GroupReq::Describe(name) => {
             let s = summary(groups, &name)
                 .ok_or_else(|| ProtocolError::new(ErrorCode::GroupNotFound, format!("no group {name:?}")))?;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use capnp::message::{Builder, HeapAllocator};
 use futures_util::future::select_all;
+use pyralog_protocol::acl::Acl;
 use pyralog_protocol::batch::{BatchView, FLAG_LOG_APPEND_TIME};
 use pyralog_protocol::frame::{self, malformed, text};
 use pyralog_protocol::limits::{
@@ -18,6 +19,7 @@ use pyralog_protocol::model::{LogConfig, LogMetadata, LogState, LogStats, Timest
 use pyralog_protocol::pyralog_capnp::{request, response, OffsetSpec};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
+use crate::auth::{Access, Session};
 use crate::broker::Broker;
 use crate::group_handlers::{self, GroupReq, GroupResp};
 use crate::partition::{Acks, Appended, Partition};
@@ -78,6 +80,10 @@ enum Req {
     /// The server's metrics in the Prometheus text format.
     Metrics,
     Group(GroupReq),
+    Authenticate(String),
+    AclAdd(Acl),
+    AclRemove(Acl),
+    AclList,
 }
 
 impl Req {
@@ -100,6 +106,10 @@ impl Req {
             Req::InitProducer(_) => "init_producer",
             Req::Metrics => "metrics",
             Req::Group(g) => g.kind(),
+            Req::Authenticate(_) => "authenticate",
+            Req::AclAdd(_) => "acl_add",
+            Req::AclRemove(_) => "acl_remove",
+            Req::AclList => "acl_list",
         }
     }
 }
@@ -129,6 +139,10 @@ enum Resp {
     InitProducer(ProducerIdentity),
     Metrics(String),
     Group(GroupResp),
+    Authenticated(String),
+    AclAdded,
+    AclRemoved(bool),
+    AclList(Vec<Acl>),
 }
 
 struct Fetched {
@@ -146,6 +160,7 @@ pub fn error_response(e: &ProtocolError) -> Vec<u8> {
     let mut eb = m.init_root::<response::Builder>().init_error();
     eb.set_code(e.code.as_u16());
     eb.set_message(e.message.as_str());
+    eb.set_retry_after_ms(e.retry_after_ms);
     frame::encode(&m)
 }
 
@@ -158,10 +173,10 @@ pub struct Response {
 
 /// Handles one request's bytes and returns the response; `None` when fault
 /// injection drops this response.
-pub async fn handle(broker: &Arc<Broker>, bytes: Vec<u8>) -> Option<Response> {
+pub async fn handle(broker: &Arc<Broker>, session: &Session, bytes: Vec<u8>) -> Option<Response> {
     let began = Instant::now();
     let (kind, result) = match decode(bytes) {
-        Ok(req) => (req.kind(), execute(broker, req).await),
+        Ok(req) => (req.kind(), admit_and_execute(broker, session, req).await),
         Err(e) => ("undecodable", Err(e)),
     };
     broker.metrics.request(kind, began.elapsed(), result.as_ref().err().map(|e| e.code));
@@ -189,6 +204,51 @@ pub async fn handle(broker: &Arc<Broker>, bytes: Vec<u8>) -> Option<Response> {
 /// The typed error the service would answer.
 pub fn decode_request_kind(bytes: Vec<u8>) -> Result<&'static str> {
     decode(bytes).map(|r| r.kind())
+}
+
+/// Authentication first, then quotas, then authorization, then the request.
+async fn admit_and_execute(broker: &Arc<Broker>, session: &Session, req: Req) -> Result<Resp> {
+    if let Req::Authenticate(token) = req {
+        return Ok(Resp::Authenticated(session.authenticate(token).await?));
+    }
+    let access = Access::new(session.admit()?, broker.state());
+    authorize(&access, &req)?;
+    execute(broker, &access, req).await
+}
+
+/// Refuses a request touching a resource the principal may not use that
+/// way. Requests over several resources (metadata of every log, log and
+/// group lists, fetches) are filtered or answered per resource instead.
+fn authorize(access: &Access, req: &Req) -> Result<()> {
+    use pyralog_protocol::acl::{Operation::*, Resource};
+    let log = |op, name: &str| access.check(op, Resource::Log(name));
+    match req {
+        Req::Metadata(names) => names.iter().try_for_each(|n| log(Describe, n)),
+        Req::CreateLog { name, .. } => match access.allows(Create, Resource::Cluster) {
+            true => Ok(()),
+            false => log(Create, name),
+        },
+        Req::DescribeLog(name) | Req::Stats(name) | Req::ListOffsets { log: name, .. } => log(Describe, name),
+        Req::UpdateConfig { name, .. } | Req::Pause(name) | Req::Resume(name) | Req::AddPartitions { name, .. } => {
+            log(Alter, name)
+        }
+        Req::Delete(name) => log(Delete, name),
+        Req::Produce { log: name, .. } => log(Write, name),
+        Req::Metrics | Req::AclList => access.check(Describe, Resource::Cluster),
+        Req::AclAdd(_) | Req::AclRemove(_) => access.check(Alter, Resource::Cluster),
+        Req::Group(g) => g.authorize(access),
+        // Any principal may take a producer id; what it may write is checked per produce.
+        Req::ListLogs | Req::Fetch(_) | Req::InitProducer(_) | Req::Authenticate(_) => Ok(()),
+    }
+}
+
+fn acl_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::acl::Reader<'_>>) -> Result<Acl> {
+    let r = r.map_err(malformed)?;
+    Acl::parse(
+        text(r.get_principal(), "principal")?,
+        text(r.get_operation(), "operation")?,
+        text(r.get_resource(), "resource")?,
+    )
 }
 
 fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_>>) -> Result<String> {
@@ -313,6 +373,10 @@ fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
             Req::InitProducer(ProducerIdentity { id: r.get_producer_id(), epoch: r.get_producer_epoch() })
         }
         request::Metrics(()) => Req::Metrics,
+        request::Authenticate(r) => Req::Authenticate(text(r.map_err(malformed)?.get_token(), "token")?.to_owned()),
+        request::AclAdd(r) => Req::AclAdd(acl_of(r)?),
+        request::AclRemove(r) => Req::AclRemove(acl_of(r)?),
+        request::AclList(()) => Req::AclList,
         other => match group_handlers::decode(other)? {
             Some(g) => Req::Group(g),
             None => return Err(err(ErrorCode::InvalidRequest, "request type not served")),
@@ -320,9 +384,14 @@ fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
     })
 }
 
-async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
+async fn execute(broker: &Arc<Broker>, access: &Access, req: Req) -> Result<Resp> {
+    let describable = |md: &LogMetadata| {
+        access.allows(pyralog_protocol::acl::Operation::Describe, pyralog_protocol::acl::Resource::Log(&md.name))
+    };
     Ok(match req {
-        Req::Metadata(names) if names.is_empty() => Resp::Metadata(broker.list()),
+        Req::Metadata(names) if names.is_empty() => {
+            Resp::Metadata(broker.list().into_iter().filter(describable).collect())
+        }
         Req::Metadata(names) => {
             let mut v = Vec::with_capacity(names.len());
             for n in names {
@@ -333,7 +402,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
         Req::CreateLog { name, partitions, replication, config } => {
             Resp::CreateLog(broker.create_log(&name, partitions, replication, config, false).await?)
         }
-        Req::ListLogs => Resp::ListLogs(broker.list()),
+        Req::ListLogs => Resp::ListLogs(broker.list().into_iter().filter(describable).collect()),
         Req::DescribeLog(name) => Resp::DescribeLog(broker.metadata(&broker.stored(&name)?)),
         Req::UpdateConfig { name, config } => Resp::UpdateConfig(broker.update_config(&name, config).await?),
         Req::Pause(name) => Resp::Pause(broker.set_state(&name, LogState::Paused).await?),
@@ -348,7 +417,7 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms, acks).await?)
         }
         Req::Fetch(f) => {
-            let fetched = fetch(broker, &f).await;
+            let fetched = fetch(broker, access, &f).await;
             for (r, (_, _, from, _)) in fetched.iter().zip(&f.targets) {
                 if let Some(records) = &r.records {
                     broker.metrics.fetched(&r.log, *from, records.bytes());
@@ -373,7 +442,17 @@ async fn execute(broker: &Arc<Broker>, req: Req) -> Result<Resp> {
             Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
         }
         Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume)).await?),
-        Req::Group(g) => Resp::Group(group_handlers::execute(broker, g).await?),
+        Req::Group(g) => Resp::Group(group_handlers::execute(broker, access, g).await?),
+        Req::Authenticate(_) => return Err(err(ErrorCode::Unknown, "authenticate reached execute")),
+        Req::AclAdd(acl) => {
+            broker.cluster.propose(crate::cluster::state::Command::AddAcl { acl }).await?;
+            Resp::AclAdded
+        }
+        Req::AclRemove(acl) => {
+            let out = broker.cluster.propose(crate::cluster::state::Command::RemoveAcl { acl }).await?;
+            Resp::AclRemoved(out.acl_existed.unwrap_or(false))
+        }
+        Req::AclList => Resp::AclList(broker.state().acls.iter().cloned().collect()),
     })
 }
 
@@ -419,8 +498,11 @@ async fn produce(
     Ok(appended)
 }
 
-async fn fetch(broker: &Broker, f: &FetchReq) -> Vec<Fetched> {
-    let parts: Vec<Result<Arc<Partition>>> = f.targets.iter().map(|(log, p, _, _)| broker.partition(log, *p)).collect();
+async fn fetch(broker: &Broker, access: &Access, f: &FetchReq) -> Vec<Fetched> {
+    let read =
+        |log: &str| access.check(pyralog_protocol::acl::Operation::Read, pyralog_protocol::acl::Resource::Log(log));
+    let parts: Vec<Result<Arc<Partition>>> =
+        f.targets.iter().map(|(log, p, _, _)| read(log).and_then(|()| broker.partition(log, *p))).collect();
     let total_max = f.max_bytes.clamp(1, MAX_FETCH_BYTES) as usize;
     let deadline = Instant::now() + Duration::from_millis(u64::from(f.max_wait_ms.min(MAX_FETCH_WAIT_MS)));
     loop {
@@ -559,6 +641,18 @@ fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::By
             b.set_producer_epoch(id.epoch);
         }
         Resp::Metrics(text) => root.set_metrics(text.as_bytes()),
+        Resp::Authenticated(principal) => root.init_authenticate().set_principal(principal.as_str()),
+        Resp::AclAdded => root.set_acl_add(()),
+        Resp::AclRemoved(existed) => root.set_acl_remove(existed),
+        Resp::AclList(acls) => {
+            let mut list = root.init_acl_list(acls.len() as u32);
+            for (i, a) in acls.iter().enumerate() {
+                let mut b = list.reborrow().get(i as u32);
+                b.set_principal(a.principal.as_str());
+                b.set_operation(a.operation.as_str());
+                b.set_resource(a.resource.to_string().as_str());
+            }
+        }
     }
     (m, payload)
 }

@@ -1,5 +1,6 @@
 //! The Pyralog server: storage engine, log manager, metadata quorum, QUIC service.
 
+pub mod auth;
 pub mod broker;
 pub mod cluster;
 pub mod config;
@@ -66,7 +67,7 @@ impl Server {
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
         let metrics = metrics::Metrics::new();
-        let node = Arc::new(service::Node::new(Arc::clone(&metrics)));
+        let node = Arc::new(service::Node::new(Arc::clone(&metrics), auth::Auth::new(&cfg)));
         let accept_task = tokio::spawn(service::serve(
             Arc::clone(&node),
             endpoint.clone(),

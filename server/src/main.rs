@@ -1,5 +1,7 @@
 //! `pyralog-server`: runs on embedded defaults with no arguments (a
-//! one-node cluster); `init-cluster` prepares the TLS material of a cluster.
+//! one-node cluster); `init-cluster` prepares the TLS material of a
+//! cluster; `cert issue` and `token create|list|revoke` manage client
+//! identities (see docs/SECURITY.md).
 
 use std::path::PathBuf;
 
@@ -13,10 +15,10 @@ struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
     /// Config file (TOML); flags override it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     /// Data directory [default: ./pyralog-data].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Listen address [default: 127.0.0.1:9092, or this node's voter address].
     #[arg(long, value_name = "HOST:PORT")]
@@ -28,7 +30,7 @@ struct Args {
     #[arg(long, value_name = "LIST")]
     voters: Option<String>,
     /// The cluster's TLS directory (from `init-cluster`).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     tls_dir: Option<PathBuf>,
 }
 
@@ -43,6 +45,36 @@ enum Cmd {
         #[arg(long, value_name = "LIST")]
         voters: String,
     },
+    /// Client certificates under this server's CA (the development CA in
+    /// the data directory, or the cluster CA of `--tls-dir`).
+    #[command(subcommand)]
+    Cert(CertCmd),
+    /// Bearer tokens, stored as salted hashes in `[auth] tokens_file`.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum CertCmd {
+    /// Writes `<out>/<name>.pem` and `<out>/<name>-key.pem`, a client
+    /// certificate whose subject CN (and DNS SAN) is the principal `name`.
+    Issue {
+        #[arg(long)]
+        name: String,
+        /// Directory for the files [default: the current one].
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Creates a token for principal NAME and prints it (only this once).
+    Create { name: String },
+    /// Lists the principals that hold a token.
+    List,
+    /// Revokes NAME's token: new connections with it are refused.
+    Revoke { name: String },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,7 +84,7 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let mut args = Args::parse();
     if let Some(Cmd::InitCluster { tls_dir, voters }) = &args.command {
         let voters = pyralog_server::config::parse_voters(voters)?;
         anyhow::ensure!(!voters.is_empty(), "--voters names no node");
@@ -60,9 +92,43 @@ fn main() -> anyhow::Result<()> {
         println!("cluster TLS material for nodes {:?} in {}", voters.keys().collect::<Vec<_>>(), tls_dir.display());
         return Ok(());
     }
+    let command = args.command.take();
     let cfg = config(args)?;
+    match command {
+        Some(Cmd::Cert(c)) => return cert(&cfg, c),
+        Some(Cmd::Token(t)) => return token(&cfg, t),
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cfg))
+}
+
+fn cert(cfg: &ServerConfig, cmd: CertCmd) -> anyhow::Result<()> {
+    let CertCmd::Issue { name, out } = cmd;
+    let ca_dir = pyralog_server::auth::certs::ca_dir(&cfg.data_dir, cfg.cluster.tls_dir.as_deref());
+    let (cert, key) = pyralog_server::auth::certs::issue(&ca_dir, &name, &out)?;
+    println!("client certificate for {name}: {} (key {})", cert.display(), key.display());
+    Ok(())
+}
+
+fn token(cfg: &ServerConfig, cmd: TokenCmd) -> anyhow::Result<()> {
+    let store = pyralog_server::auth::tokens::TokenStore::new(cfg.auth.tokens_path(&cfg.data_dir));
+    match cmd {
+        TokenCmd::Create { name } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+            println!("{}", store.create(&name, i64::try_from(now)?)?);
+        }
+        TokenCmd::List => {
+            for t in store.list()? {
+                println!("{}\tcreated_at_ms={}", t.name, t.created_at_ms);
+            }
+        }
+        TokenCmd::Revoke { name } => {
+            anyhow::ensure!(store.revoke(&name)?, "{name} has no token");
+            println!("revoked {name}'s token");
+        }
+    }
+    Ok(())
 }
 
 fn config(args: Args) -> anyhow::Result<ServerConfig> {

@@ -12,6 +12,7 @@ use pyralog_protocol::limits::MAX_REQUEST_BYTES;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use tokio::sync::{watch, Notify, Semaphore};
 
+use crate::auth::{Auth, Session};
 use crate::broker::Broker;
 use crate::cluster::wire::{encode_reply, PeerCall, PeerReply, MAX_PEER_MESSAGE_BYTES};
 use crate::cluster::Cluster;
@@ -25,11 +26,12 @@ pub struct Node {
     pub cluster: OnceLock<Arc<Cluster>>,
     pub broker: OnceLock<Arc<Broker>>,
     pub metrics: Arc<Metrics>,
+    pub auth: Arc<Auth>,
 }
 
 impl Node {
-    pub fn new(metrics: Arc<Metrics>) -> Node {
-        Node { cluster: OnceLock::new(), broker: OnceLock::new(), metrics }
+    pub fn new(metrics: Arc<Metrics>, auth: Arc<Auth>) -> Node {
+        Node { cluster: OnceLock::new(), broker: OnceLock::new(), metrics, auth }
     }
 }
 
@@ -169,6 +171,12 @@ async fn connection(
     cfg: Arc<ServerConfig>,
 ) {
     let _open = node.metrics.connection_opened();
+    let session = Arc::new(node.auth.open(&conn));
+    // With authentication on, a connection must have an identity (and fit
+    // its quota) by the deadline, or it is closed.
+    let deadline = tokio::time::sleep(node.auth.authentication_timeout());
+    tokio::pin!(deadline);
+    let mut must_admit = node.auth.enabled();
     loop {
         let (send, recv) = tokio::select! {
             s = conn.accept_bi() => match s {
@@ -178,13 +186,23 @@ async fn connection(
                     return;
                 }
             },
+            () = &mut deadline, if must_admit => {
+                if !session.admitted() {
+                    tracing::info!(remote = %conn.remote_address(), "closing a connection that did not authenticate in time");
+                    let reason = "not authenticated within authentication_timeout_ms";
+                    conn.close(u32::from(ErrorCode::AuthenticationFailed.as_u16()).into(), reason.as_bytes());
+                    return;
+                }
+                must_admit = false;
+                continue;
+            }
             _ = shutdown.changed() => return,
         };
         let guard = in_flight.enter();
-        let (node, cfg) = (Arc::clone(&node), Arc::clone(&cfg));
+        let (node, cfg, session) = (Arc::clone(&node), Arc::clone(&cfg), Arc::clone(&session));
         tokio::spawn(async move {
             let _guard = guard;
-            stream(node, cfg, send, recv).await;
+            stream(node, cfg, &session, send, recv).await;
         });
     }
 }
@@ -193,12 +211,18 @@ fn failure(e: &ProtocolError) -> Response {
     Response { message: error_response(e), payload: Vec::new() }
 }
 
-async fn stream(node: Arc<Node>, cfg: Arc<ServerConfig>, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
+async fn stream(
+    node: Arc<Node>,
+    cfg: Arc<ServerConfig>,
+    session: &Session,
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+) {
     let deadline = Duration::from_millis(cfg.request_read_timeout_ms);
     let response = match tokio::time::timeout(deadline, recv.read_to_end(MAX_REQUEST_BYTES)).await {
         Ok(Ok(bytes)) => match node.broker.get() {
             None => failure(&ProtocolError::new(ErrorCode::Busy, "the node is starting; retry shortly")),
-            Some(broker) => match handle(broker, bytes).await {
+            Some(broker) => match handle(broker, session, bytes).await {
                 Some(response) => response,
                 None => {
                     let _ = send.reset(0u32.into());

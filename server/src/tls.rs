@@ -48,6 +48,9 @@ pub struct NodeTls {
     pub ca_file: Option<PathBuf>,
     pub cluster_id: String,
     roots: Option<Arc<RootCertStore>>,
+    /// Whose client certificates are accepted: `roots` plus `[auth]
+    /// client_ca_file` (peers are still held to `roots` alone).
+    client_roots: Option<Arc<RootCertStore>>,
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
@@ -58,6 +61,19 @@ impl NodeTls {
     /// # Errors
     /// Missing or invalid files, naming the file and how to create it.
     pub fn load(cfg: &ServerConfig) -> anyhow::Result<NodeTls> {
+        let mut tls = NodeTls::load_node(cfg)?;
+        tls.client_roots = tls.roots.clone();
+        if let Some(ca) = &cfg.auth.client_ca_file {
+            let mut roots = tls.roots.as_deref().cloned().unwrap_or_else(RootCertStore::empty);
+            for c in read_certs(ca)? {
+                roots.add(c).with_context(|| format!("client CA in {}", ca.display()))?;
+            }
+            tls.client_roots = Some(Arc::new(roots));
+        }
+        Ok(tls)
+    }
+
+    fn load_node(cfg: &ServerConfig) -> anyhow::Result<NodeTls> {
         if let Some(dir) = &cfg.cluster.tls_dir {
             let hint = "create it with `pyralog-server init-cluster --tls-dir DIR --voters ...`";
             let ca = dir.join("ca.pem");
@@ -102,7 +118,7 @@ impl NodeTls {
             }
             None => None,
         };
-        Ok(NodeTls { ca_file: ca, cluster_id, roots, certs, key })
+        Ok(NodeTls { ca_file: ca, cluster_id, roots, client_roots: None, certs, key })
     }
 }
 
@@ -220,6 +236,18 @@ pub fn init_cluster(dir: &Path, voters: &BTreeMap<u32, String>) -> anyhow::Resul
     Ok(())
 }
 
+/// Replaces `path` with `contents`, readable by the owner only: written
+/// beside it, synced, renamed over it.
+///
+/// # Errors
+/// I/O.
+pub fn write_private_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    write_private(&tmp, contents)?;
+    fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -231,6 +259,7 @@ fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> 
         .open(path)
         .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(contents.as_ref())?;
+    f.sync_all()?;
     Ok(())
 }
 
@@ -258,7 +287,7 @@ pub fn quic_server_config(cfg: &ServerConfig, tls: &NodeTls) -> anyhow::Result<q
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&rustls::version::TLS13])?;
-    let builder = match &tls.roots {
+    let builder = match &tls.client_roots {
         Some(roots) => builder.with_client_cert_verifier(
             WebPkiClientVerifier::builder_with_provider(Arc::clone(roots), provider).allow_unauthenticated().build()?,
         ),
@@ -306,17 +335,37 @@ pub fn is_peer_connection(conn: &quinn::Connection) -> bool {
         .is_some_and(|p| p == PEER_ALPN)
 }
 
-/// Checks that the connection's client certificate (already verified
-/// against the CA by the handshake) is node `node_id`'s.
+impl NodeTls {
+    /// Verifies peers' certificates against the cluster CA alone (the
+    /// handshake also accepts the client CA's).
+    ///
+    /// # Errors
+    /// No CA configured.
+    pub fn peer_verifier(&self) -> anyhow::Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+        let roots = self.roots.clone().ok_or_else(|| anyhow!("no cluster CA: peers cannot be verified"))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Ok(WebPkiClientVerifier::builder_with_provider(roots, provider).build()?)
+    }
+}
+
+/// Checks that the connection's client certificate is issued by the
+/// cluster CA (`verifier`) and is node `node_id`'s.
 ///
 /// # Errors
-/// No certificate, or one issued for another name.
-pub fn verify_peer(conn: &quinn::Connection, node_id: u32) -> Result<(), String> {
+/// No certificate, one from another CA, or one issued for another name.
+pub fn verify_peer(
+    conn: &quinn::Connection,
+    node_id: u32,
+    verifier: &dyn rustls::server::danger::ClientCertVerifier,
+) -> Result<(), String> {
     let chain = conn
         .peer_identity()
         .and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok())
         .ok_or("the connection presented no client certificate")?;
     let leaf = chain.first().ok_or("empty certificate chain")?;
+    verifier
+        .verify_client_cert(leaf, &chain[1..], rustls::pki_types::UnixTime::now())
+        .map_err(|e| format!("the client certificate is not from the cluster CA: {e}"))?;
     let cert = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
     let name = ServerName::try_from(peer_name(node_id)).map_err(|e| e.to_string())?;
     cert.verify_is_valid_for_subject_name(&name)
@@ -385,8 +434,6 @@ fn reset_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
         .map_err(|_| anyhow::anyhow!("no system randomness for the stateless reset key"))?;
     fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    write_private(&tmp, &key)?;
-    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    write_private_atomically(&path, &key)?;
     Ok(key)
 }

@@ -313,9 +313,9 @@ impl Send {
                     // Overtook its predecessor: send again once that one resolved.
                     self.pipeline.wait_for_earlier(self.vlsn.unwrap_or(0), deadline).await;
                 }
-                Sent::Answer(Err(e)) if e.is_retriable() && remaining > shared.cfg.retry_backoff => {
+                Sent::Answer(Err(e)) if e.is_retriable() && remaining > retry_wait(&e, shared.cfg.retry_backoff) => {
                     tracing::debug!(log, partition, error = %e, "retrying batch");
-                    tokio::time::sleep(shared.cfg.retry_backoff.min(Duration::from_secs(1))).await;
+                    tokio::time::sleep(retry_wait(&e, shared.cfg.retry_backoff)).await;
                 }
                 Sent::Answer(Err(e)) => return Err(e),
             }
@@ -354,4 +354,10 @@ enum Sent {
 /// (`UnknownProducer` when even the producer's first batch has not landed).
 fn overtook(e: &Error) -> bool {
     matches!(e.code(), ErrorCode::OutOfOrderSequence | ErrorCode::UnknownProducer)
+}
+
+/// The wait before resending a batch: the backoff (at most a second), or
+/// longer when the server asked for it (a `Throttled` answer).
+fn retry_wait(e: &Error, backoff: Duration) -> Duration {
+    backoff.min(Duration::from_secs(1)).max(e.retry_after().unwrap_or_default())
 }

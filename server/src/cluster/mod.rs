@@ -112,6 +112,8 @@ pub struct Cluster {
     node_session_timeout: Duration,
     /// `[cluster] unclean_leader_election`, carried by the commands this node proposes.
     pub unclean_leader_election: bool,
+    /// Peers' certificates must come from the cluster CA (`None`: no peers).
+    peer_verifier: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 }
 
 fn quorum_unavailable(msg: impl Into<String>) -> ProtocolError {
@@ -180,6 +182,7 @@ impl Cluster {
             node_heartbeat: Duration::from_millis(c.node_heartbeat_ms),
             node_session_timeout: Duration::from_millis(c.node_session_timeout_ms),
             unclean_leader_election: c.unclean_leader_election,
+            peer_verifier: tls.peer_verifier().ok(),
         });
         cluster.join().await?;
         Ok(cluster)
@@ -380,7 +383,11 @@ impl Cluster {
                 format!("node {} has the voters {:?}, this node {:?}", h.from, h.voters, mine.voters),
             ));
         }
-        crate::tls::verify_peer(conn, h.from).map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, e))
+        let verifier = self
+            .peer_verifier
+            .as_deref()
+            .ok_or_else(|| ProtocolError::new(ErrorCode::InvalidRequest, "this node has no cluster CA: no peers"))?;
+        crate::tls::verify_peer(conn, h.from, verifier).map_err(|e| ProtocolError::new(ErrorCode::InvalidRequest, e))
     }
 
     /// Answers a metadata-quorum call (not the data-plane ones).

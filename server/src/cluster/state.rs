@@ -4,8 +4,10 @@
 //! so every node holds the same state for the same applied index. No I/O and
 //! no clock here: times arrive inside commands.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use pyralog_protocol::acl::Acl;
+use pyralog_protocol::limits::MAX_ACLS;
 use pyralog_protocol::model::{LogConfig, LogState};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use serde::{Deserialize, Serialize};
@@ -141,6 +143,14 @@ pub enum Command {
         producer_id: u64,
         from: u16,
     },
+    /// Adds an allow rule (a rule that exists changes nothing).
+    AddAcl {
+        acl: Acl,
+    },
+    /// Removes an allow rule.
+    RemoveAcl {
+        acl: Acl,
+    },
 }
 
 /// What applying a command produced.
@@ -152,6 +162,9 @@ pub struct Outcome {
     pub producer_ids_from: Option<u64>,
     /// `BumpProducerEpoch`: the new epoch.
     pub producer_epoch: Option<u16>,
+    /// `RemoveAcl`: whether the rule existed.
+    #[serde(default)]
+    pub acl_existed: Option<bool>,
     /// A command the state refused; nothing changed.
     pub error: Option<(u16, String)>,
 }
@@ -188,6 +201,9 @@ pub struct State {
     pub next_producer_id: u64,
     /// Producers whose epoch is above 0.
     pub producer_epochs: BTreeMap<u64, u16>,
+    /// Allow rules (enforced while authentication is on).
+    #[serde(default)]
+    pub acls: BTreeSet<Acl>,
 }
 
 /// `node`, a replica outside the ISR, leads: whatever only the ISR held is
@@ -279,6 +295,17 @@ impl State {
                 }
                 Outcome { producer_epoch: Some(current + 1), ..Outcome::default() }
             }
+            Command::AddAcl { acl } => {
+                if self.acls.len() >= MAX_ACLS && !self.acls.contains(&acl) {
+                    return Outcome::refused(
+                        ErrorCode::InvalidRequest,
+                        format!("the cluster holds MAX_ACLS ({MAX_ACLS}) ACLs; remove some first"),
+                    );
+                }
+                self.acls.insert(acl);
+                Outcome::default()
+            }
+            Command::RemoveAcl { acl } => Outcome { acl_existed: Some(self.acls.remove(&acl)), ..Outcome::default() },
         }
     }
 

@@ -8,7 +8,7 @@ public final class ErrorCodes {
     private ErrorCodes() {}
 
     /** Every code this version knows, in numeric order. */
-    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 107, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 900, 901, 902, 903, 904, 905};
+    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 107, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 700, 701, 702, 900, 901, 902, 903, 904, 905};
 
     /**
      * The exception for {@code code}.
@@ -60,6 +60,9 @@ public final class ErrorCodes {
             case 601 -> new NotLeaderException(message);
             case 602 -> new NotEnoughReplicasException(message);
             case 603 -> new QuorumUnavailableException(message);
+            case 700 -> new AuthenticationFailedException(message);
+            case 701 -> new NotAuthorizedException(message);
+            case 702 -> new ThrottledException(message);
             case 900 -> new ConnectionFailedException(message);
             case 901 -> new TlsErrorException(message);
             case 902 -> new ClosedException(message);

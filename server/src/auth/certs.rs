@@ -1,0 +1,82 @@
+//! Client certificates: the principal a verified certificate names, and
+//! `pyralog-server cert issue`, which signs one with the node's CA.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use rustls::pki_types::CertificateDer;
+
+use super::config::PrincipalFrom;
+
+/// The principal of a client certificate chain the handshake verified:
+/// its leaf's subject CN, or its first DNS SAN.
+///
+/// # Errors
+/// An unreadable certificate or one without that name (the message says which).
+pub fn principal_of(chain: &[CertificateDer<'_>], from: PrincipalFrom) -> Result<String, String> {
+    let leaf = chain.first().ok_or("empty certificate chain")?;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(leaf).map_err(|e| format!("unreadable client certificate: {e}"))?;
+    let name = match from {
+        PrincipalFrom::Cn => {
+            cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_owned)
+        }
+        PrincipalFrom::San => cert.subject_alternative_name().ok().flatten().and_then(|san| {
+            san.value.general_names.iter().find_map(|n| match n {
+                x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                _ => None,
+            })
+        }),
+    };
+    let name = name.ok_or_else(|| format!("the client certificate has no {from:?} to name its principal"))?;
+    pyralog_protocol::acl::validate_principal(&name).map_err(|e| e.message)?;
+    Ok(name)
+}
+
+/// Where the CA that signs client certificates lives: the cluster's TLS
+/// directory, or the development CA in the data directory.
+pub fn ca_dir(data_dir: &Path, tls_dir: Option<&Path>) -> PathBuf {
+    tls_dir.map_or_else(|| data_dir.join("tls"), Path::to_path_buf)
+}
+
+/// Issues a client certificate for `name` under the CA in `ca_dir`, writing
+/// `<out>/<name>.pem` and `<out>/<name>-key.pem` (owner-only); returns both paths.
+///
+/// # Errors
+/// A name that is not a valid principal or is a node's, a missing CA
+/// (start the server once, or run `init-cluster`), or I/O.
+pub fn issue(ca_dir: &Path, name: &str, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    pyralog_protocol::acl::validate_principal(name).map_err(|e| anyhow::anyhow!(e.message))?;
+    if name.starts_with("pyralog-node-") || name == pyralog_protocol::acl::ANY_PRINCIPAL {
+        bail!("{name:?} is reserved (nodes' names, `*`)");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
+        bail!("{name:?}: a certificate name uses A-Z a-z 0-9 . _ - @");
+    }
+    let (ca_pem, ca_key_pem) = (ca_dir.join("ca.pem"), ca_dir.join("ca-key.pem"));
+    let read = |p: &Path| {
+        fs::read_to_string(p).with_context(|| {
+            format!(
+                "reading {} (start the server once to create its CA, or point --tls-dir at the cluster's)",
+                p.display()
+            )
+        })
+    };
+    let ca_key = rcgen::KeyPair::from_pem(&read(&ca_key_pem)?).context("parsing the CA key")?;
+    let ca_params = rcgen::CertificateParams::from_ca_cert_pem(&read(&ca_pem)?).context("parsing the CA")?;
+    let ca = ca_params.self_signed(&ca_key)?;
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    if let Ok(dns) = rcgen::Ia5String::try_from(name) {
+        params.subject_alt_names = vec![rcgen::SanType::DnsName(dns)];
+    }
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &ca, &ca_key)?;
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let (cert_path, key_path) = (out.join(format!("{name}.pem")), out.join(format!("{name}-key.pem")));
+    crate::tls::write_private_atomically(&key_path, key.serialize_pem().as_bytes())?;
+    fs::write(&cert_path, cert.pem()).with_context(|| format!("writing {}", cert_path.display()))?;
+    Ok((cert_path, key_path))
+}

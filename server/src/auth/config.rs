@@ -1,0 +1,100 @@
+//! `[auth]` and `[quotas]` of `pyralog.toml`.
+//!
+//! ```toml
+//! [auth]
+//! enabled = true                 # off only in the embedded dev default
+//! superusers = ["admin"]         # principals no ACL restricts
+//! client_ca_file = "client-ca.pem"   # default: the node's CA (dev or cluster CA)
+//! principal_from = "cn"          # cn | san: a client certificate's subject CN or first DNS SAN
+//! tokens_file = "tokens.json"    # default: <data_dir>/auth/tokens.json
+//! authentication_timeout_ms = 10000
+//!
+//! [quotas]                       # per principal, over all its connections; 0: unlimited
+//! connections_per_principal = 64
+//! requests_per_second_per_principal = 5000
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use serde::Deserialize;
+
+/// Default time a connection has to authenticate before it is closed.
+pub const DEFAULT_AUTHENTICATION_TIMEOUT_MS: u64 = 10_000;
+/// Where tokens are kept by default, under the data directory.
+pub const DEFAULT_TOKENS_FILE: &str = "auth/tokens.json";
+
+/// Which part of a client certificate names its principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalFrom {
+    /// The subject's common name.
+    #[default]
+    Cn,
+    /// The first DNS name among the subject alternative names.
+    San,
+}
+
+/// Client authentication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Require an identity (client certificate or token) and enforce ACLs.
+    pub enabled: bool,
+    /// Principals allowed everything (they create the first ACLs).
+    pub superusers: Vec<String>,
+    /// CA whose client certificates are accepted; default: the node's CA.
+    pub client_ca_file: Option<PathBuf>,
+    pub principal_from: PrincipalFrom,
+    /// Salted token hashes (`pyralog-server token create`); default
+    /// `<data_dir>/auth/tokens.json`.
+    pub tokens_file: Option<PathBuf>,
+    /// A connection without an accepted identity by then is closed.
+    pub authentication_timeout_ms: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            enabled: false,
+            superusers: Vec::new(),
+            client_ca_file: None,
+            principal_from: PrincipalFrom::Cn,
+            tokens_file: None,
+            authentication_timeout_ms: DEFAULT_AUTHENTICATION_TIMEOUT_MS,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// The token file of a server with this data directory.
+    pub fn tokens_path(&self, data_dir: &Path) -> PathBuf {
+        self.tokens_file.clone().unwrap_or_else(|| data_dir.join(DEFAULT_TOKENS_FILE))
+    }
+
+    /// Checks ranges and names.
+    ///
+    /// # Errors
+    /// A message naming the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.authentication_timeout_ms == 0 {
+            bail!("[auth] authentication_timeout_ms must be > 0");
+        }
+        for s in &self.superusers {
+            pyralog_protocol::acl::validate_principal(s)
+                .map_err(|e| anyhow::anyhow!("[auth] superusers: {}", e.message))?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-principal limits; 0 means unlimited.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaConfig {
+    /// Connections one principal may hold open at once.
+    pub connections_per_principal: u32,
+    /// Requests per second one principal may send over all its
+    /// connections (bursts of up to one second's worth).
+    pub requests_per_second_per_principal: u32,
+}
