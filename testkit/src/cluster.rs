@@ -25,6 +25,10 @@ pub struct TestCluster {
     _tmp: tempfile::TempDir,
 }
 
+/// The principal of the client certificate the kit's own clients use
+/// (make it a superuser in `[auth]` to run a cluster with authentication on).
+pub const ADMIN: &str = "admin";
+
 /// `n` loopback UDP ports free at the time of the call.
 fn free_ports(n: usize) -> Vec<u16> {
     let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind a free port")).collect();
@@ -74,6 +78,14 @@ impl TestCluster {
             .output()
             .expect("run pyralog-server init-cluster");
         assert!(status.status.success(), "init-cluster failed: {}", String::from_utf8_lossy(&status.stderr));
+        let issued = Command::new(&bin)
+            .args(["cert", "issue", "--name", ADMIN, "--tls-dir"])
+            .arg(&tls_dir)
+            .arg("--out")
+            .arg(tls_dir.join("clients"))
+            .output()
+            .expect("run pyralog-server cert issue");
+        assert!(issued.status.success(), "cert issue failed: {}", String::from_utf8_lossy(&issued.stderr));
         let nodes = hosts
             .into_iter()
             .enumerate()
@@ -101,11 +113,11 @@ impl TestCluster {
     /// Waits until the metadata lists every node and fences none; runs on a
     /// thread of its own, so that async tests may call it.
     fn wait_all_live(&self) {
-        let (servers, ca, n) = (self.bootstrap(), self.ca_file(), self.nodes.len());
+        let (servers, config, n) = (self.bootstrap(), self.client_config(), self.nodes.len());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             rt.block_on(async {
-                let client = Client::connect(&servers, ClientConfig::with_ca_file(ca)).await.expect("connect");
+                let client = Client::connect(&servers, config).await.expect("connect");
                 let deadline = Instant::now() + LIVE_TIMEOUT;
                 loop {
                     let d = client.describe_cluster().await;
@@ -146,9 +158,34 @@ impl TestCluster {
         self.tls_dir.join("ca.pem")
     }
 
+    /// Trusts the cluster CA and presents the `ADMIN` client certificate.
+    pub fn client_config(&self) -> ClientConfig {
+        let (cert, key) = self.identity(ADMIN);
+        ClientConfig { cert_file: Some(cert), key_file: Some(key), ..ClientConfig::with_ca_file(self.ca_file()) }
+    }
+
+    /// The certificate and key files of client `name` (issued by the
+    /// cluster CA on first use).
+    pub fn identity(&self, name: &str) -> (PathBuf, PathBuf) {
+        let dir = self.tls_dir.join("clients");
+        let (cert, key) = (dir.join(format!("{name}.pem")), dir.join(format!("{name}-key.pem")));
+        if !cert.exists() {
+            let bin = &self.nodes[0].bin;
+            let out = Command::new(bin)
+                .args(["cert", "issue", "--name", name, "--tls-dir"])
+                .arg(&self.tls_dir)
+                .arg("--out")
+                .arg(&dir)
+                .output()
+                .expect("run pyralog-server cert issue");
+            assert!(out.status.success(), "cert issue failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        (cert, key)
+    }
+
     /// A client bootstrapped with every node.
     pub async fn client(&self) -> Client {
-        self.client_with(ClientConfig::with_ca_file(self.ca_file())).await
+        self.client_with(self.client_config()).await
     }
 
     /// A client bootstrapped with every node, on `config`.
