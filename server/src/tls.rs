@@ -160,7 +160,7 @@ fn ensure_cluster_id(dir: &Path) -> anyhow::Result<String> {
     Ok(id)
 }
 
-fn new_ca(common_name: &str) -> anyhow::Result<(rcgen::Certificate, rcgen::KeyPair)> {
+pub(crate) fn new_ca(common_name: &str) -> anyhow::Result<(rcgen::Certificate, rcgen::KeyPair)> {
     let key = rcgen::KeyPair::generate()?;
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

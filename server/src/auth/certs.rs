@@ -80,3 +80,45 @@ pub fn issue(ca_dir: &Path, name: &str, out: &Path) -> anyhow::Result<(PathBuf, 
     fs::write(&cert_path, cert.pem()).with_context(|| format!("writing {}", cert_path.display()))?;
     Ok((cert_path, key_path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(cn: &str, san: &[&str]) -> Vec<CertificateDer<'static>> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(san.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        if !cn.is_empty() {
+            params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        }
+        vec![params.self_signed(&key).unwrap().der().clone()]
+    }
+
+    #[test]
+    fn the_principal_is_the_common_name_or_the_first_dns_name() {
+        let c = chain("alice", &["svc.alice", "other"]);
+        assert_eq!(principal_of(&c, PrincipalFrom::Cn).unwrap(), "alice");
+        assert_eq!(principal_of(&c, PrincipalFrom::San).unwrap(), "svc.alice");
+        assert!(principal_of(&chain("", &["x"]), PrincipalFrom::Cn).unwrap_err().contains("no Cn"));
+        assert!(principal_of(&chain("bob", &[]), PrincipalFrom::San).is_err());
+        assert!(principal_of(&[], PrincipalFrom::Cn).is_err());
+    }
+
+    #[test]
+    fn issued_certificates_carry_the_name_and_reserved_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, ca_key) = crate::tls::new_ca("test CA").unwrap();
+        fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+        fs::write(dir.path().join("ca-key.pem"), ca_key.serialize_pem()).unwrap();
+        let (cert, key) = issue(dir.path(), "alice", &dir.path().join("out")).unwrap();
+        let der = rustls_pemfile::certs(&mut fs::read(&cert).unwrap().as_slice()).next().unwrap().unwrap();
+        assert_eq!(principal_of(&[der], PrincipalFrom::Cn).unwrap(), "alice");
+        assert!(key.exists());
+        for bad in ["pyralog-node-1", "*", "a b", ""] {
+            assert!(issue(dir.path(), bad, dir.path()).is_err(), "{bad:?}");
+        }
+        assert!(issue(&dir.path().join("none"), "bob", dir.path()).is_err(), "no CA there");
+    }
+}
