@@ -35,6 +35,9 @@ use tokens::TokenStore;
 
 /// The name connections act under while authentication is off.
 pub const ANONYMOUS: &str = "anonymous";
+/// Failed `authenticate` requests a connection may make; later ones are
+/// refused without looking at the token (the deadline then closes it).
+pub const MAX_AUTHENTICATION_FAILURES: u32 = 3;
 
 /// Who a connection acts as.
 #[derive(Debug, Clone)]
@@ -123,6 +126,7 @@ struct SessionState {
     permit: Option<ConnectionPermit>,
     /// Why a presented certificate named no principal.
     refusal: Option<String>,
+    failures: u32,
 }
 
 /// One client connection's identity and quota standing.
@@ -173,10 +177,19 @@ impl Session {
         if !self.auth.enabled() {
             return Ok(ANONYMOUS.to_owned());
         }
+        if self.state.lock().failures >= MAX_AUTHENTICATION_FAILURES {
+            return Err(ProtocolError::new(
+                ErrorCode::AuthenticationFailed,
+                format!(
+                    "MAX_AUTHENTICATION_FAILURES ({MAX_AUTHENTICATION_FAILURES}) on this connection; open a new one"
+                ),
+            ));
+        }
         let store = self.auth.tokens.clone();
-        let name = tokio::task::spawn_blocking(move || store.verify(&token))
+        let verified = tokio::task::spawn_blocking(move || store.verify(&token))
             .await
-            .map_err(|e| ProtocolError::new(ErrorCode::Unknown, format!("verifying the token failed: {e}")))??;
+            .map_err(|e| ProtocolError::new(ErrorCode::Unknown, format!("verifying the token failed: {e}")))?;
+        let name = verified.inspect_err(|_| self.state.lock().failures += 1)?;
         let principal = {
             let mut s = self.state.lock();
             match &s.principal {

@@ -3,8 +3,9 @@
 //! The server keeps only a salted hash per token — HMAC-SHA-256 keyed by a
 //! random 32-byte salt of its own (`ring`) — in a JSON file, written
 //! atomically under a lock by `pyralog-server token create|revoke` and read
-//! by the server at each authentication (so both take effect at once,
-//! without a restart). A token carries 256 bits of randomness, so a fast
+//! by the server when it changed since the last authentication (so both
+//! take effect at once, without a restart, and a flood of attempts does
+//! not re-parse it). A token carries 256 bits of randomness, so a fast
 //! salted hash is enough; a deliberately slow one (argon2) would protect
 //! nothing more and make authentication a CPU lever for whoever sends
 //! tokens.
@@ -12,6 +13,9 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use anyhow::{bail, Context};
 use pyralog_protocol::limits::MAX_TOKEN_BYTES;
@@ -39,7 +43,7 @@ pub struct StoredToken {
     pub created_at_ms: i64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct TokenFile {
     tokens: Vec<StoredToken>,
 }
@@ -72,15 +76,40 @@ fn parse(token: &str) -> Option<(&str, Vec<u8>)> {
     (!name.is_empty()).then_some((name, secret))
 }
 
+/// What identifies one version of the file: inode, size, modification time.
+type FileVersion = (u64, u64, Option<std::time::SystemTime>);
+/// The file as last read, and its version.
+type Cached = Option<(FileVersion, Arc<TokenFile>)>;
+
 /// The token file of one server.
 #[derive(Debug, Clone)]
 pub struct TokenStore {
     path: PathBuf,
+    cached: Arc<Mutex<Cached>>,
 }
 
 impl TokenStore {
     pub fn new(path: PathBuf) -> TokenStore {
-        TokenStore { path }
+        TokenStore { path, cached: Arc::new(Mutex::new(None)) }
+    }
+
+    /// The file, read again only when it changed (a rename over it, as
+    /// `edit` does, is a new inode).
+    fn current(&self) -> anyhow::Result<Arc<TokenFile>> {
+        use std::os::unix::fs::MetadataExt;
+        let version = match fs::metadata(&self.path) {
+            Ok(m) => (m.ino(), m.len(), m.modified().ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0, None),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", self.path.display())),
+        };
+        if let Some((v, file)) = self.cached.lock().as_ref() {
+            if *v == version {
+                return Ok(Arc::clone(file));
+            }
+        }
+        let file = Arc::new(self.read()?);
+        *self.cached.lock() = Some((version, Arc::clone(&file)));
+        Ok(file)
     }
 
     fn read(&self) -> anyhow::Result<TokenFile> {
@@ -113,7 +142,7 @@ impl TokenStore {
         }
         let invalid = || refused("the token is not valid (unknown, revoked or mistyped)");
         let (name, secret) = parse(token).ok_or_else(invalid)?;
-        let file = self.read().map_err(|e| {
+        let file = self.current().map_err(|e| {
             tracing::error!(error = %e, "the token file cannot be read; refusing every token");
             refused("the server cannot read its token file")
         })?;
