@@ -30,6 +30,15 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// RequestTimeout bounds each request (default 30 s).
 	RequestTimeout time.Duration
+	// CertFile and KeyFile are a PEM client certificate and its private key
+	// (pyralog-server cert issue): the connection's identity on a server that
+	// authenticates clients by mTLS, the principal being the certificate's
+	// CN. Both or neither, else Connect fails with ErrInvalidArgument.
+	CertFile string
+	KeyFile  string
+	// Token is a bearer token (pyralog-server token create NAME): every
+	// connection authenticates with it before its first request.
+	Token string
 }
 
 // Client is a connection to a Pyralog server. It is safe for concurrent use.
@@ -46,11 +55,13 @@ type Client struct {
 func Connect(ctx context.Context, addr string, cfg Config) (*Client, error) {
 	servers := strings.Join(append([]string{addr}, cfg.Servers...), ",")
 	a, ca, name := cstr(servers), cstr(cfg.CAFile), cstr(cfg.ServerName)
-	defer freeStr(a)
-	defer freeStr(ca)
-	defer freeStr(name)
+	cert, key, token := cstr(cfg.CertFile), cstr(cfg.KeyFile), cstr(cfg.Token)
+	for _, s := range []C.pyralog_str_t{a, ca, name, cert, key, token} {
+		defer freeStr(s)
+	}
 	config := C.pyralog_client_config_t{ca_file: ca, server_name: name,
-		connect_timeout_ms: C.uint64_t(cfg.ConnectTimeout.Milliseconds()), request_timeout_ms: C.uint64_t(cfg.RequestTimeout.Milliseconds())}
+		connect_timeout_ms: C.uint64_t(cfg.ConnectTimeout.Milliseconds()), request_timeout_ms: C.uint64_t(cfg.RequestTimeout.Milliseconds()),
+		cert_file: cert, key_file: key, token: token}
 	var c *C.pyralog_client_t
 	if err := call(ctx, func(t *C.pyralog_cancel_t) *C.pyralog_error_t {
 		return C.pyralog_client_connect(a, &config, t, &c)

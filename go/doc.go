@@ -15,6 +15,12 @@
 // Errors are *Error values with a stable Code; each code has a sentinel
 // (ErrLogNotFound, ErrInvalidLogId, ...) usable with errors.Is.
 //
+// On a server with authentication on, Config.Token (a bearer token) or
+// Config.CertFile and Config.KeyFile (an mTLS client certificate) name the
+// principal; refusals are ErrAuthenticationFailed, ErrNotAuthorized and
+// ErrThrottled, the last with Error.RetryAfter set to the wait the server
+// asked for.
+//
 // The static library must be built first (see README.md): the package links
 // go/lib/libpyralog_c.a.
 package pyralog

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Code is a stable error code; Code.String names it ("LogNotFound").
@@ -18,10 +19,13 @@ func (c Code) String() string {
 
 // Error is every error the library returns: a stable Code and a message
 // that says what to do. Compare with the sentinels (ErrLogNotFound, ...)
-// through errors.Is, or read Code through errors.As.
+// through errors.Is, or read Code and RetryAfter through errors.As.
 type Error struct {
 	Code    Code
 	Message string
+	// RetryAfter is how long the server asked to wait before a retry (set on
+	// ErrThrottled errors); 0 when it gave no advice.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

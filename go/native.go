@@ -13,6 +13,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 )
 
@@ -50,7 +51,7 @@ func takeError(e *C.pyralog_error_t) error {
 	if e == nil {
 		return nil
 	}
-	err := &Error{Code: Code(e.code), Message: C.GoString(e.message)}
+	err := &Error{Code: Code(e.code), Message: C.GoString(e.message), RetryAfter: time.Duration(e.retry_after_ms) * time.Millisecond}
 	C.pyralog_error_free(e)
 	return err
 }

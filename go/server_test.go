@@ -22,6 +22,8 @@ type testServer struct {
 	addr   string
 	caFile string
 	dir    string
+	data   string // the data directory, under dir
+	config string // the TOML it was started with
 }
 
 var shared *testServer
@@ -38,12 +40,26 @@ func serverBinary() string {
 }
 
 func startServer() (*testServer, error) {
+	return startServerWith("")
+}
+
+// startServerWith starts a server on defaults plus config (TOML; empty for
+// none) in its own temporary directory.
+func startServerWith(config string) (*testServer, error) {
 	dir, err := os.MkdirTemp("", "pyralog-go-test-")
 	if err != nil {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(serverBinary(), "--data-dir", data, "--listen", "127.0.0.1:0")
+	args := []string{"--data-dir", data, "--listen", "127.0.0.1:0"}
+	if config != "" {
+		path := filepath.Join(dir, "pyralog.toml")
+		if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--config", path)
+	}
+	cmd := exec.Command(serverBinary(), args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -62,12 +78,16 @@ func startServer() (*testServer, error) {
 	select {
 	case l, ok := <-line:
 		if !ok {
+			_ = cmd.Wait()
+			_ = os.RemoveAll(dir)
 			return nil, fmt.Errorf("pyralog-server exited before listening")
 		}
 		f := strings.Fields(l)
-		return &testServer{cmd: cmd, addr: f[len(f)-1], caFile: filepath.Join(data, "tls", "ca.pem"), dir: dir}, nil
+		return &testServer{cmd: cmd, addr: f[len(f)-1], caFile: filepath.Join(data, "tls", "ca.pem"), dir: dir, data: data, config: config}, nil
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("pyralog-server did not start within 30 s")
 	}
 }
@@ -87,6 +107,7 @@ func TestMain(m *testing.M) {
 	shared = s
 	code := m.Run()
 	s.stop()
+	stopAuthServer()
 	os.Exit(code)
 }
 

@@ -4,6 +4,10 @@
  *
  *   cc main.c -I../../bindings/c/include -L<target>/debug -lpyralog_c -lpthread -ldl -lm
  *   ./a.out 127.0.0.1:9092 pyralog-data/tls/ca.pem example_c_events
+ *
+ * On a server with authentication on, set PYRALOG_TOKEN (a bearer token from
+ * `pyralog-server token create NAME`), or PYRALOG_CERT_FILE and
+ * PYRALOG_KEY_FILE (a client certificate from `pyralog-server cert issue`).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 static int failed(const char *what, pyralog_error_t *e) {
   if (e == NULL) return 0;
   fprintf(stderr, "%s failed: %s (%d): %s\n", what, pyralog_error_code_name(e->code), e->code, e->message);
+  if (e->retry_after_ms > 0) fprintf(stderr, "  (the server asks to retry after %llu ms)\n", (unsigned long long)e->retry_after_ms);
   pyralog_error_free(e);
   return 1;
 }
@@ -50,7 +55,16 @@ int main(int argc, char **argv) {
     return 2;
   }
   pyralog_str_t log = pyralog_str(argv[3]);
-  pyralog_client_config_t config = {pyralog_str(argv[2]), pyralog_str(""), 5000, 30000};
+  /* Unset credentials (NULL from getenv) are empty strings: not used. */
+  pyralog_client_config_t config = {
+      .ca_file = pyralog_str(argv[2]),
+      .server_name = pyralog_str(NULL),
+      .connect_timeout_ms = 5000,
+      .request_timeout_ms = 30000,
+      .cert_file = pyralog_str(getenv("PYRALOG_CERT_FILE")),
+      .key_file = pyralog_str(getenv("PYRALOG_KEY_FILE")),
+      .token = pyralog_str(getenv("PYRALOG_TOKEN")),
+  };
   pyralog_client_t *client = NULL;
   if (failed("connect", pyralog_client_connect(pyralog_str(argv[1]), &config, NULL, &client))) return 1;
 

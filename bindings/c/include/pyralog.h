@@ -37,6 +37,9 @@ typedef struct pyralog_producer_t pyralog_producer_t;
 typedef struct {
   int32_t code;
   char *message;
+  // How long the server asked to wait before a retry, in ms (`Throttled`,
+  // 702); 0 when it gave no advice.
+  uint64_t retry_after_ms;
 } pyralog_error_t;
 
 // A UTF-8 string: pointer and length in bytes (no NUL needed).
@@ -46,7 +49,7 @@ typedef struct {
 } pyralog_str_t;
 
 // Connection settings; zero durations take the defaults (connect 5 s,
-// request 30 s).
+// request 30 s), empty (or NULL) strings are "not set".
 typedef struct {
   // The CA certificate (PEM) to trust; empty for the system roots.
   pyralog_str_t ca_file;
@@ -54,6 +57,14 @@ typedef struct {
   pyralog_str_t server_name;
   uint64_t connect_timeout_ms;
   uint64_t request_timeout_ms;
+  // Client certificate (PEM) and its private key for a server that
+  // authenticates by mTLS (the principal is the certificate's CN): both or
+  // neither, else `InvalidArgument`.
+  pyralog_str_t cert_file;
+  pyralog_str_t key_file;
+  // Bearer token (`pyralog-server token create NAME`): each connection
+  // authenticates with it before its first request.
+  pyralog_str_t token;
 } pyralog_client_config_t;
 
 // A log's settings; zero means "not set". `flush_policy` (when appended

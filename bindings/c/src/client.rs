@@ -13,7 +13,7 @@ pub struct pyralog_client_t {
 }
 
 /// Connection settings; zero durations take the defaults (connect 5 s,
-/// request 30 s).
+/// request 30 s), empty (or NULL) strings are "not set".
 #[repr(C)]
 pub struct pyralog_client_config_t {
     /// The CA certificate (PEM) to trust; empty for the system roots.
@@ -22,6 +22,44 @@ pub struct pyralog_client_config_t {
     pub server_name: pyralog_str_t,
     pub connect_timeout_ms: u64,
     pub request_timeout_ms: u64,
+    /// Client certificate (PEM) and its private key for a server that
+    /// authenticates by mTLS (the principal is the certificate's CN): both or
+    /// neither, else `InvalidArgument`.
+    pub cert_file: pyralog_str_t,
+    pub key_file: pyralog_str_t,
+    /// Bearer token (`pyralog-server token create NAME`): each connection
+    /// authenticates with it before its first request.
+    pub token: pyralog_str_t,
+}
+
+/// `Some` path or text for a non-empty string.
+///
+/// # Safety
+/// `s` is valid.
+unsafe fn set<'a>(s: pyralog_str_t) -> pyralog::Result<Option<&'a str>> {
+    // SAFETY: per the contract.
+    Ok(Some(unsafe { s.to_str() }?).filter(|s| !s.is_empty()))
+}
+
+impl pyralog_client_config_t {
+    /// The core settings: the defaults with what is set here.
+    ///
+    /// # Safety
+    /// The strings are valid.
+    unsafe fn to_core(&self) -> pyralog::Result<pyralog::ClientConfig> {
+        let mut config = pyralog::ClientConfig::default();
+        // SAFETY: per the contract.
+        unsafe {
+            config.ca_file = set(self.ca_file)?.map(Into::into);
+            config.server_name = set(self.server_name)?.map(Into::into);
+            config.cert_file = set(self.cert_file)?.map(Into::into);
+            config.key_file = set(self.key_file)?.map(Into::into);
+            config.token = set(self.token)?.map(Into::into);
+        }
+        config.connect_timeout = ms_or(self.connect_timeout_ms, config.connect_timeout);
+        config.request_timeout = ms_or(self.request_timeout_ms, config.request_timeout);
+        Ok(config)
+    }
 }
 
 pub(crate) fn ms_or(ms: u64, default: Duration) -> Duration {
@@ -53,15 +91,11 @@ pub unsafe extern "C" fn pyralog_client_connect(
     guard(|| {
         // SAFETY: per the contract.
         let (addr, cfg, cancel) = unsafe { (addr.to_str()?.to_owned(), config.as_ref(), Cancel::from_ptr(cancel)) };
-        let mut config = pyralog::ClientConfig::default();
-        if let Some(c) = cfg {
+        let config = match cfg {
             // SAFETY: per the contract.
-            let (ca, name) = unsafe { (c.ca_file.to_str()?, c.server_name.to_str()?) };
-            config.ca_file = (!ca.is_empty()).then(|| ca.into());
-            config.server_name = (!name.is_empty()).then(|| name.to_owned());
-            config.connect_timeout = ms_or(c.connect_timeout_ms, config.connect_timeout);
-            config.request_timeout = ms_or(c.request_timeout_ms, config.request_timeout);
-        }
+            Some(c) => unsafe { c.to_core() }?,
+            None => pyralog::ClientConfig::default(),
+        };
         let inner = block(cancel.run(async move { pyralog::Client::connect(&addr, config).await }))?;
         put(out, Box::into_raw(Box::new(pyralog_client_t { inner })))
     })
@@ -374,4 +408,53 @@ pub unsafe extern "C" fn pyralog_consume_from_partition(
         )?;
         put(out, records_ptr(v))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> pyralog_str_t {
+        pyralog_str_t { ptr: v.as_ptr().cast(), len: v.len() }
+    }
+
+    const UNSET: pyralog_str_t = pyralog_str_t { ptr: std::ptr::null(), len: 0 };
+
+    #[test]
+    fn given_credentials_when_mapped_should_set_cert_key_and_token() {
+        let c = pyralog_client_config_t {
+            ca_file: s("ca.pem"),
+            server_name: UNSET,
+            connect_timeout_ms: 0,
+            request_timeout_ms: 1500,
+            cert_file: s("alice.pem"),
+            key_file: s("alice-key.pem"),
+            token: s("pyt_alice_00"),
+        };
+        // SAFETY: the strings live through the call.
+        let core = unsafe { c.to_core() }.expect("valid");
+        assert_eq!(core.ca_file.as_deref(), Some(std::path::Path::new("ca.pem")));
+        assert_eq!(core.server_name, None);
+        assert_eq!(core.cert_file.as_deref(), Some(std::path::Path::new("alice.pem")));
+        assert_eq!(core.key_file.as_deref(), Some(std::path::Path::new("alice-key.pem")));
+        assert_eq!(core.token.as_deref(), Some("pyt_alice_00"));
+        assert_eq!(core.connect_timeout, pyralog::ClientConfig::default().connect_timeout);
+        assert_eq!(core.request_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn given_empty_or_null_credentials_when_mapped_should_leave_them_unset() {
+        let c = pyralog_client_config_t {
+            ca_file: UNSET,
+            server_name: UNSET,
+            connect_timeout_ms: 0,
+            request_timeout_ms: 0,
+            cert_file: s(""),
+            key_file: UNSET,
+            token: s(""),
+        };
+        // SAFETY: the strings live through the call.
+        let core = unsafe { c.to_core() }.expect("valid");
+        assert!(core.cert_file.is_none() && core.key_file.is_none() && core.token.is_none());
+    }
 }

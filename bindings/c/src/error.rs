@@ -31,13 +31,21 @@ pub fn runtime() -> &'static Runtime {
 pub struct pyralog_error_t {
     pub code: i32,
     pub message: *mut c_char,
+    /// How long the server asked to wait before a retry, in ms (`Throttled`,
+    /// 702); 0 when it gave no advice.
+    pub retry_after_ms: u64,
 }
 
 pub(crate) type Ret = *mut pyralog_error_t;
 
 pub(crate) fn error_ptr(e: Error) -> Ret {
     let message = CString::new(e.message().replace('\0', " ")).unwrap_or_default();
-    Box::into_raw(Box::new(pyralog_error_t { code: i32::from(e.code().as_u16()), message: message.into_raw() }))
+    let retry_after_ms = e.retry_after().map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Box::into_raw(Box::new(pyralog_error_t {
+        code: i32::from(e.code().as_u16()),
+        message: message.into_raw(),
+        retry_after_ms,
+    }))
 }
 
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
@@ -150,4 +158,33 @@ pub extern "C" fn pyralog_error_code_count() -> usize {
 #[no_mangle]
 pub extern "C" fn pyralog_error_code_at(index: usize) -> i32 {
     ErrorCode::ALL.get(index).map_or(-1, |c| i32::from(c.as_u16()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads and frees an error pointer: (code, message, retry_after_ms).
+    fn take(e: Ret) -> (i32, String, u64) {
+        assert!(!e.is_null());
+        // SAFETY: a live error from `error_ptr`, freed once.
+        unsafe {
+            let out =
+                ((*e).code, std::ffi::CStr::from_ptr((*e).message).to_string_lossy().into_owned(), (*e).retry_after_ms);
+            pyralog_error_free(e);
+            out
+        }
+    }
+
+    #[test]
+    fn given_a_throttled_error_when_crossing_should_carry_its_retry_after() {
+        let e = Error::new(ErrorCode::Throttled, "over quota").with_retry_after_ms(250);
+        assert_eq!(take(error_ptr(e)), (702, "over quota".to_owned(), 250));
+    }
+
+    #[test]
+    fn given_an_error_without_advice_when_crossing_should_carry_zero_retry_after() {
+        let (code, _, retry_after_ms) = take(error_ptr(Error::new(ErrorCode::NotAuthorized, "no ACL")));
+        assert_eq!((code, retry_after_ms), (701, 0));
+    }
 }
