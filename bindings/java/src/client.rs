@@ -9,7 +9,7 @@ use pyralog::{Client, ClientConfig, LogOffset, LogSpec};
 use pyralog_c::error::block;
 
 use crate::codec;
-use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, string, Res};
+use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, optional, string, Res};
 
 /// Native clients not yet freed (for the test that an unclosed client is
 /// reclaimed by its `Cleaner`).
@@ -24,25 +24,32 @@ pub fn client(h: jlong) -> Res<Client> {
     unsafe { handle::<Client>(h) }.cloned()
 }
 
+/// Connects with the settings of `ClientConfig` (each string may be null:
+/// unset); `certFile`/`keyFile` go together and the core says so otherwise.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_pyralog_internal_Native_clientConnect<'l>(
     mut env: JNIEnv<'l>,
     _c: JClass<'l>,
     addr: JString<'l>,
     ca_file: JString<'l>,
     server_name: JString<'l>,
+    cert_file: JString<'l>,
+    key_file: JString<'l>,
+    token: JString<'l>,
     connect_timeout_ms: jlong,
     request_timeout_ms: jlong,
 ) -> jlong {
     guard(&mut env, |env| {
         let addr = string(env, &addr, "addr")?;
-        let mut cfg = ClientConfig::default();
-        if !ca_file.is_null() {
-            cfg.ca_file = Some(string(env, &ca_file, "caFile")?.into());
-        }
-        if !server_name.is_null() {
-            cfg.server_name = Some(string(env, &server_name, "serverName")?);
-        }
+        let mut cfg = ClientConfig {
+            ca_file: optional(env, &ca_file, "caFile")?.map(Into::into),
+            server_name: optional(env, &server_name, "serverName")?,
+            cert_file: optional(env, &cert_file, "certFile")?.map(Into::into),
+            key_file: optional(env, &key_file, "keyFile")?.map(Into::into),
+            token: optional(env, &token, "token")?,
+            ..ClientConfig::default()
+        };
         if connect_timeout_ms > 0 {
             cfg.connect_timeout = millis(connect_timeout_ms, "connectTimeout")?;
         }

@@ -28,14 +28,21 @@ impl From<jni::errors::Error> for Fail {
 pub type Res<T> = Result<T, Fail>;
 
 const EXCEPTION_CLASS: &str = "io/pyralog/PyralogException";
-const FACTORY_SIG: &str = "(ILjava/lang/String;)Lio/pyralog/PyralogException;";
+const FACTORY_SIG: &str = "(ILjava/lang/String;J)Lio/pyralog/PyralogException;";
 
-/// Throws the typed exception of `e` (`PyralogException.create(code, message)`).
+/// The server's advised wait before a retry in milliseconds, 0 for none
+/// (`PyralogException.retryAfter()` is empty then).
+pub fn retry_after_ms(e: &Error) -> i64 {
+    e.retry_after().map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Throws the typed exception of `e` (`PyralogException.create(code, message, retryAfterMs)`).
 fn throw_core(env: &mut JNIEnv<'_>, e: &Error) {
     let made = (|| -> jni::errors::Result<JObject<'_>> {
         let msg = env.new_string(e.message())?;
         let code = i32::from(e.code().as_u16());
-        env.call_static_method(EXCEPTION_CLASS, "create", FACTORY_SIG, &[JValue::Int(code), JValue::Object(&msg)])?.l()
+        let args = [JValue::Int(code), JValue::Object(&msg), JValue::Long(retry_after_ms(e))];
+        env.call_static_method(EXCEPTION_CLASS, "create", FACTORY_SIG, &args)?.l()
     })();
     match made {
         Ok(exc) => {
@@ -79,6 +86,14 @@ pub fn string(env: &mut JNIEnv<'_>, s: &JString<'_>, what: &str) -> Res<String> 
     // `String`, so the JVM guarantees its class; the checked variant would
     // look the class up on every call (a measurable cost per `send`).
     Ok(unsafe { env.get_string_unchecked(s) }?.into())
+}
+
+/// A Java string that may be NULL (unset).
+pub fn optional(env: &mut JNIEnv<'_>, s: &JString<'_>, what: &str) -> Res<Option<String>> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    string(env, s, what).map(Some)
 }
 
 pub fn invalid(message: impl Into<String>) -> Error {

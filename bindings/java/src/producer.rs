@@ -14,7 +14,7 @@ use pyralog_c::error::{block, block_here, outside_runtime, runtime};
 use pyralog_c::reporting::ReportingProducer;
 
 use crate::client::{client, record};
-use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, Res};
+use crate::jvm::{free_handle, guard, handle, into_handle, invalid, millis, retry_after_ms, Res};
 
 type Shared = Arc<ReportingProducer>;
 
@@ -156,7 +156,8 @@ fn utf8<'b>(env: &mut JNIEnv<'_>, bytes: &JByteArray<'_>, what: &str, buf: &'b m
 
 /// Takes up to `tokens.length` reports, waiting up to `timeout_ms` for the
 /// first; answers how many (-1 once closed and every report is taken). A
-/// failed record has its error code in `codes` and message in `messages`.
+/// failed record has its error code in `codes`, message in `messages` and
+/// the server's advised wait before a retry in `retry_afters` (ms, 0: none).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_pyralog_internal_Native_producerTakeReports<'l>(
@@ -170,6 +171,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerTakeReports<'l>(
     timestamps: JLongArray<'l>,
     codes: JIntArray<'l>,
     messages: JObjectArray<'l>,
+    retry_afters: JLongArray<'l>,
     timeout_ms: jlong,
 ) -> jint {
     guard(&mut env, |env| {
@@ -182,8 +184,8 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerTakeReports<'l>(
             Err(e) => return Err(e.into()),
         };
         let n = reports.len();
-        let (mut tk, mut pa, mut of, mut ep, mut ts, mut co) =
-            (vec![0i64; n], vec![0i32; n], vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i32; n]);
+        let (mut tk, mut pa, mut of, mut ep, mut ts, mut co, mut ra) =
+            (vec![0i64; n], vec![0i32; n], vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i32; n], vec![0i64; n]);
         for (i, r) in reports.into_iter().enumerate() {
             tk[i] = r.token as i64;
             match r.result {
@@ -193,6 +195,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerTakeReports<'l>(
                 }
                 Err(e) => {
                     co[i] = i32::from(e.code().as_u16());
+                    ra[i] = retry_after_ms(&e);
                     let msg = env.new_string(e.message())?;
                     env.set_object_array_element(&messages, i as i32, msg)?;
                 }
@@ -204,6 +207,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_producerTakeReports<'l>(
         env.set_long_array_region(&epochs, 0, &ep)?;
         env.set_long_array_region(&timestamps, 0, &ts)?;
         env.set_int_array_region(&codes, 0, &co)?;
+        env.set_long_array_region(&retry_afters, 0, &ra)?;
         Ok(n as jint)
     })
 }

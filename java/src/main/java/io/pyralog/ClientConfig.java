@@ -6,11 +6,20 @@ import java.util.List;
 /**
  * Connection settings: {@code ClientConfig.builder().caFile("pyralog-data/tls/ca.pem").build()}.
  * Unset durations take the defaults (connect 5 s, request 30 s).
+ *
+ * <p>On a server that authenticates clients, set an identity: a client certificate and its key
+ * ({@link Builder#certFile}, {@link Builder#keyFile}; mutual TLS) or a bearer token ({@link
+ * Builder#token}). A refused identity makes {@code connect} throw {@link
+ * io.pyralog.errors.AuthenticationFailedException}; a request the principal's ACLs do not allow
+ * throws {@link io.pyralog.errors.NotAuthorizedException}.
  */
 public final class ClientConfig {
     final List<String> bootstrapServers;
     final String caFile;
     final String serverName;
+    final String certFile;
+    final String keyFile;
+    final String token;
     final Duration connectTimeout;
     final Duration requestTimeout;
 
@@ -18,6 +27,9 @@ public final class ClientConfig {
         this.bootstrapServers = b.bootstrapServers;
         this.caFile = b.caFile;
         this.serverName = b.serverName;
+        this.certFile = b.certFile;
+        this.keyFile = b.keyFile;
+        this.token = b.token;
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
     }
@@ -32,6 +44,9 @@ public final class ClientConfig {
         private List<String> bootstrapServers = List.of();
         private String caFile;
         private String serverName;
+        private String certFile;
+        private String keyFile;
+        private String token;
         private Duration connectTimeout;
         private Duration requestTimeout;
 
@@ -62,6 +77,45 @@ public final class ClientConfig {
          */
         public Builder serverName(String name) {
             this.serverName = name;
+            return this;
+        }
+
+        /**
+         * The client certificate for mutual TLS, on a server that authenticates clients: the
+         * connection's principal is its subject CN (or first DNS SAN, as the server is
+         * configured). {@code pyralog-server cert issue --name NAME} issues one. Set together with
+         * {@link #keyFile}: one without the other makes {@code connect} throw {@link
+         * io.pyralog.errors.InvalidArgumentException}.
+         *
+         * @param path the PEM file of the certificate (chain)
+         * @return this builder
+         */
+        public Builder certFile(String path) {
+            this.certFile = path;
+            return this;
+        }
+
+        /**
+         * The private key of {@link #certFile}.
+         *
+         * @param path the PEM file of the private key
+         * @return this builder
+         */
+        public Builder keyFile(String path) {
+            this.keyFile = path;
+            return this;
+        }
+
+        /**
+         * A bearer token ({@code pyralog-server token create NAME} prints one): every
+         * connection authenticates with it before its first request, as principal {@code NAME}.
+         * Keep it secret; it is never part of a message or {@code toString}.
+         *
+         * @param token the token
+         * @return this builder
+         */
+        public Builder token(String token) {
+            this.token = token;
             return this;
         }
 

@@ -98,11 +98,12 @@ public final class Producer implements AutoCloseable {
             int[] partitions = new int[REPORTS_PER_CALL];
             int[] codes = new int[REPORTS_PER_CALL];
             String[] messages = new String[REPORTS_PER_CALL];
+            long[] retryAfterMs = new long[REPORTS_PER_CALL];
             while (true) {
                 int n;
                 try {
                     n = handle.call(h -> Native.producerTakeReports(h, tokens, partitions, offsets, epochs, timestamps,
-                        codes, messages, REPORT_WAIT_MS));
+                        codes, messages, retryAfterMs, REPORT_WAIT_MS));
                 } catch (io.pyralog.errors.ClosedException freed) {
                     n = -1;
                 }
@@ -118,7 +119,7 @@ public final class Producer implements AutoCloseable {
                         continue;
                     }
                     if (codes[i] != 0) {
-                        p.future.completeExceptionally(ErrorCodes.create(codes[i], messages[i]));
+                        p.future.completeExceptionally(PyralogException.create(codes[i], messages[i], retryAfterMs[i]));
                         messages[i] = null;
                         codes[i] = 0;
                     } else {

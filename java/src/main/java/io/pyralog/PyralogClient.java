@@ -37,11 +37,16 @@ public final class PyralogClient implements AutoCloseable {
      * @param config connection settings
      * @return the client
      * @throws io.pyralog.errors.ConnectionFailedException if the server cannot be reached
-     * @throws io.pyralog.errors.TlsErrorException if its certificate is not trusted
+     * @throws io.pyralog.errors.TlsErrorException if its certificate is not trusted, or the
+     *     client certificate or key cannot be read
+     * @throws io.pyralog.errors.AuthenticationFailedException if the server refuses the token
+     *     or the client certificate
+     * @throws io.pyralog.errors.ThrottledException if the principal holds as many connections
+     *     as its quota allows ({@link PyralogException#retryAfter()} says when to try again)
      */
     public static PyralogClient connect(String addr, ClientConfig config) {
-        return new PyralogClient(Native.clientConnect(addr, config.caFile, config.serverName,
-            millis(config.connectTimeout), millis(config.requestTimeout)));
+        return new PyralogClient(Native.clientConnect(addr, config.caFile, config.serverName, config.certFile,
+            config.keyFile, config.token, millis(config.connectTimeout), millis(config.requestTimeout)));
     }
 
     /**

@@ -18,8 +18,8 @@ public final class Native {
     /** Position operation numbers of {@link #consumerPosition}. */
     public static final int SEEK = 0, BEGINNING = 1, END = 2, TIMESTAMP = 3, PAUSE_PARTITIONS = 4, RESUME_PARTITIONS = 5;
 
-    public static native long clientConnect(String addr, String caFile, String serverName, long connectTimeoutMs,
-            long requestTimeoutMs);
+    public static native long clientConnect(String addr, String caFile, String serverName, String certFile,
+            String keyFile, String token, long connectTimeoutMs, long requestTimeoutMs);
 
     public static native void clientClose(long h);
 
@@ -48,7 +48,7 @@ public final class Native {
             long timestamp, boolean hasTimestamp, long token);
 
     public static native int producerTakeReports(long h, long[] tokens, int[] partitions, long[] offsets, long[] epochs,
-            long[] timestamps, int[] codes, String[] messages, long timeoutMs);
+            long[] timestamps, int[] codes, String[] messages, long[] retryAfterMs, long timeoutMs);
 
     public static native void producerFlush(long h);
 
