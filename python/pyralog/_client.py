@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Generator, Sequence
 
 from . import _pyralog
@@ -26,9 +27,25 @@ def _connect(
     server_name: str | None,
     connect_timeout: float,
     request_timeout: float,
+    cert_file: str | os.PathLike[str] | None,
+    key_file: str | os.PathLike[str] | None,
+    token: str | None,
 ) -> _pyralog.Delivery:
     servers = addr if isinstance(addr, str) else ",".join(addr)
-    return _pyralog._Client.connect(servers, ca_file, server_name, connect_timeout, request_timeout)
+    return _pyralog._Client.connect(
+        servers,
+        _path(ca_file),
+        server_name,
+        connect_timeout,
+        request_timeout,
+        _path(cert_file),
+        _path(key_file),
+        token,
+    )
+
+
+def _path(p: str | os.PathLike[str] | None) -> str | None:
+    return None if p is None else os.fspath(p)
 
 
 class Client:
@@ -36,19 +53,38 @@ class Client:
     `ca_file` (the server's `<data-dir>/tls/ca.pem`). Every method blocks with the GIL
     released and can be interrupted with Ctrl-C. Thread-safe; close it (or use `with`).
 
-    Raises `ConnectionFailed` or `TlsError` within `connect_timeout` seconds.
+    On a server with authentication on, the connection proves an identity: a client
+    certificate, `cert_file` with its private key `key_file` (PEM; both or neither, else
+    `InvalidArgument`; the principal is the certificate's CN), or a bearer `token`
+    (`pyralog-server token create NAME`), sent on every new connection.
+
+    Raises `ConnectionFailed` or `TlsError` within `connect_timeout` seconds. Refused
+    credentials raise `AuthenticationFailed` and a missing ACL `NotAuthorized`, from the
+    first request they apply to.
     """
 
     def __init__(
         self,
         addr: str | Sequence[str],
-        ca_file: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
         *,
         server_name: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
+        cert_file: str | os.PathLike[str] | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        token: str | None = None,
     ) -> None:
-        self._c = _connect(addr, ca_file, server_name, connect_timeout, request_timeout).result()
+        self._c = _connect(
+            addr,
+            ca_file,
+            server_name,
+            connect_timeout,
+            request_timeout,
+            cert_file,
+            key_file,
+            token,
+        ).result()
 
     def create_log(
         self,
@@ -163,14 +199,29 @@ class AsyncClient:
     @staticmethod
     def connect(
         addr: str | Sequence[str],
-        ca_file: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
         *,
         server_name: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
+        cert_file: str | os.PathLike[str] | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        token: str | None = None,
     ) -> _Connecting:
-        """Connects; await it, or use it with `async with`."""
-        return _Connecting(_connect(addr, ca_file, server_name, connect_timeout, request_timeout))
+        """Connects; await it, or use it with `async with`. Options as in `Client`
+        (`cert_file` + `key_file`, or `token`, on a server with authentication on)."""
+        return _Connecting(
+            _connect(
+                addr,
+                ca_file,
+                server_name,
+                connect_timeout,
+                request_timeout,
+                cert_file,
+                key_file,
+                token,
+            )
+        )
 
     async def create_log(
         self,

@@ -138,7 +138,12 @@ class _Client:
         server_name: str | None = None,
         connect_timeout: float = 5.0,
         request_timeout: float = 30.0,
-    ) -> Delivery[_Client]: ...
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        token: str | None = None,
+    ) -> Delivery[_Client]:
+        """Connects with the core client's settings; `cert_file` + `key_file` (mTLS client
+        certificate and key, PEM) and `token` (bearer) are the connection's identity."""
     def create_log(
         self, name: str, partitions: int, replication_factor: int, config: LogConfig | None
     ) -> Delivery[LogMetadata]: ...

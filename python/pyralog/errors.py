@@ -1,6 +1,6 @@
 """Typed errors: `PyralogError` and one subclass per stable error code.
 
-Every error carries `code` (the number on the wire) and `message`.
+Every error carries `code` (the number on the wire), `message` and `retry_after_ms`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,21 @@ from . import _pyralog
 
 
 class PyralogError(Exception):
-    """Base of every error raised by pyralog."""
+    """Base of every error raised by pyralog.
+
+    `code`: the stable error code; `message`: what happened; `retry_after_ms`: how long
+    the server asked to wait before retrying, in milliseconds (set on `Throttled`), or
+    None when it gave no advice."""
 
     code: int = 0
+    message: str = ""
+    retry_after_ms: int | None = None
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, retry_after_ms: int | None = None) -> None:
         super().__init__(f"{type(self).__name__}({code}): {message}")
         self.code = code
         self.message = message
+        self.retry_after_ms = retry_after_ms
 
 
 class Unknown(PyralogError):

@@ -1,4 +1,5 @@
-"""Starts the real pyralog-server binary for the test session."""
+"""Starts the real pyralog-server binary for the test session (and, for the
+authentication tests, a second one with `[auth]` on)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,39 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30
 
 
-def server_binary() -> pathlib.Path:
+def _binary(env: str, name: str) -> pathlib.Path:
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    path = pathlib.Path(os.environ.get("PYRALOG_SERVER_BIN", target / "debug" / "pyralog-server"))
+    path = pathlib.Path(os.environ.get(env, target / "debug" / name))
     if not path.exists():
         pytest.fail(f"{path} is missing: build the workspace first (cargo build --workspace)")
     return path
 
 
+def server_binary() -> pathlib.Path:
+    return _binary("PYRALOG_SERVER_BIN", "pyralog-server")
+
+
+def cli_binary() -> pathlib.Path:
+    """The `pyralog` command-line client (crate pyralog-cli)."""
+    return _binary("PYRALOG_CLI_BIN", "pyralog")
+
+
 class Server:
-    def __init__(self) -> None:
+    """A pyralog-server in its own temporary data directory; `config` is the TOML of its
+    `--config` file (None: the embedded defaults)."""
+
+    def __init__(self, config: str | None = None) -> None:
         self.tmp = tempfile.TemporaryDirectory()
-        data = pathlib.Path(self.tmp.name) / "data"
-        self.ca_file = str(data / "tls" / "ca.pem")
+        self.dir = pathlib.Path(self.tmp.name)
+        self.data_dir = self.dir / "data"
+        self.ca_file = str(self.data_dir / "tls" / "ca.pem")
+        self.global_args = ["--data-dir", str(self.data_dir)]
+        if config is not None:
+            path = self.dir / "pyralog.toml"
+            path.write_text(config)
+            self.global_args += ["--config", str(path)]
         self.proc = subprocess.Popen(
-            [str(server_binary()), "--data-dir", str(data), "--listen", "127.0.0.1:0"],
+            [str(server_binary()), *self.global_args, "--listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -46,6 +65,18 @@ class Server:
 @pytest.fixture(scope="session")
 def server():
     s = Server()
+    yield s
+    s.stop()
+
+
+#: Authentication on; `admin` may do anything, everyone else only what an ACL allows.
+AUTH_CONFIG = '[auth]\nenabled = true\nsuperusers = ["admin"]\n'
+
+
+@pytest.fixture(scope="session")
+def auth_server():
+    """A second server, with `[auth]` on (`AUTH_CONFIG`), in its own data directory."""
+    s = Server(AUTH_CONFIG)
     yield s
     s.stop()
 

@@ -24,19 +24,29 @@ fn records(r: pyralog::Result<Vec<pyralog::ConsumerRecord>>) -> PyResult<PyObjec
 
 #[pymethods]
 impl _Client {
-    /// Connects; resolves to a `_Client`.
+    /// Connects; resolves to a `_Client`. `cert_file` + `key_file` (mTLS)
+    /// and `token` (bearer) are the connection's identity, checked by the
+    /// core client and the server.
     #[staticmethod]
-    #[pyo3(signature = (addr, ca_file=None, server_name=None, connect_timeout=5.0, request_timeout=30.0))]
+    #[pyo3(signature = (addr, ca_file=None, server_name=None, connect_timeout=5.0, request_timeout=30.0,
+        cert_file=None, key_file=None, token=None))]
+    #[allow(clippy::too_many_arguments)]
     fn connect(
         addr: String,
         ca_file: Option<String>,
         server_name: Option<String>,
         connect_timeout: f64,
         request_timeout: f64,
+        cert_file: Option<String>,
+        key_file: Option<String>,
+        token: Option<String>,
     ) -> PyResult<Delivery> {
         let config = pyralog::ClientConfig {
             ca_file: ca_file.map(Into::into),
             server_name,
+            cert_file: cert_file.map(Into::into),
+            key_file: key_file.map(Into::into),
+            token,
             connect_timeout: seconds(connect_timeout)?,
             request_timeout: seconds(request_timeout)?,
             ..pyralog::ClientConfig::default()
