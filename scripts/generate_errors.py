@@ -80,7 +80,8 @@ _pyralog._register_errors(BY_CODE, UsedAfterFork)
 
 __all__ = [
 '''
-    names = sorted([n for n, _, _ in table] + PY_EXTRA_EXPORTS)
+    # isort-style, as ruff's RUF022 wants: CONSTANTS first, then Classes.
+    names = sorted([n for n, _, _ in table] + PY_EXTRA_EXPORTS, key=lambda n: (not n.isupper(), n))
     s += "".join(f'    "{n}",\n' for n in names)
     return s + "]\n"
 

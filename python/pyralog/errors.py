@@ -405,8 +405,8 @@ _check_codes()
 _pyralog._register_errors(BY_CODE, UsedAfterFork)
 
 __all__ = [
-    "AuthenticationFailed",
     "BY_CODE",
+    "AuthenticationFailed",
     "BatchTooLarge",
     "BufferFull",
     "Busy",
