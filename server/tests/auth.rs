@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -184,7 +184,7 @@ async fn a_group_without_rights_cannot_be_joined_or_committed_to() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_without_identity_is_closed_after_the_authentication_timeout() {
     let server = auth_server("");
-    let conn = raw_connection(&server.ca_file(), &server.addr).await;
+    let conn = common::raw_connect(&server).await;
     let closed = tokio::time::timeout(Duration::from_secs(10), conn.closed()).await.expect("closed in time");
     match closed {
         quinn::ConnectionError::ApplicationClosed(c) => {
@@ -192,25 +192,6 @@ async fn a_connection_without_identity_is_closed_after_the_authentication_timeou
         }
         other => panic!("closed by {other:?}"),
     }
-}
-
-/// A bare QUIC connection that sends nothing.
-async fn raw_connection(ca: &Path, addr: &str) -> quinn::Connection {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut std::fs::read(ca).unwrap().as_slice()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(quinn::ClientConfig::new(std::sync::Arc::new(crypto)));
-    endpoint.connect(addr.parse().unwrap(), "localhost").unwrap().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

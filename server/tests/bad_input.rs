@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capnp::message::Builder;
@@ -15,30 +14,7 @@ use pyralog_protocol::limits::{MAX_BATCH_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BY
 use pyralog_protocol::pyralog_capnp::{request, response};
 use pyralog_protocol::ErrorCode;
 
-/// A client endpoint trusting the server's CA (ALPN set), for raw connections.
-fn raw_endpoint(server: &TestServer) -> quinn::Endpoint {
-    let pem = std::fs::read(server.ca_file()).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
-    endpoint
-}
-
-async fn raw_connect(server: &TestServer) -> quinn::Connection {
-    let endpoint = raw_endpoint(server);
-    endpoint.connect(server.addr.parse().unwrap(), "localhost").unwrap().await.unwrap()
-}
+use common::{raw_connect, raw_endpoint};
 
 /// Sends raw bytes as one request; returns the error code answered.
 async fn raw_error(conn: &quinn::Connection, bytes: &[u8]) -> ErrorCode {

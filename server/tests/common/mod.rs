@@ -27,3 +27,29 @@ pub fn metric_samples(text: &str) -> std::collections::BTreeMap<String, f64> {
         .map(|(series, v)| (series.to_owned(), v.parse().unwrap()))
         .collect()
 }
+
+/// A client endpoint trusting the server's CA (ALPN set), for raw connections.
+pub fn raw_endpoint(server: &TestServer) -> quinn::Endpoint {
+    let pem = std::fs::read(server.ca_file()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(quinn::ClientConfig::new(std::sync::Arc::new(crypto)));
+    endpoint
+}
+
+/// A bare client connection (nothing sent).
+pub async fn raw_connect(server: &TestServer) -> quinn::Connection {
+    let endpoint = raw_endpoint(server);
+    endpoint.connect(server.addr.parse().unwrap(), "localhost").unwrap().await.unwrap()
+}
