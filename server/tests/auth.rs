@@ -273,7 +273,17 @@ async fn acls_live_in_the_replicated_metadata_and_survive_the_controller() {
     let survivor = (0..c.nodes.len()).find(|i| *i as u32 + 1 != controller).unwrap();
     let (addr, config) = alice_config(&c, survivor);
     let alice = Client::connect(&addr, config).await.unwrap();
-    alice.produce(&orders, Record::new("after the controller died")).await.expect("write on orders.*");
+    // Until the dead node is fenced its partitions may have no reachable leader.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match alice.produce(&orders, Record::new("after the controller died")).await {
+            Ok(_) => break,
+            Err(e) if e.is_retriable() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("alice's write on orders.* after the controller died: {e}"),
+        }
+    }
     assert_eq!(code(alice.produce(&payments, Record::new("stolen")).await), ErrorCode::NotAuthorized);
     alice.close().await;
     admin.close().await;
