@@ -8,7 +8,9 @@
 const native = require('./lib/native.cjs');
 const errors = require('./lib/errors.cjs');
 
-native.registerErrorFactory((code, message) => new (errors.BY_CODE.get(code) ?? errors.PyralogError)(code, message));
+native.registerErrorFactory(
+  (code, message, retryAfterMs) => new (errors.BY_CODE.get(code) ?? errors.PyralogError)(code, message, retryAfterMs),
+);
 
 const { Client } = require('./lib/client.cjs');
 const { Producer } = require('./lib/producer.cjs');

@@ -39,6 +39,18 @@ export interface ClientOptions {
   caFile?: string;
   /** TLS server name; defaults to the host part of the address. */
   serverName?: string;
+  /**
+   * PEM file of a client certificate (mutual TLS): its subject CN (or first DNS SAN) is the
+   * principal the server authorizes. Goes with `keyFile`: set both or neither (else `InvalidArgument`).
+   */
+  certFile?: string;
+  /** PEM file of the private key of `certFile`. */
+  keyFile?: string;
+  /**
+   * Bearer token (`pyralog-server token create NAME` prints one): sent on every new connection.
+   * A wrong or revoked one fails with `AuthenticationFailed`.
+   */
+  token?: string;
   /** How long connecting may take, handshake included (default 5000). */
   connectTimeoutMs?: number;
   /** How long one request may wait for its response (default 30000). */
@@ -319,8 +331,11 @@ export class Client {
   private constructor();
   /**
    * Connects to the cluster through `addr`: one server ("host:port") or several
-   * (`['a:9092', 'b:9092']`; any one answering is enough), verifying them against `opts.caFile`.
-   * Rejects with `TlsError` (missing or wrong CA) or `ConnectionFailed` within `connectTimeoutMs`.
+   * (`['a:9092', 'b:9092']`; any one answering is enough), verifying them against `opts.caFile`,
+   * and authenticating with `opts.token` or `opts.certFile`/`opts.keyFile` when given.
+   * Rejects with `TlsError` (missing or wrong CA) or `ConnectionFailed` within `connectTimeoutMs`;
+   * with authentication on, requests reject `AuthenticationFailed` (no or a wrong identity) or
+   * `NotAuthorized` (no ACL allows them).
    */
   static connect(addr: string | string[], opts?: ClientOptions): Promise<Client>;
   /** Creates a log; `config` is a partition count or settings. Rejects `LogAlreadyExists`, `InvalidLogId`, `InvalidConfig`. */
@@ -459,12 +474,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 // BEGIN GENERATED ERRORS (scripts/generate-errors.mjs)
 /**
  * Base of every error pyralog raises: `code` is the stable numeric error code
- * (the same in every language), `name` the class name, `message` what happened.
+ * (the same in every language), `name` the class name, `message` what happened,
+ * `retryAfterMs` how long the server asked to wait before a retry (`Throttled`).
  */
 export class PyralogError extends Error {
-  constructor(code: number, message: string);
+  constructor(code: number, message: string, retryAfterMs?: number | null);
   /** The stable numeric error code. */
   readonly code: number;
+  /** Milliseconds the server asked to wait before a retry (set on `Throttled`); `undefined` when it did not say. */
+  readonly retryAfterMs: number | undefined;
 }
 /** An error the server could not classify; the message says more. (code 100) */
 export class Unknown extends PyralogError {
@@ -670,6 +688,21 @@ export class NotEnoughReplicas extends PyralogError {
 export class QuorumUnavailable extends PyralogError {
   /** This class's error code. */
   static readonly code: 603;
+}
+/** The connection has no accepted identity: no credentials, a wrong or revoked token, or a client certificate the server does not accept. (code 700) */
+export class AuthenticationFailed extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 700;
+}
+/** The principal has no ACL allowing the operation on the resource (the message names both); nothing changed. (code 701) */
+export class NotAuthorized extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 701;
+}
+/** The principal is over a quota (connections or requests per second); retry after the error's `retryAfterMs`. (code 702) */
+export class Throttled extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 702;
 }
 /** Could not connect, or the connection was lost. (code 900) */
 export class ConnectionFailed extends PyralogError {

@@ -23,7 +23,10 @@ class Client {
     this.#n = handle;
   }
 
-  /** Connects through `addr` ("host:port", or an array of them), trusting the CA in `opts.caFile`. */
+  /**
+   * Connects through `addr` ("host:port", or an array of them), trusting the CA in `opts.caFile`;
+   * authenticates with `opts.token` or the client certificate `opts.certFile`/`opts.keyFile`.
+   */
   static async connect(addr, opts) {
     const servers = Array.isArray(addr) ? addr.join(',') : addr;
     return new Client(await native.NativeClient.connect(servers, opts));

@@ -3,17 +3,21 @@
 
 /**
  * Base of every error pyralog raises: `code` is the stable numeric error code
- * (the same in every language), `name` the class name, `message` what happened.
+ * (the same in every language), `name` the class name, `message` what happened,
+ * `retryAfterMs` how long the server asked to wait before a retry (`Throttled`).
  */
 class PyralogError extends Error {
   /**
    * @param {number} code
    * @param {string} message
+   * @param {number | null} [retryAfterMs]
    */
-  constructor(code, message) {
+  constructor(code, message, retryAfterMs) {
     super(message);
     /** The stable numeric error code. */
     this.code = code;
+    /** Milliseconds the server asked to wait before a retry; `undefined` when it did not say. */
+    this.retryAfterMs = retryAfterMs ?? undefined;
   }
 
   /** The class name (`LogNotFound`, ...). */
@@ -268,6 +272,24 @@ class QuorumUnavailable extends PyralogError {
   static code = 603;
 }
 
+/** The connection has no accepted identity: no credentials, a wrong or revoked token, or a client certificate the server does not accept. (code 700) */
+class AuthenticationFailed extends PyralogError {
+  /** This class's error code. */
+  static code = 700;
+}
+
+/** The principal has no ACL allowing the operation on the resource (the message names both); nothing changed. (code 701) */
+class NotAuthorized extends PyralogError {
+  /** This class's error code. */
+  static code = 701;
+}
+
+/** The principal is over a quota (connections or requests per second); retry after the error's `retryAfterMs`. (code 702) */
+class Throttled extends PyralogError {
+  /** This class's error code. */
+  static code = 702;
+}
+
 /** Could not connect, or the connection was lost. (code 900) */
 class ConnectionFailed extends PyralogError {
   /** This class's error code. */
@@ -347,6 +369,9 @@ const BY_CODE = new Map([
   [601, NotLeader],
   [602, NotEnoughReplicas],
   [603, QuorumUnavailable],
+  [700, AuthenticationFailed],
+  [701, NotAuthorized],
+  [702, Throttled],
   [900, ConnectionFailed],
   [901, TlsError],
   [902, Closed],
@@ -399,6 +424,9 @@ module.exports = {
   NotLeader,
   NotEnoughReplicas,
   QuorumUnavailable,
+  AuthenticationFailed,
+  NotAuthorized,
+  Throttled,
   ConnectionFailed,
   TlsError,
   Closed,

@@ -21,7 +21,8 @@ function docOf(name) {
   for (let i = at - 1; i >= 0 && /^\s*\/\/\//.test(lines[i]); i--) {
     doc.unshift(lines[i].replace(/^\s*\/\/\/\s?/, ''));
   }
-  return doc.join(' ').replaceAll('*/', '* /') || name;
+  // The error's fields by their JavaScript names.
+  return doc.join(' ').replaceAll('*/', '* /').replaceAll('`retry_after_ms`', '`retryAfterMs`') || name;
 }
 
 const codes = native.errorCodes();
@@ -31,17 +32,21 @@ let js = `${header}'use strict';
 
 /**
  * Base of every error pyralog raises: \`code\` is the stable numeric error code
- * (the same in every language), \`name\` the class name, \`message\` what happened.
+ * (the same in every language), \`name\` the class name, \`message\` what happened,
+ * \`retryAfterMs\` how long the server asked to wait before a retry (\`Throttled\`).
  */
 class PyralogError extends Error {
   /**
    * @param {number} code
    * @param {string} message
+   * @param {number | null} [retryAfterMs]
    */
-  constructor(code, message) {
+  constructor(code, message, retryAfterMs) {
     super(message);
     /** The stable numeric error code. */
     this.code = code;
+    /** Milliseconds the server asked to wait before a retry; \`undefined\` when it did not say. */
+    this.retryAfterMs = retryAfterMs ?? undefined;
   }
 
   /** The class name (\`LogNotFound\`, ...). */
@@ -75,12 +80,15 @@ ${codes.map(({ name }) => `  ${name},`).join('\n')}
 let dts = `// BEGIN GENERATED ERRORS (scripts/generate-errors.mjs)
 /**
  * Base of every error pyralog raises: \`code\` is the stable numeric error code
- * (the same in every language), \`name\` the class name, \`message\` what happened.
+ * (the same in every language), \`name\` the class name, \`message\` what happened,
+ * \`retryAfterMs\` how long the server asked to wait before a retry (\`Throttled\`).
  */
 export class PyralogError extends Error {
-  constructor(code: number, message: string);
+  constructor(code: number, message: string, retryAfterMs?: number | null);
   /** The stable numeric error code. */
   readonly code: number;
+  /** Milliseconds the server asked to wait before a retry (set on \`Throttled\`); \`undefined\` when it did not say. */
+  readonly retryAfterMs: number | undefined;
 }
 `;
 for (const { code, name } of codes) {

@@ -363,6 +363,8 @@ test('the error classes match the native error codes, one class per code with .c
     assert.ok(e instanceof PyralogError && e instanceof Error);
     assert.equal(e.name, name);
     assert.equal(e.code, code);
+    assert.equal(e.retryAfterMs, undefined);
+    assert.equal(new cls(code, 'm', 250).retryAfterMs, 250);
   }
   assert.equal(BY_CODE.size, native.length);
   // The generated files are up to date with the native list.

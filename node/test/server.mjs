@@ -1,7 +1,7 @@
 // Starts the real pyralog-server binary on a free loopback port with a fresh
 // data directory, as conformance.md asks; tests stop it when done.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,11 +21,28 @@ export function serverBinary() {
   return path;
 }
 
-/** A running server: `addr`, `caFile`, `stop()`. */
-export async function startServer() {
+/** The `pyralog` CLI next to the server binary (target/debug/pyralog). */
+export function cliBinary() {
+  const path = join(dirname(serverBinary()), 'pyralog');
+  if (!existsSync(path)) throw new Error(`${path} is missing: build it first (cargo build -p pyralog-cli)`);
+  return path;
+}
+
+/**
+ * A running server: `addr`, `caFile`, `stop()`; `dir` (its temporary directory), `data` (its data
+ * directory) and `configFile` (when started with `config`, the text of a `pyralog.toml`).
+ */
+export async function startServer({ config } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pyralog-node-'));
   const data = join(dir, 'data');
-  const proc = spawn(serverBinary(), ['--data-dir', data, '--listen', '127.0.0.1:0'], {
+  const args = ['--data-dir', data, '--listen', '127.0.0.1:0'];
+  let configFile;
+  if (config !== undefined) {
+    configFile = join(dir, 'pyralog.toml');
+    writeFileSync(configFile, config);
+    args.push('--config', configFile);
+  }
+  const proc = spawn(serverBinary(), args, {
     stdio: ['ignore', 'pipe', process.env.PYRALOG_TEST_SERVER_LOG ? 'inherit' : 'ignore'],
   });
   const lines = createInterface({ input: proc.stdout });
@@ -41,6 +58,9 @@ export async function startServer() {
   return {
     addr,
     caFile: join(data, 'tls', 'ca.pem'),
+    dir,
+    data,
+    configFile,
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((resolve) => proc.once('exit', resolve));

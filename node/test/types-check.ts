@@ -6,6 +6,7 @@ import {
   OFFSET_END,
   PyralogError,
   RecordMetadata,
+  Throttled,
   type LogPartition,
 } from 'pyralog';
 
@@ -41,8 +42,14 @@ export async function example(addr: string, caFile: string): Promise<number> {
     await client.deleteLog('missing');
   } catch (e) {
     if (e instanceof LogNotFound) return e.code;
+    if (e instanceof Throttled && e.retryAfterMs !== undefined) return e.retryAfterMs;
     if (e instanceof PyralogError) return -e.code;
   }
   await client.close();
   return tail.length + acks.length + committed.length;
+}
+
+export async function authenticated(addr: string, caFile: string, token: string): Promise<Client> {
+  await (await Client.connect(addr, { caFile, certFile: 'admin.pem', keyFile: 'admin-key.pem' })).close();
+  return Client.connect([addr], { caFile, token });
 }

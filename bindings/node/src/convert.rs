@@ -243,6 +243,9 @@ pub fn client_config(opts: Option<Js>) -> R<ClientConfig> {
         match k {
             "caFile" => c.ca_file = Some(v.string(k)?.into()),
             "serverName" => c.server_name = Some(v.string(k)?),
+            "certFile" => c.cert_file = Some(v.string(k)?.into()),
+            "keyFile" => c.key_file = Some(v.string(k)?.into()),
+            "token" => c.token = Some(v.string(k)?),
             "connectTimeoutMs" => c.connect_timeout = v.ms(k)?,
             "requestTimeoutMs" => c.request_timeout = v.ms(k)?,
             "metadataMaxAgeMs" => c.metadata_max_age = v.ms(k)?,

@@ -1,7 +1,8 @@
 //! Error mapping: every core error becomes an instance of the JavaScript
-//! class of its code (`LogNotFound`, ...), made by the factory that
-//! `lib/errors.cjs` registers per JavaScript environment; and promises that
-//! settle with those errors.
+//! class of its code (`LogNotFound`, ...), with the server's advised wait
+//! (`retryAfterMs`) when there is one, made by the factory that `index.cjs`
+//! registers per JavaScript environment; and promises that settle with
+//! those errors.
 
 use std::future::Future;
 
@@ -10,9 +11,12 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use pyralog::{Error, ErrorCode};
 
-/// `(code, message) => PyralogError`, kept per environment (main thread and
-/// each worker thread have their own).
-struct Factory(FunctionRef<FnArgs<(u32, String)>, Unknown<'static>>);
+/// `(code, message, retryAfterMs) => PyralogError`, kept per environment
+/// (main thread and each worker thread have their own). `retryAfterMs` is
+/// `null` when the error advises no wait.
+type FactoryArgs = FnArgs<(u32, String, Option<f64>)>;
+
+struct Factory(FunctionRef<FactoryArgs, Unknown<'static>>);
 
 /// One error code as the package sees it.
 #[napi(object)]
@@ -28,12 +32,10 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
     ErrorCode::ALL.iter().map(|c| ErrorCodeInfo { code: u32::from(c.as_u16()), name: c.name().to_owned() }).collect()
 }
 
-/// Registers the function that makes a typed error from `(code, message)`.
+/// Registers the function that makes a typed error from
+/// `(code, message, retryAfterMs)`.
 #[napi]
-pub fn register_error_factory(
-    env: &Env,
-    factory: Function<FnArgs<(u32, String)>, Unknown<'static>>,
-) -> napi::Result<()> {
+pub fn register_error_factory(env: &Env, factory: Function<FactoryArgs, Unknown<'static>>) -> napi::Result<()> {
     let factory = Factory(factory.create_ref()?);
     env.set_instance_data(factory, (), |_| {})
 }
@@ -46,12 +48,18 @@ pub fn to_js(env: &Env, e: &Error) -> napi::Error {
     let code = u32::from(e.code().as_u16());
     let made = env.get_instance_data::<Factory>().ok().flatten().and_then(|f| {
         let func = f.0.borrow_back(env).ok()?;
-        func.call((code, e.message().to_owned()).into()).ok()
+        func.call((code, e.message().to_owned(), retry_after_ms(e)).into()).ok()
     });
     match made {
         Some(obj) => napi::Error::from(obj),
         None => napi::Error::new(Status::GenericFailure, format!("{}: {}", e.code().name(), e.message())),
     }
+}
+
+/// The wait the server advised before a retry (`Throttled`), in
+/// milliseconds.
+fn retry_after_ms(e: &Error) -> Option<f64> {
+    e.retry_after().map(|d| d.as_millis() as f64)
 }
 
 /// A core `InvalidArgument` error.
