@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
-echo "== node: cargo build (pyralog-node, pyralog-server)"
-cargo build -p pyralog-node -p pyralog-server --locked
+echo "== node: cargo build (pyralog-node, pyralog-server, pyralog-cli)"
+cargo build -p pyralog-node -p pyralog-server -p pyralog-cli --locked
 
 # The tests load the debug build directly; `npm ci` skips the package's own
 # install script (a release build) for that reason.
