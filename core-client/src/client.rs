@@ -110,6 +110,7 @@ impl Client {
     /// `TlsError` (missing or wrong CA), `ConnectionFailed` (no answer within
     /// `connect_timeout`), `InvalidArgument` (bad address).
     pub async fn connect(servers: &str, config: ClientConfig) -> Result<Client> {
+        config.validate()?;
         let nodes = Nodes::connect(servers, &config).await?;
         let (metadata, probes) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
         Ok(Client { inner: Arc::new(Inner { nodes, config, metadata, probes }) })

@@ -14,7 +14,7 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_METADATA_MAX_AGE: Duration = Duration::from_secs(30);
 
 /// Connection settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// PEM file of the CA that signed the server certificate. Required: there
     /// is no insecure mode.
@@ -49,7 +49,37 @@ impl Default for ClientConfig {
     }
 }
 
+/// Every field but the token, which shows as `<redacted>`.
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("ca_file", &self.ca_file)
+            .field("server_name", &self.server_name)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("metadata_max_age", &self.metadata_max_age)
+            .finish()
+    }
+}
+
 impl ClientConfig {
+    /// Checks what can be checked before connecting.
+    ///
+    /// # Errors
+    /// `InvalidArgument`: an empty token or one over `MAX_TOKEN_BYTES`.
+    pub fn validate(&self) -> crate::Result<()> {
+        use pyralog_protocol::limits::MAX_TOKEN_BYTES;
+        match &self.token {
+            Some(t) if t.is_empty() || t.len() > MAX_TOKEN_BYTES => Err(crate::Error::invalid_argument(format!(
+                "token must be 1..={MAX_TOKEN_BYTES} bytes (MAX_TOKEN_BYTES); leave it unset for none"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Settings trusting the CA in `path`.
     pub fn with_ca_file(path: impl Into<PathBuf>) -> Self {
         ClientConfig { ca_file: Some(path.into()), ..ClientConfig::default() }
@@ -249,5 +279,15 @@ mod tests {
         }
         assert_eq!("0".parse::<Acks>().unwrap().to_string(), "none");
         assert_eq!("2".parse::<Acks>().unwrap_err().code(), ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn tokens_are_checked_and_never_printed() {
+        let with = |t: &str| super::ClientConfig { token: Some(t.into()), ..super::ClientConfig::default() };
+        assert!(!format!("{:?}", with("pyt_a_secret")).contains("secret"));
+        assert!(with("pyt_a_secret").validate().is_ok());
+        assert_eq!(with("").validate().unwrap_err().code(), ErrorCode::InvalidArgument);
+        let long = "x".repeat(pyralog_protocol::limits::MAX_TOKEN_BYTES + 1);
+        assert_eq!(with(&long).validate().unwrap_err().code(), ErrorCode::InvalidArgument);
     }
 }

@@ -138,9 +138,9 @@ fn connection_error(e: &quinn::ConnectionError) -> Error {
         quinn::ConnectionError::TransportError(t) if CRYPTO_ERRORS.contains(&u64::from(t.code)) => {
             Error::new(ErrorCode::TlsError, format!("TLS handshake failed: {e} (is the CA file the server's?)"))
         }
-        // The server refused this client's TLS identity (its certificate is
-        // not from the client CA, or none was sent where one is required).
-        quinn::ConnectionError::ConnectionClosed(c) if CRYPTO_ERRORS.contains(&u64::from(c.error_code)) => {
+        // The server refused this client's certificate (not from its client
+        // CA, expired, revoked, or none where one is required).
+        quinn::ConnectionError::ConnectionClosed(c) if is_certificate_alert(u64::from(c.error_code)) => {
             Error::new(
                 ErrorCode::AuthenticationFailed,
                 format!("the server refused this client's TLS identity: {e} (is the client certificate from the server's client CA?)"),
@@ -154,6 +154,13 @@ fn connection_error(e: &quinn::ConnectionError) -> Error {
         }
         _ => Error::new(ErrorCode::ConnectionFailed, format!("connection failed: {e}")),
     }
+}
+
+/// TLS alerts about the peer's certificate (RFC 8446 6.2): bad_certificate
+/// .. certificate_unknown, unknown_ca, access_denied, decrypt_error (a
+/// signature on it or by it does not verify), certificate_required.
+fn is_certificate_alert(quic_code: u64) -> bool {
+    CRYPTO_ERRORS.contains(&quic_code) && matches!(quic_code - CRYPTO_ERRORS.start, 42..=46 | 48 | 49 | 51 | 116)
 }
 
 /// A stream's failure, named by its connection's close reason if it has one.

@@ -19,7 +19,7 @@
 //! voters = "1@127.0.0.1:9092,2@127.0.0.1:9192,3@127.0.0.1:9292"
 //! tls_dir = "./cluster-tls"   # from `pyralog-server init-cluster`: CA, node certificates, cluster id
 //!
-//! [auth]                      # absent: off (the server warns loudly); see auth/config.rs
+//! [auth]                      # absent: off on loopback (the server warns loudly), else required; auth/config.rs
 //! enabled = true
 //! superusers = ["admin"]
 //!
@@ -346,7 +346,7 @@ impl ServerConfig {
             bail!("max_connections and max_in_flight_per_connection must be > 0");
         }
         self.validate_cluster()?;
-        self.auth.validate()?;
+        self.auth.validate(self.listen)?;
         let c = &self.compaction;
         if c.interval_ms == 0 || !(0.0..=1.0).contains(&c.min_dirty_ratio) {
             bail!("[compaction] interval_ms must be > 0 and min_dirty_ratio in 0.0..=1.0");
@@ -467,7 +467,12 @@ mod tests {
             ..ServerConfig::default()
         };
         cluster(2, "127.0.0.1:9192").validate().unwrap();
-        cluster(2, "0.0.0.0:9192").validate().unwrap();
+        let mut open_wide = cluster(2, "0.0.0.0:9192");
+        assert!(open_wide.validate().unwrap_err().to_string().contains("[auth] enabled is not set"));
+        open_wide.auth.enabled = Some(false);
+        open_wide.validate().unwrap();
+        open_wide.auth.enabled = Some(true);
+        open_wide.validate().unwrap();
         assert!(cluster(3, "127.0.0.1:9192").validate().is_err(), "not a voter");
         assert!(cluster(1, "127.0.0.1:9192").validate().is_err(), "another voter's address");
         let mut no_tls = cluster(2, "127.0.0.1:9192");

@@ -192,9 +192,10 @@ fn summary(groups: &Groups, name: &str) -> Option<Summary> {
 /// The coordinator's errors; `GroupNotFound` for an unknown group.
 pub async fn execute(broker: &Broker, access: &Access, req: GroupReq) -> Result<GroupResp> {
     let groups = &broker.groups()?;
-    let describable = |n: &&String| {
-        access.allows(pyralog_protocol::acl::Operation::Describe, pyralog_protocol::acl::Resource::Group(n))
-    };
+    use pyralog_protocol::acl::{Operation::Describe, Resource};
+    let describable = |n: &&String| access.allows(Describe, Resource::Group(n));
+    // Offsets, lags and assignments name logs: only those the principal may describe.
+    let log_visible = |log: &str| access.allows(Describe, Resource::Log(log));
     Ok(match req {
         GroupReq::Join(j) => GroupResp::Joined(groups.join(j).await?),
         GroupReq::Sync { group, generation, member_id, assignments } => {
@@ -211,17 +212,23 @@ pub async fn execute(broker: &Broker, access: &Access, req: GroupReq) -> Result<
         GroupReq::Commit { group, generation, member_id, offsets } => {
             GroupResp::Committed(groups.commit(&group, generation, &member_id, offsets).await?)
         }
-        GroupReq::Fetch { group, partitions } => GroupResp::Fetched(groups.fetch(&group, &partitions)),
+        GroupReq::Fetch { group, partitions } => {
+            GroupResp::Fetched(groups.fetch(&group, &partitions).into_iter().filter(|o| log_visible(&o.log)).collect())
+        }
         GroupReq::List => {
             GroupResp::List(groups.names().iter().filter(describable).filter_map(|n| summary(groups, n)).collect())
         }
         GroupReq::Describe(name) => {
             let s = summary(groups, &name)
                 .ok_or_else(|| ProtocolError::new(ErrorCode::GroupNotFound, format!("no group {name:?}")))?;
-            let members = groups.coordinator().group(&name).map(|g| g.members()).unwrap_or_default();
+            let mut members = groups.coordinator().group(&name).map(|g| g.members()).unwrap_or_default();
+            for m in &mut members {
+                m.assignment.retain(|lp| log_visible(&lp.log));
+            }
             let lags = groups
                 .fetch(&name, &[])
                 .into_iter()
+                .filter(|o| log_visible(&o.log))
                 .map(|offset| {
                     let hw = broker.partition(&offset.log, offset.partition);
                     let lag = hw.map_or(0, |p| p.high_watermark().saturating_sub(offset.offset));

@@ -211,7 +211,7 @@ async fn admit_and_execute(broker: &Arc<Broker>, session: &Session, req: Req) ->
     if let Req::Authenticate(token) = req {
         return Ok(Resp::Authenticated(session.authenticate(token).await?));
     }
-    let access = Access::new(session.admit()?, broker.state());
+    let access = Access::new(session.admit()?, &broker.state());
     authorize(&access, &req)?;
     execute(broker, &access, req).await
 }
@@ -237,7 +237,12 @@ fn authorize(access: &Access, req: &Req) -> Result<()> {
         Req::Metrics | Req::AclList => access.check(Describe, Resource::Cluster),
         Req::AclAdd(_) | Req::AclRemove(_) => access.check(Alter, Resource::Cluster),
         Req::Group(g) => g.authorize(access),
-        // Any principal may take a producer id; what it may write is checked per produce.
+        // Producer ids are not bound to principals: resuming one (and so
+        // fencing its holder) takes `write` on the cluster, like Kafka's
+        // IdempotentWrite; a new id is free, what it writes is checked per produce.
+        Req::InitProducer(p) if p.id != pyralog_protocol::batch::NO_PRODUCER_ID => {
+            access.check(Write, Resource::Cluster)
+        }
         Req::ListLogs | Req::Fetch(_) | Req::InitProducer(_) | Req::Authenticate(_) => Ok(()),
     }
 }

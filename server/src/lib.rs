@@ -67,7 +67,9 @@ impl Server {
         let (shutdown, rx) = watch::channel(false);
         let in_flight = Arc::new(service::InFlight::default());
         let metrics = metrics::Metrics::new();
-        let node = Arc::new(service::Node::new(Arc::clone(&metrics), auth::Auth::new(&cfg)));
+        let auth = auth::Auth::new(&cfg);
+        auth.refresh_tokens(rx.clone());
+        let node = Arc::new(service::Node::new(Arc::clone(&metrics), auth));
         let accept_task = tokio::spawn(service::serve(
             Arc::clone(&node),
             endpoint.clone(),

@@ -173,11 +173,29 @@ async fn connection(
     let _open = node.metrics.connection_opened();
     let session = Arc::new(node.auth.open(&conn));
     // With authentication on, a connection must have an identity (and fit
-    // its quota) by the deadline, or it is closed.
+    // its quota) by the deadline, or it is closed; until then it holds one
+    // of the few slots of connections waiting to authenticate.
     let deadline = tokio::time::sleep(node.auth.authentication_timeout());
     tokio::pin!(deadline);
     let mut must_admit = node.auth.enabled();
+    let mut waiting = None;
+    if must_admit && session.deadline_refusal().is_some() {
+        match Arc::clone(&node.auth.unauthenticated).try_acquire_owned() {
+            Ok(slot) => waiting = Some(slot),
+            Err(_) => {
+                let reason = format!(
+                    "MAX_UNAUTHENTICATED_CONNECTIONS ({}) connections wait to authenticate; retry shortly",
+                    crate::auth::MAX_UNAUTHENTICATED_CONNECTIONS
+                );
+                conn.close(u32::from(ErrorCode::Busy.as_u16()).into(), reason.as_bytes());
+                return;
+            }
+        }
+    }
     loop {
+        if waiting.is_some() && session.deadline_refusal().is_none() {
+            waiting = None;
+        }
         let (send, recv) = tokio::select! {
             s = conn.accept_bi() => match s {
                 Ok(s) => s,
@@ -187,10 +205,9 @@ async fn connection(
                 }
             },
             () = &mut deadline, if must_admit => {
-                if !session.admitted() {
-                    tracing::info!(remote = %conn.remote_address(), "closing a connection that did not authenticate in time");
-                    let reason = "not authenticated within authentication_timeout_ms";
-                    conn.close(u32::from(ErrorCode::AuthenticationFailed.as_u16()).into(), reason.as_bytes());
+                if let Some(e) = session.deadline_refusal() {
+                    tracing::info!(remote = %conn.remote_address(), error = %e, "closing a connection at the authentication deadline");
+                    conn.close(u32::from(e.code.as_u16()).into(), e.message.as_bytes());
                     return;
                 }
                 must_admit = false;

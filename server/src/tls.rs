@@ -243,6 +243,8 @@ pub fn init_cluster(dir: &Path, voters: &BTreeMap<u32, String>) -> anyhow::Resul
 /// I/O.
 pub fn write_private_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
+    // A leftover keeps its old mode through `open`: start from none.
+    let _ = fs::remove_file(&tmp);
     write_private(&tmp, contents)?;
     fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
@@ -362,10 +364,28 @@ pub fn verify_peer(
         .peer_identity()
         .and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok())
         .ok_or("the connection presented no client certificate")?;
+    check_peer_chain(&chain, node_id, verifier)
+}
+
+/// [`verify_peer`] on a certificate chain.
+fn check_peer_chain(
+    chain: &[CertificateDer<'_>],
+    node_id: u32,
+    verifier: &dyn rustls::server::danger::ClientCertVerifier,
+) -> Result<(), String> {
     let leaf = chain.first().ok_or("empty certificate chain")?;
     verifier
         .verify_client_cert(leaf, &chain[1..], rustls::pki_types::UnixTime::now())
         .map_err(|e| format!("the client certificate is not from the cluster CA: {e}"))?;
+    // Node certificates also serve (serverAuth); client certificates the
+    // cluster CA issues (`cert issue`) do not, whatever their name.
+    let serves = x509_parser::parse_x509_certificate(leaf)
+        .ok()
+        .and_then(|(_, c)| c.extended_key_usage().ok().flatten().map(|u| u.value.server_auth))
+        .unwrap_or(false);
+    if !serves {
+        return Err(format!("the certificate presented as node {node_id}'s is not a node certificate (no serverAuth)"));
+    }
     let cert = webpki::EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
     let name = ServerName::try_from(peer_name(node_id)).map_err(|e| e.to_string())?;
     cert.verify_is_valid_for_subject_name(&name)
@@ -436,4 +456,40 @@ fn reset_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     write_private_atomically(&path, &key)?;
     Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn der(cert: &rcgen::Certificate) -> CertificateDer<'static> {
+        cert.der().clone()
+    }
+
+    #[test]
+    fn only_node_certificates_of_the_cluster_ca_pass_as_peers() {
+        let (ca, ca_key) = new_ca("cluster").unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(der(&ca)).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap();
+        let pem_to_der = |pem: &str| rustls_pemfile::certs(&mut pem.as_bytes()).next().unwrap().unwrap();
+
+        let (node2, _) = node_cert(&ca, &ca_key, 2, None).unwrap();
+        check_peer_chain(&[pem_to_der(&node2)], 2, verifier.as_ref()).expect("node 2's certificate");
+        assert!(check_peer_chain(&[pem_to_der(&node2)], 1, verifier.as_ref()).is_err(), "not node 1's");
+
+        // A client certificate of the same CA carrying a node's name.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![peer_name(2)]).unwrap();
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let posing = params.signed_by(&key, &ca, &ca_key).unwrap();
+        let e = check_peer_chain(&[der(&posing)], 2, verifier.as_ref()).unwrap_err();
+        assert!(e.contains("no serverAuth"), "{e}");
+
+        let (other, other_key) = new_ca("other").unwrap();
+        let (foreign, _) = node_cert(&other, &other_key, 2, None).unwrap();
+        let e = check_peer_chain(&[pem_to_der(&foreign)], 2, verifier.as_ref()).unwrap_err();
+        assert!(e.contains("not from the cluster CA"), "{e}");
+    }
 }

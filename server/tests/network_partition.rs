@@ -57,7 +57,8 @@ fn start(lab: &NetLab) -> TestCluster {
     let hosts = (1..=NODES as u32)
         .map(|n| NodeHost { addr: format!("{}:{NODE_PORT}", lab.ip(n)), launcher: lab.launcher(n) })
         .collect();
-    TestCluster::start_on(env!("CARGO_BIN_EXE_pyralog-server"), hosts, "")
+    // Reachable beyond loopback: the server wants authentication decided.
+    TestCluster::start_on(env!("CARGO_BIN_EXE_pyralog-server"), hosts, "[auth]\nenabled = false\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

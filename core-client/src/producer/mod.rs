@@ -263,11 +263,12 @@ impl Producer {
     async fn metadata(&self, log: &str) -> Result<LogMetadata> {
         let s = &self.shared;
         let deadline = Instant::now() + s.cfg.max_block;
-        let backoff = s.cfg.retry_backoff.min(Duration::from_secs(1));
         loop {
             match s.client.get_log_metadata(log).await {
-                Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
-                    tokio::time::sleep(backoff).await;
+                Err(e)
+                    if e.is_retriable() && Instant::now() + worker::retry_wait(&e, s.cfg.retry_backoff) < deadline =>
+                {
+                    tokio::time::sleep(worker::retry_wait(&e, s.cfg.retry_backoff)).await;
                 }
                 done => return done,
             }

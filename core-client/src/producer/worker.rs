@@ -358,6 +358,6 @@ fn overtook(e: &Error) -> bool {
 
 /// The wait before resending a batch: the backoff (at most a second), or
 /// longer when the server asked for it (a `Throttled` answer).
-fn retry_wait(e: &Error, backoff: Duration) -> Duration {
+pub(super) fn retry_wait(e: &Error, backoff: Duration) -> Duration {
     backoff.min(Duration::from_secs(1)).max(e.retry_after().unwrap_or_default())
 }

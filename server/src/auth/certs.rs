@@ -31,7 +31,16 @@ pub fn principal_of(chain: &[CertificateDer<'_>], from: PrincipalFrom) -> Result
     };
     let name = name.ok_or_else(|| format!("the client certificate has no {from:?} to name its principal"))?;
     pyralog_protocol::acl::validate_principal(&name).map_err(|e| e.message)?;
+    if is_reserved(&name) {
+        return Err(format!("{name:?} is a node's or the wildcard's name, not a client's"));
+    }
     Ok(name)
+}
+
+/// Names no client may have: the nodes' (`pyralog-node-N`, in any case:
+/// certificate names compare case-insensitively) and the ACL wildcard.
+fn is_reserved(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("pyralog-node-") || name == pyralog_protocol::acl::ANY_PRINCIPAL
 }
 
 /// Where the CA that signs client certificates lives: the cluster's TLS
@@ -48,7 +57,7 @@ pub fn ca_dir(data_dir: &Path, tls_dir: Option<&Path>) -> PathBuf {
 /// (start the server once, or run `init-cluster`), or I/O.
 pub fn issue(ca_dir: &Path, name: &str, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     pyralog_protocol::acl::validate_principal(name).map_err(|e| anyhow::anyhow!(e.message))?;
-    if name.starts_with("pyralog-node-") || name == pyralog_protocol::acl::ANY_PRINCIPAL {
+    if is_reserved(name) {
         bail!("{name:?} is reserved (nodes' names, `*`)");
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
@@ -104,6 +113,8 @@ mod tests {
         assert!(principal_of(&chain("", &["x"]), PrincipalFrom::Cn).unwrap_err().contains("no Cn"));
         assert!(principal_of(&chain("bob", &[]), PrincipalFrom::San).is_err());
         assert!(principal_of(&[], PrincipalFrom::Cn).is_err());
+        assert!(principal_of(&chain("Pyralog-Node-2", &[]), PrincipalFrom::Cn).is_err(), "a node is not a client");
+        assert!(principal_of(&chain("*", &[]), PrincipalFrom::Cn).is_err());
     }
 
     #[test]
@@ -116,7 +127,7 @@ mod tests {
         let der = rustls_pemfile::certs(&mut fs::read(&cert).unwrap().as_slice()).next().unwrap().unwrap();
         assert_eq!(principal_of(&[der], PrincipalFrom::Cn).unwrap(), "alice");
         assert!(key.exists());
-        for bad in ["pyralog-node-1", "*", "a b", ""] {
+        for bad in ["pyralog-node-1", "PYRALOG-NODE-1", "*", "a b", ""] {
             assert!(issue(dir.path(), bad, dir.path()).is_err(), "{bad:?}");
         }
         assert!(issue(&dir.path().join("none"), "bob", dir.path()).is_err(), "no CA there");

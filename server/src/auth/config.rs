@@ -2,7 +2,8 @@
 //!
 //! ```toml
 //! [auth]
-//! enabled = true                 # off only in the embedded dev default
+//! enabled = true                 # unset: off on a loopback listen address (the
+//!                                # embedded default), else the server refuses to start
 //! superusers = ["admin"]         # principals no ACL restricts
 //! client_ca_file = "client-ca.pem"   # default: the node's CA (dev or cluster CA)
 //! principal_from = "cn"          # cn | san: a client certificate's subject CN or first DNS SAN
@@ -40,7 +41,8 @@ pub enum PrincipalFrom {
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// Require an identity (client certificate or token) and enforce ACLs.
-    pub enabled: bool,
+    /// Unset means off, which only a loopback listen address accepts.
+    pub enabled: Option<bool>,
     /// Principals allowed everything (they create the first ACLs).
     pub superusers: Vec<String>,
     /// CA whose client certificates are accepted; default: the node's CA.
@@ -56,7 +58,7 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
-            enabled: false,
+            enabled: None,
             superusers: Vec::new(),
             client_ca_file: None,
             principal_from: PrincipalFrom::Cn,
@@ -67,6 +69,10 @@ impl Default for AuthConfig {
 }
 
 impl AuthConfig {
+    pub fn is_enabled(&self) -> bool {
+        self.enabled == Some(true)
+    }
+
     /// The token file of a server with this data directory.
     pub fn tokens_path(&self, data_dir: &Path) -> PathBuf {
         self.tokens_file.clone().unwrap_or_else(|| data_dir.join(DEFAULT_TOKENS_FILE))
@@ -76,7 +82,14 @@ impl AuthConfig {
     ///
     /// # Errors
     /// A message naming the setting.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+        if self.enabled.is_none() && !listen.ip().is_loopback() {
+            bail!(
+                "listen = {listen} is reachable from the network and [auth] enabled is not set: set \
+                 enabled = true (with superusers) to require client identities, or enabled = false to \
+                 let anyone who trusts the CA in"
+            );
+        }
         if self.authentication_timeout_ms == 0 {
             bail!("[auth] authentication_timeout_ms must be > 0");
         }

@@ -17,20 +17,22 @@
 pub mod certs;
 pub mod config;
 pub mod quotas;
+mod session;
 pub mod tokens;
+
+pub use session::Session;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
-use pyralog_protocol::acl::{Operation, Resource};
+use pyralog_protocol::acl::{Acl, Operation, Resource};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use rustls::pki_types::CertificateDer;
 
 use crate::cluster::state::State;
 use crate::config::ServerConfig;
 use config::AuthConfig;
-use quotas::{ConnectionPermit, Quotas};
+use quotas::Quotas;
 use tokens::TokenStore;
 
 /// The name connections act under while authentication is off.
@@ -38,6 +40,12 @@ pub const ANONYMOUS: &str = "anonymous";
 /// Failed `authenticate` requests a connection may make; later ones are
 /// refused without looking at the token (the deadline then closes it).
 pub const MAX_AUTHENTICATION_FAILURES: u32 = 3;
+/// Connections that may wait for their identity at once; more are closed
+/// at once (`Busy`), so a burst of them cannot fill `max_connections`.
+pub const MAX_UNAUTHENTICATED_CONNECTIONS: usize = 256;
+/// How often the token file is checked for changes (revocations reach
+/// open connections within this).
+pub const TOKEN_REFRESH_MS: u64 = 1_000;
 
 /// Who a connection acts as.
 #[derive(Debug, Clone)]
@@ -71,11 +79,13 @@ pub struct Auth {
     cfg: AuthConfig,
     tokens: TokenStore,
     quotas: Arc<Quotas>,
+    /// Slots of connections still without an identity.
+    pub unauthenticated: Arc<tokio::sync::Semaphore>,
 }
 
 impl Auth {
     pub fn new(cfg: &ServerConfig) -> Arc<Auth> {
-        if !cfg.auth.enabled {
+        if !cfg.auth.is_enabled() {
             tracing::warn!(
                 "AUTHENTICATION IS OFF: anyone who can reach {} and trusts its CA may create, read, write and \
                  delete every log; set [auth] enabled = true outside development",
@@ -85,12 +95,35 @@ impl Auth {
         Arc::new(Auth {
             tokens: TokenStore::new(cfg.auth.tokens_path(&cfg.data_dir)),
             cfg: cfg.auth.clone(),
-            quotas: Quotas::new(cfg.quotas),
+            quotas: Quotas::new(cfg.quotas, cfg.max_connections),
+            unauthenticated: Arc::new(tokio::sync::Semaphore::new(MAX_UNAUTHENTICATED_CONNECTIONS)),
         })
     }
 
+    /// Re-reads the token file every `TOKEN_REFRESH_MS` when it changed, so
+    /// a revocation reaches open connections; stops with `shutdown`.
+    pub fn refresh_tokens(self: &Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        if !self.enabled() {
+            return;
+        }
+        let store = self.tokens.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(TOKEN_REFRESH_MS));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.changed() => return,
+                }
+                let store = store.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.refresh()).await {
+                    tracing::error!(error = %e, "the token file cannot be read");
+                }
+            }
+        });
+    }
+
     pub fn enabled(&self) -> bool {
-        self.cfg.enabled
+        self.cfg.is_enabled()
     }
 
     /// How long a connection has to present an identity.
@@ -103,115 +136,18 @@ impl Auth {
         Principal::User { name: Arc::from(name), superuser }
     }
 
-    /// A new client connection's session, a principal already if it
-    /// presented a certificate.
+    /// A new client connection's session: a principal already if it
+    /// presented a certificate (counted against its connection quota at once).
     pub fn open(self: &Arc<Self>, conn: &quinn::Connection) -> Session {
-        let mut state = SessionState::default();
-        if !self.cfg.enabled {
-            state.principal = Some(Principal::Anonymous);
-        } else if let Some(chain) = conn.peer_identity().and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok())
-        {
-            match certs::principal_of(&chain, self.cfg.principal_from) {
-                Ok(name) => state.principal = Some(self.user(name)),
-                Err(why) => state.refusal = Some(why),
-            }
+        if !self.cfg.is_enabled() {
+            return Session::new(self, Some(Principal::Anonymous), None);
         }
-        Session { auth: Arc::clone(self), state: Mutex::new(state) }
-    }
-}
-
-#[derive(Default)]
-struct SessionState {
-    principal: Option<Principal>,
-    permit: Option<ConnectionPermit>,
-    /// Why a presented certificate named no principal.
-    refusal: Option<String>,
-    failures: u32,
-}
-
-/// One client connection's identity and quota standing.
-pub struct Session {
-    auth: Arc<Auth>,
-    state: Mutex<SessionState>,
-}
-
-impl Session {
-    /// The principal a request acts as: the connection must have an
-    /// identity and fit its principal's quotas.
-    ///
-    /// # Errors
-    /// `AuthenticationFailed` without an identity, `Throttled` over a quota.
-    pub fn admit(&self) -> Result<Principal, ProtocolError> {
-        let mut s = self.state.lock();
-        let Some(principal) = s.principal.clone() else {
-            let why = s.refusal.as_deref().unwrap_or("no client certificate and no token");
-            return Err(ProtocolError::new(
-                ErrorCode::AuthenticationFailed,
-                format!(
-                    "this server requires authentication ({why}): connect with a client certificate \
-                     (cert_file/key_file) or a token"
-                ),
-            ));
-        };
-        if s.permit.is_none() {
-            s.permit = Some(self.auth.quotas.connect(&principal.quota_key())?);
+        let chain = conn.peer_identity().and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok());
+        match chain.map(|c| certs::principal_of(&c, self.cfg.principal_from)) {
+            Some(Ok(name)) => Session::new(self, Some(self.user(name)), None),
+            Some(Err(why)) => Session::new(self, None, Some(why)),
+            None => Session::new(self, None, None),
         }
-        drop(s);
-        self.auth.quotas.admit_request(principal.name())?;
-        Ok(principal)
-    }
-
-    /// Whether the connection has an identity within its connection quota.
-    pub fn admitted(&self) -> bool {
-        let s = self.state.lock();
-        s.principal.is_some() && s.permit.is_some()
-    }
-
-    /// Authenticates the connection with a bearer token; returns the principal's name.
-    ///
-    /// # Errors
-    /// `AuthenticationFailed` for a token that is not valid or names another
-    /// principal than the connection's certificate; `Throttled` over the
-    /// connection quota.
-    pub async fn authenticate(&self, token: String) -> Result<String, ProtocolError> {
-        if !self.auth.enabled() {
-            return Ok(ANONYMOUS.to_owned());
-        }
-        if self.state.lock().failures >= MAX_AUTHENTICATION_FAILURES {
-            return Err(ProtocolError::new(
-                ErrorCode::AuthenticationFailed,
-                format!(
-                    "MAX_AUTHENTICATION_FAILURES ({MAX_AUTHENTICATION_FAILURES}) on this connection; open a new one"
-                ),
-            ));
-        }
-        let store = self.auth.tokens.clone();
-        let verified = tokio::task::spawn_blocking(move || store.verify(&token))
-            .await
-            .map_err(|e| ProtocolError::new(ErrorCode::Unknown, format!("verifying the token failed: {e}")))?;
-        let name = verified.inspect_err(|_| self.state.lock().failures += 1)?;
-        let principal = {
-            let mut s = self.state.lock();
-            match &s.principal {
-                Some(p) if p.name() != name => {
-                    return Err(ProtocolError::new(
-                        ErrorCode::AuthenticationFailed,
-                        format!("the connection is {} (its certificate); the token is {name}'s", p.name()),
-                    ))
-                }
-                Some(p) => p.clone(),
-                None => {
-                    let p = self.auth.user(name.clone());
-                    s.principal = Some(p.clone());
-                    p
-                }
-            }
-        };
-        let mut s = self.state.lock();
-        if s.permit.is_none() {
-            s.permit = Some(self.auth.quotas.connect(&principal.quota_key())?);
-        }
-        Ok(name)
     }
 }
 
@@ -219,23 +155,36 @@ impl Session {
 /// when the request arrived.
 pub struct Access {
     principal: Principal,
-    state: Arc<State>,
+    /// The rules naming this principal or `*` (none for superusers and
+    /// while authentication is off: they may do anything).
+    rules: Vec<Acl>,
 }
 
 impl Access {
-    pub fn new(principal: Principal, state: Arc<State>) -> Access {
-        Access { principal, state }
+    pub fn new(principal: Principal, state: &State) -> Access {
+        let rules = match &principal {
+            Principal::User { name, superuser: false } => state
+                .acls
+                .iter()
+                .filter(|a| a.principal == pyralog_protocol::acl::ANY_PRINCIPAL || a.principal == **name)
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        Access { principal, rules }
     }
 
-    /// Everything allowed (server-internal callers).
+    /// Whether the principal may do `operation` to `resource`. Internal
+    /// logs may be described by all (clients find the groups' coordinator
+    /// through them) and touched otherwise by superusers only, whatever
+    /// the ACLs say (`log:*` does not reach them).
     pub fn allows(&self, operation: Operation, resource: Resource<'_>) -> bool {
         match &self.principal {
             Principal::Anonymous | Principal::User { superuser: true, .. } => true,
-            Principal::User { name, .. } => {
-                let internal = matches!(resource, Resource::Log(n) if pyralog_protocol::log_id::is_internal(n));
-                (operation == Operation::Describe && internal)
-                    || self.state.acls.iter().any(|a| a.allows(name, operation, resource))
-            }
+            Principal::User { name, .. } => match resource {
+                Resource::Log(n) if pyralog_protocol::log_id::is_internal(n) => operation == Operation::Describe,
+                _ => self.rules.iter().any(|a| a.allows(name, operation, resource)),
+            },
         }
     }
 

@@ -1,8 +1,9 @@
 //! Per-principal quotas over all of a principal's connections: how many
 //! connections it holds, and how many requests per second it sends (a
-//! token bucket holding one second's worth). The table holds only
-//! principals with a live connection, so it is bounded by
-//! `max_connections`.
+//! token bucket holding one second's worth). A principal's entry outlives
+//! its last connection until its bucket is full again (so reconnecting does
+//! not refill it); entries that carry nothing are pruned once the table
+//! outgrows `max_connections`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ struct Usage {
 pub struct Quotas {
     cfg: QuotaConfig,
     usage: Mutex<HashMap<Arc<str>, Usage>>,
+    /// Entries kept before pruning those that carry nothing.
+    prune_above: usize,
 }
 
 /// One connection counted against its principal; released on drop.
@@ -40,16 +43,20 @@ impl Drop for ConnectionPermit {
         let mut usage = self.quotas.usage.lock();
         if let Some(u) = usage.get_mut(&self.principal) {
             u.connections -= 1;
-            if u.connections == 0 {
-                usage.remove(&self.principal);
-            }
         }
     }
 }
 
 impl Quotas {
-    pub fn new(cfg: QuotaConfig) -> Arc<Quotas> {
-        Arc::new(Quotas { cfg, usage: Mutex::new(HashMap::new()) })
+    pub fn new(cfg: QuotaConfig, max_connections: usize) -> Arc<Quotas> {
+        Arc::new(Quotas { cfg, usage: Mutex::new(HashMap::new()), prune_above: max_connections })
+    }
+
+    /// Drops entries without connections whose bucket refilled: they
+    /// carry nothing a fresh entry would not.
+    fn prune(&self, usage: &mut HashMap<Arc<str>, Usage>) {
+        let full_after = Duration::from_secs(1);
+        usage.retain(|_, u| u.connections > 0 || u.refilled.elapsed() < full_after);
     }
 
     /// Counts a new connection of `principal`.
@@ -58,6 +65,9 @@ impl Quotas {
     /// `Throttled` when it holds `connections_per_principal` already.
     pub fn connect(self: &Arc<Self>, principal: &Arc<str>) -> Result<ConnectionPermit, ProtocolError> {
         let mut usage = self.usage.lock();
+        if usage.len() > self.prune_above {
+            self.prune(&mut usage);
+        }
         let rate = f64::from(self.cfg.requests_per_second_per_principal);
         let u = usage.entry(Arc::clone(principal)).or_insert(Usage {
             connections: 0,
@@ -110,7 +120,7 @@ mod tests {
 
     #[test]
     fn connections_are_counted_until_dropped_and_requests_refill_over_time() {
-        let q = Quotas::new(QuotaConfig { connections_per_principal: 2, requests_per_second_per_principal: 10 });
+        let q = Quotas::new(QuotaConfig { connections_per_principal: 2, requests_per_second_per_principal: 10 }, 1);
         let alice: Arc<str> = Arc::from("alice");
         let (a, _b) = (q.connect(&alice).unwrap(), q.connect(&alice).unwrap());
         let e = q.connect(&alice).err().unwrap();
@@ -125,5 +135,15 @@ mod tests {
         assert!(e.code == ErrorCode::Throttled && (1..=100).contains(&e.retry_after_ms), "{e:?}");
         std::thread::sleep(Duration::from_millis(u64::from(e.retry_after_ms) + 5));
         q.admit_request("alice").unwrap();
+
+        // Reconnecting does not refill the bucket.
+        drop((_b, _c));
+        let _d = q.connect(&alice).unwrap();
+        assert_eq!(q.admit_request("alice").unwrap_err().code, ErrorCode::Throttled);
+        // An entry without connections goes once its bucket is full again.
+        drop(_d);
+        std::thread::sleep(Duration::from_millis(1_010));
+        let _e = q.connect(&Arc::from("carol")).unwrap();
+        assert!(!q.usage.lock().contains_key("alice"));
     }
 }

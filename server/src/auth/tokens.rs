@@ -13,6 +13,7 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -86,11 +87,32 @@ type Cached = Option<(FileVersion, Arc<TokenFile>)>;
 pub struct TokenStore {
     path: PathBuf,
     cached: Arc<Mutex<Cached>>,
+    /// Bumped each time a changed file is read.
+    generation: Arc<AtomicU64>,
 }
 
 impl TokenStore {
     pub fn new(path: PathBuf) -> TokenStore {
-        TokenStore { path, cached: Arc::new(Mutex::new(None)) }
+        TokenStore { path, cached: Arc::new(Mutex::new(None)), generation: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Changes with every new version of the file read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Reads the file if it changed.
+    ///
+    /// # Errors
+    /// An unreadable or malformed file (the last good version stays).
+    pub fn refresh(&self) -> anyhow::Result<()> {
+        self.current().map(drop)
+    }
+
+    /// Whether `name`'s token is still the one with `hash`, in the file as
+    /// last read (no I/O).
+    pub fn holds(&self, name: &str, hash: &str) -> bool {
+        self.cached.lock().as_ref().is_some_and(|(_, f)| f.tokens.iter().any(|t| t.name == name && t.hash == hash))
     }
 
     /// The file, read again only when it changed (a rename over it, as
@@ -109,6 +131,7 @@ impl TokenStore {
         }
         let file = Arc::new(self.read()?);
         *self.cached.lock() = Some((version, Arc::clone(&file)));
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(file)
     }
 
@@ -131,12 +154,13 @@ impl TokenStore {
         Ok(parsed)
     }
 
-    /// The principal a token names, if it is one of the stored ones.
+    /// The principal a token names and the stored hash it matched, if it is
+    /// one of the stored tokens.
     ///
     /// # Errors
     /// `AuthenticationFailed` for a malformed, unknown or revoked token (one
     /// message for all: nothing tells a guesser which names exist).
-    pub fn verify(&self, token: &str) -> Result<String, ProtocolError> {
+    pub fn verify(&self, token: &str) -> Result<(String, String), ProtocolError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(refused(format!("the token exceeds MAX_TOKEN_BYTES ({MAX_TOKEN_BYTES})")));
         }
@@ -146,12 +170,18 @@ impl TokenStore {
             tracing::error!(error = %e, "the token file cannot be read; refusing every token");
             refused("the server cannot read its token file")
         })?;
-        let stored = file.tokens.iter().find(|t| t.name == name).ok_or_else(invalid)?;
-        let (Some(salt), Some(hash)) = (unhex(&stored.salt), unhex(&stored.hash)) else {
-            return Err(invalid());
+        // An unknown name costs the same HMAC as a known one (no timing
+        // tells which names hold tokens).
+        let stored = file.tokens.iter().find(|t| t.name == name);
+        let (salt, hash) = match stored.map(|t| (unhex(&t.salt), unhex(&t.hash))) {
+            Some((Some(salt), Some(hash))) => (salt, hash),
+            _ => (vec![0u8; SECRET_BYTES], vec![0u8; SECRET_BYTES]),
         };
-        hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &salt), &secret, &hash).map_err(|_| invalid())?;
-        Ok(name.to_owned())
+        let matched = hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &salt), &secret, &hash).is_ok();
+        match stored {
+            Some(t) if matched => Ok((name.to_owned(), t.hash.clone())),
+            _ => Err(invalid()),
+        }
     }
 
     /// Every stored token (names and creation times; no secrets).
@@ -249,8 +279,10 @@ mod tests {
         let alice = store.create("alice", 1).unwrap();
         let bob = store.create("b_o_b", 2).unwrap();
         assert!(store.create("alice", 3).is_err(), "one token per name");
-        assert_eq!(store.verify(&alice).unwrap(), "alice");
-        assert_eq!(store.verify(&bob).unwrap(), "b_o_b");
+        assert_eq!(store.verify(&alice).unwrap().0, "alice");
+        assert_eq!(store.verify(&bob).unwrap().0, "b_o_b");
+        let (_, alice_hash) = store.verify(&alice).unwrap();
+        assert!(store.holds("alice", &alice_hash));
         let text = fs::read_to_string(dir.path().join("auth/tokens.json")).unwrap();
         assert!(!text.contains(alice.rsplit_once('_').unwrap().1), "the secret is not stored");
         let mut forged = alice.clone();
@@ -260,9 +292,11 @@ mod tests {
         }
         let swapped = format!("{TOKEN_PREFIX}b_o_b_{}", alice.rsplit_once('_').unwrap().1);
         assert!(store.verify(&swapped).is_err(), "a secret is bound to its name");
+        let generation = store.generation();
         assert!(store.revoke("alice").unwrap());
         assert!(!store.revoke("alice").unwrap());
         assert!(store.verify(&alice).is_err());
+        assert!(store.generation() > generation && !store.holds("alice", &alice_hash));
         assert_eq!(store.list().unwrap().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["b_o_b"]);
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod cluster;
 pub mod ledger;
 pub mod target;
@@ -28,24 +29,41 @@ pub fn metric_samples(text: &str) -> std::collections::BTreeMap<String, f64> {
         .collect()
 }
 
-/// A client endpoint trusting the server's CA (ALPN set), for raw connections.
-pub fn raw_endpoint(server: &TestServer) -> quinn::Endpoint {
+/// A client endpoint trusting the server's CA (ALPN set), for raw
+/// connections; presenting `identity` (certificate and key files) if given.
+pub fn raw_endpoint_as(
+    server: &TestServer,
+    identity: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> quinn::Endpoint {
     let pem = std::fs::read(server.ca_file()).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls_pemfile::certs(&mut pem.as_slice()) {
         roots.add(c.unwrap()).unwrap();
     }
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut tls = match identity {
+        Some((cert, key)) => {
+            let certs =
+                rustls_pemfile::certs(&mut std::fs::read(cert).unwrap().as_slice()).map(Result::unwrap).collect();
+            let key = rustls_pemfile::private_key(&mut std::fs::read(key).unwrap().as_slice()).unwrap().unwrap();
+            tls.with_client_auth_cert(certs, key).unwrap()
+        }
+        None => tls.with_no_client_auth(),
+    };
     tls.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     endpoint.set_default_client_config(quinn::ClientConfig::new(std::sync::Arc::new(crypto)));
     endpoint
+}
+
+/// A client endpoint trusting the server's CA (ALPN set), for raw connections.
+pub fn raw_endpoint(server: &TestServer) -> quinn::Endpoint {
+    raw_endpoint_as(server, None)
 }
 
 /// A bare client connection (nothing sent).

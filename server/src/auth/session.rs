@@ -1,0 +1,155 @@
+//! One client connection's identity and quota standing.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use pyralog_protocol::{ErrorCode, ProtocolError};
+
+use super::quotas::ConnectionPermit;
+use super::{Auth, Principal, ANONYMOUS, MAX_AUTHENTICATION_FAILURES};
+
+/// A token the connection authenticated with: revoking (or replacing) it
+/// ends the connection's identity.
+struct TokenGrant {
+    /// The stored hash it matched.
+    hash: String,
+    /// The token file's generation when it was last found valid.
+    checked: u64,
+}
+
+#[derive(Default)]
+struct SessionState {
+    principal: Option<Principal>,
+    permit: Option<ConnectionPermit>,
+    /// Why the connection has no identity (a certificate naming none, a
+    /// revoked token).
+    refusal: Option<String>,
+    failures: u32,
+    token: Option<TokenGrant>,
+}
+
+/// One client connection's identity and quota standing.
+pub struct Session {
+    auth: Arc<Auth>,
+    state: Mutex<SessionState>,
+    /// One `authenticate` at a time per connection (failures counted exactly).
+    authenticating: tokio::sync::Mutex<()>,
+}
+
+fn unauthenticated(why: &str) -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::AuthenticationFailed,
+        format!(
+            "this server requires authentication ({why}): connect with a client certificate (cert_file/key_file) \
+             or a token"
+        ),
+    )
+}
+
+impl Session {
+    /// A session of `principal` (if known), counted against its
+    /// connection quota at once when it fits.
+    pub(super) fn new(auth: &Arc<Auth>, principal: Option<Principal>, refusal: Option<String>) -> Session {
+        let permit = match &principal {
+            Some(p @ Principal::User { .. }) => auth.quotas.connect(&p.quota_key()).ok(),
+            _ => None,
+        };
+        let state = SessionState { principal, permit, refusal, ..SessionState::default() };
+        Session { auth: Arc::clone(auth), state: Mutex::new(state), authenticating: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The principal a request acts as: the connection must have an
+    /// identity (its token still valid) and fit its principal's quotas.
+    ///
+    /// # Errors
+    /// `AuthenticationFailed` without an identity, `Throttled` over a quota.
+    pub fn admit(&self) -> Result<Principal, ProtocolError> {
+        let mut s = self.state.lock();
+        let Some(principal) = s.principal.clone() else {
+            return Err(unauthenticated(s.refusal.as_deref().unwrap_or("no client certificate and no token")));
+        };
+        let generation = self.auth.tokens.generation();
+        if let Some(grant) = s.token.as_mut().filter(|g| g.checked != generation) {
+            if !self.auth.tokens.holds(principal.name(), &grant.hash) {
+                *s = SessionState { refusal: Some("its token was revoked".into()), ..SessionState::default() };
+                return Err(unauthenticated("the connection's token was revoked"));
+            }
+            grant.checked = generation;
+        }
+        if s.permit.is_none() {
+            s.permit = Some(self.auth.quotas.connect(&principal.quota_key())?);
+        }
+        drop(s);
+        self.auth.quotas.admit_request(principal.name())?;
+        Ok(principal)
+    }
+
+    /// Why the connection would be closed at the authentication deadline:
+    /// `None` once it has an identity within its connection quota.
+    pub fn deadline_refusal(&self) -> Option<ProtocolError> {
+        let s = self.state.lock();
+        match (&s.principal, &s.permit) {
+            (Some(_), Some(_)) => None,
+            (Some(p), None) => Some(ProtocolError::throttled(
+                format!("{} stayed over connections_per_principal until authentication_timeout_ms", p.name()),
+                super::quotas::CONNECTION_RETRY_AFTER_MS,
+            )),
+            (None, _) => Some(ProtocolError::new(
+                ErrorCode::AuthenticationFailed,
+                "not authenticated within authentication_timeout_ms",
+            )),
+        }
+    }
+
+    /// Authenticates the connection with a bearer token; returns the principal's name.
+    ///
+    /// # Errors
+    /// `AuthenticationFailed` for a token that is not valid, names another
+    /// principal than the connection's, or comes after
+    /// `MAX_AUTHENTICATION_FAILURES`; `Throttled` over a quota (an
+    /// authenticated connection's authenticate counts as a request).
+    pub async fn authenticate(&self, token: String) -> Result<String, ProtocolError> {
+        if !self.auth.enabled() {
+            return Ok(ANONYMOUS.to_owned());
+        }
+        let _one_at_a_time = self.authenticating.lock().await;
+        let known = {
+            let s = self.state.lock();
+            if s.failures >= MAX_AUTHENTICATION_FAILURES {
+                return Err(ProtocolError::new(
+                    ErrorCode::AuthenticationFailed,
+                    format!("MAX_AUTHENTICATION_FAILURES ({MAX_AUTHENTICATION_FAILURES}) on this connection; open a new one"),
+                ));
+            }
+            s.principal.clone()
+        };
+        if let Some(p) = &known {
+            self.auth.quotas.admit_request(p.name())?;
+        }
+        let store = self.auth.tokens.clone();
+        let verified = tokio::task::spawn_blocking(move || store.verify(&token))
+            .await
+            .map_err(|e| ProtocolError::new(ErrorCode::Unknown, format!("verifying the token failed: {e}")))?;
+        let mut s = self.state.lock();
+        let (name, hash) = verified.inspect_err(|_| s.failures += 1)?;
+        match &s.principal {
+            Some(p) if p.name() != name => {
+                return Err(ProtocolError::new(
+                    ErrorCode::AuthenticationFailed,
+                    format!("the connection is {}; the token is {name}'s", p.name()),
+                ));
+            }
+            // Its certificate already names it: the certificate stays its identity.
+            Some(_) => {}
+            None => {
+                s.principal = Some(self.auth.user(name.clone()));
+                s.token = Some(TokenGrant { hash, checked: self.auth.tokens.generation() });
+            }
+        }
+        if s.permit.is_none() {
+            let key = s.principal.as_ref().expect("set above").quota_key();
+            s.permit = Some(self.auth.quotas.connect(&key)?);
+        }
+        Ok(name)
+    }
+}
