@@ -64,6 +64,9 @@ enum CertCmd {
         /// Directory for the files [default: the current one].
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
+        /// Days the certificate is valid, from now.
+        #[arg(long, default_value_t = pyralog_server::auth::certs::DEFAULT_CLIENT_CERT_DAYS)]
+        days: u32,
     },
 }
 
@@ -104,10 +107,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn cert(cfg: &ServerConfig, cmd: CertCmd) -> anyhow::Result<()> {
-    let CertCmd::Issue { name, out } = cmd;
+    let CertCmd::Issue { name, out, days } = cmd;
     let ca_dir = pyralog_server::auth::certs::ca_dir(&cfg.data_dir, cfg.cluster.tls_dir.as_deref());
-    let (cert, key) = pyralog_server::auth::certs::issue(&ca_dir, &name, &out)?;
-    println!("client certificate for {name}: {} (key {})", cert.display(), key.display());
+    let (cert, key) = pyralog_server::auth::certs::issue(&ca_dir, &name, days, &out)?;
+    println!("client certificate for {name}, valid {days} days: {} (key {})", cert.display(), key.display());
     Ok(())
 }
 

@@ -9,6 +9,11 @@ use rustls::pki_types::CertificateDer;
 
 use super::config::PrincipalFrom;
 
+/// Default days a certificate from `cert issue` is valid.
+pub const DEFAULT_CLIENT_CERT_DAYS: u32 = 365;
+/// Longest validity `cert issue` grants.
+pub const MAX_CLIENT_CERT_DAYS: u32 = 3_650;
+
 /// The principal of a client certificate chain the handshake verified:
 /// its leaf's subject CN, or its first DNS SAN.
 ///
@@ -49,13 +54,18 @@ pub fn ca_dir(data_dir: &Path, tls_dir: Option<&Path>) -> PathBuf {
     tls_dir.map_or_else(|| data_dir.join("tls"), Path::to_path_buf)
 }
 
-/// Issues a client certificate for `name` under the CA in `ca_dir`, writing
-/// `<out>/<name>.pem` and `<out>/<name>-key.pem` (owner-only); returns both paths.
+/// Issues a client certificate for `name`, valid from now for `days`, under
+/// the CA in `ca_dir`, writing `<out>/<name>.pem` and `<out>/<name>-key.pem`
+/// (owner-only); returns both paths.
 ///
 /// # Errors
-/// A name that is not a valid principal or is a node's, a missing CA
-/// (start the server once, or run `init-cluster`), or I/O.
-pub fn issue(ca_dir: &Path, name: &str, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// A name that is not a valid principal or is a node's, `days` outside
+/// 1..=`MAX_CLIENT_CERT_DAYS`, a missing CA (start the server once, or run
+/// `init-cluster`), or I/O.
+pub fn issue(ca_dir: &Path, name: &str, days: u32, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    if !(1..=MAX_CLIENT_CERT_DAYS).contains(&days) {
+        bail!("--days must be in 1..={MAX_CLIENT_CERT_DAYS} (MAX_CLIENT_CERT_DAYS)");
+    }
     pyralog_protocol::acl::validate_principal(name).map_err(|e| anyhow::anyhow!(e.message))?;
     if is_reserved(name) {
         bail!("{name:?} is reserved (nodes' names, `*`)");
@@ -82,6 +92,10 @@ pub fn issue(ca_dir: &Path, name: &str, out: &Path) -> anyhow::Result<(PathBuf, 
         params.subject_alt_names = vec![rcgen::SanType::DnsName(dns)];
     }
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    // A little slack before now for clocks that lag.
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(i64::from(days));
     let cert = params.signed_by(&key, &ca, &ca_key)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let (cert_path, key_path) = (out.join(format!("{name}.pem")), out.join(format!("{name}-key.pem")));
@@ -123,13 +137,16 @@ mod tests {
         let (ca, ca_key) = crate::tls::new_ca("test CA").unwrap();
         fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
         fs::write(dir.path().join("ca-key.pem"), ca_key.serialize_pem()).unwrap();
-        let (cert, key) = issue(dir.path(), "alice", &dir.path().join("out")).unwrap();
+        let (cert, key) = issue(dir.path(), "alice", 30, &dir.path().join("out")).unwrap();
         let der = rustls_pemfile::certs(&mut fs::read(&cert).unwrap().as_slice()).next().unwrap().unwrap();
         assert_eq!(principal_of(&[der], PrincipalFrom::Cn).unwrap(), "alice");
         assert!(key.exists());
         for bad in ["pyralog-node-1", "PYRALOG-NODE-1", "*", "a b", ""] {
-            assert!(issue(dir.path(), bad, dir.path()).is_err(), "{bad:?}");
+            assert!(issue(dir.path(), bad, 30, dir.path()).is_err(), "{bad:?}");
         }
-        assert!(issue(&dir.path().join("none"), "bob", dir.path()).is_err(), "no CA there");
+        assert!(issue(&dir.path().join("none"), "bob", 30, dir.path()).is_err(), "no CA there");
+        assert!(
+            issue(dir.path(), "bob", 0, dir.path()).is_err() && issue(dir.path(), "bob", 3_651, dir.path()).is_err()
+        );
     }
 }
