@@ -172,30 +172,22 @@ async fn connection(
 ) {
     let _open = node.metrics.connection_opened();
     let session = Arc::new(node.auth.open(&conn));
+    let auth_on = node.auth.enabled();
     // With authentication on, a connection must have an identity (and fit
-    // its quota) by the deadline, or it is closed; until then it holds one
-    // of the few slots of connections waiting to authenticate.
-    let deadline = tokio::time::sleep(node.auth.authentication_timeout());
-    tokio::pin!(deadline);
-    let mut must_admit = node.auth.enabled();
-    let mut waiting = None;
-    if must_admit && session.deadline_refusal().is_some() {
-        match Arc::clone(&node.auth.unauthenticated).try_acquire_owned() {
-            Ok(slot) => waiting = Some(slot),
-            Err(_) => {
-                let reason = format!(
-                    "MAX_UNAUTHENTICATED_CONNECTIONS ({}) connections wait to authenticate; retry shortly",
-                    crate::auth::MAX_UNAUTHENTICATED_CONNECTIONS
-                );
-                conn.close(u32::from(ErrorCode::Busy.as_u16()).into(), reason.as_bytes());
-                return;
-            }
+    // its quota) by the deadline, or it is closed; until then it holds a
+    // place in the bounded waiting room.
+    if auth_on && session.deadline_refusal().is_some() {
+        match node.auth.waiting.enter(conn.remote_address().ip()) {
+            Ok(slot) => session.hold_waiting(slot),
+            Err(e) => return close_with(&conn, &e),
         }
     }
+    let deadline = tokio::time::sleep(node.auth.authentication_timeout());
+    tokio::pin!(deadline);
+    let mut must_admit = auth_on;
+    // A token identity ends when its token is revoked: checked as often as the file.
+    let mut revalidate = tokio::time::interval(Duration::from_millis(crate::auth::TOKEN_REFRESH_MS));
     loop {
-        if waiting.is_some() && session.deadline_refusal().is_none() {
-            waiting = None;
-        }
         let (send, recv) = tokio::select! {
             s = conn.accept_bi() => match s {
                 Ok(s) => s,
@@ -207,10 +199,15 @@ async fn connection(
             () = &mut deadline, if must_admit => {
                 if let Some(e) = session.deadline_refusal() {
                     tracing::info!(remote = %conn.remote_address(), error = %e, "closing a connection at the authentication deadline");
-                    conn.close(u32::from(e.code.as_u16()).into(), e.message.as_bytes());
-                    return;
+                    return close_with(&conn, &e);
                 }
                 must_admit = false;
+                continue;
+            }
+            _ = revalidate.tick(), if auth_on => {
+                if let Err(e) = session.revalidate() {
+                    return close_with(&conn, &e);
+                }
                 continue;
             }
             _ = shutdown.changed() => return,
@@ -222,6 +219,12 @@ async fn connection(
             stream(node, cfg, &session, send, recv).await;
         });
     }
+}
+
+/// Closes a client connection with an error code as QUIC application code
+/// and its message as the reason (clients map both back to the error).
+fn close_with(conn: &quinn::Connection, e: &ProtocolError) {
+    conn.close(u32::from(e.code.as_u16()).into(), e.message.as_bytes());
 }
 
 fn failure(e: &ProtocolError) -> Response {

@@ -27,7 +27,8 @@ async fn given_auth_on_only_valid_credentials_connect() {
     assert_eq!(e.code(), ErrorCode::AuthenticationFailed, "{e}");
     assert_eq!(code(anonymous.create_log(&unique("x"), 1).await), ErrorCode::AuthenticationFailed);
 
-    let forged = format!("{}0", &admin[..admin.len() - 1]);
+    let last = if admin.ends_with('0') { "1" } else { "0" };
+    let forged = format!("{}{last}", &admin[..admin.len() - 1]);
     assert_eq!(code(connect(&server, with_token(&server, &forged)).await), ErrorCode::AuthenticationFailed);
     assert_eq!(code(connect(&server, with_token(&server, "pyt_admin_nope")).await), ErrorCode::AuthenticationFailed);
 
@@ -157,4 +158,62 @@ async fn a_client_ca_of_its_own_and_principals_from_the_san() {
     let stranger = common::start();
     let foreign = cert(&stranger, "admin");
     assert_eq!(code(connect(&server, with_cert(&server, &foreign)).await), ErrorCode::AuthenticationFailed);
+}
+
+/// Authenticates a bare connection with `token`; the principal, or the error code.
+async fn raw_authenticate(conn: &quinn::Connection, token: &str) -> Result<String, ErrorCode> {
+    use pyralog_protocol::pyralog_capnp::{request, response};
+    let mut m = capnp::message::Builder::new_default();
+    m.init_root::<request::Builder>().init_authenticate().set_token(token);
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&pyralog_protocol::frame::encode(&m)).await.unwrap();
+    send.finish().unwrap();
+    let bytes = tokio::time::timeout(Duration::from_secs(10), recv.read_to_end(1 << 16)).await.unwrap().unwrap();
+    let msg = pyralog_protocol::frame::decode(&bytes, 1 << 16).unwrap();
+    match msg.get_root::<response::Reader>().unwrap().which().unwrap() {
+        response::Authenticate(a) => Ok(a.unwrap().get_principal().unwrap().to_str().unwrap().to_owned()),
+        response::Error(e) => Err(ErrorCode::from_u16(e.unwrap().get_code())),
+        _ => panic!("unexpected response"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_closes_a_connection_whose_token_is_revoked() {
+    let server = auth_server("");
+    let bob = token(&server, "bob");
+    let conn = common::raw_connect(&server).await;
+    assert_eq!(raw_authenticate(&conn, &bob).await, Ok("bob".to_owned()));
+    admin_cli(&server, &["token", "revoke", "bob"]);
+    let closed = tokio::time::timeout(REVOCATION_TIMEOUT, conn.closed()).await.expect("closed after the revocation");
+    match closed {
+        quinn::ConnectionError::ApplicationClosed(c) => {
+            assert_eq!(c.error_code.into_inner(), u64::from(ErrorCode::AuthenticationFailed.as_u16()));
+            assert!(String::from_utf8_lossy(&c.reason).contains("revoked"), "{c:?}");
+        }
+        other => panic!("closed by {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_fill_the_room_of_connections_waiting_to_authenticate() {
+    let server = auth_server("");
+    let admin = token(&server, "admin");
+    let endpoint = common::raw_endpoint(&server);
+    let dial = || async { endpoint.connect(server.addr.parse().unwrap(), "localhost").unwrap().await.unwrap() };
+    let mut waiting = Vec::new();
+    for _ in 0..pyralog_server::auth::MAX_UNAUTHENTICATED_PER_ADDRESS {
+        waiting.push(dial().await);
+    }
+    let refused = dial().await;
+    match tokio::time::timeout(Duration::from_secs(10), refused.closed()).await.expect("closed at once") {
+        quinn::ConnectionError::ApplicationClosed(c) => {
+            assert_eq!(c.error_code.into_inner(), u64::from(ErrorCode::Busy.as_u16()));
+        }
+        other => panic!("closed by {other:?}"),
+    }
+    // An authenticated connection gives its place back.
+    assert_eq!(raw_authenticate(&waiting[0], &admin).await, Ok("admin".to_owned()));
+    let next = dial().await;
+    assert_eq!(raw_authenticate(&next, &admin).await, Ok("admin".to_owned()));
+    assert!(next.close_reason().is_none());
 }

@@ -44,7 +44,7 @@ pub fn principal_of(chain: &[CertificateDer<'_>], from: PrincipalFrom) -> Result
 
 /// Names no client may have: the nodes' (`pyralog-node-N`, in any case:
 /// certificate names compare case-insensitively) and the ACL wildcard.
-fn is_reserved(name: &str) -> bool {
+pub(crate) fn is_reserved(name: &str) -> bool {
     name.to_ascii_lowercase().starts_with("pyralog-node-") || name == pyralog_protocol::acl::ANY_PRINCIPAL
 }
 

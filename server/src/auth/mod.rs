@@ -40,9 +40,7 @@ pub const ANONYMOUS: &str = "anonymous";
 /// Failed `authenticate` requests a connection may make; later ones are
 /// refused without looking at the token (the deadline then closes it).
 pub const MAX_AUTHENTICATION_FAILURES: u32 = 3;
-/// Connections that may wait for their identity at once; more are closed
-/// at once (`Busy`), so a burst of them cannot fill `max_connections`.
-pub const MAX_UNAUTHENTICATED_CONNECTIONS: usize = 256;
+pub use quotas::{MAX_UNAUTHENTICATED_CONNECTIONS, MAX_UNAUTHENTICATED_PER_ADDRESS};
 /// How often the token file is checked for changes (revocations reach
 /// open connections within this).
 pub const TOKEN_REFRESH_MS: u64 = 1_000;
@@ -79,8 +77,8 @@ pub struct Auth {
     cfg: AuthConfig,
     tokens: TokenStore,
     quotas: Arc<Quotas>,
-    /// Slots of connections still without an identity.
-    pub unauthenticated: Arc<tokio::sync::Semaphore>,
+    /// Places of connections still without an identity.
+    pub waiting: Arc<quotas::WaitingRoom>,
 }
 
 impl Auth {
@@ -96,7 +94,7 @@ impl Auth {
             tokens: TokenStore::new(cfg.auth.tokens_path(&cfg.data_dir)),
             cfg: cfg.auth.clone(),
             quotas: Quotas::new(cfg.quotas, cfg.max_connections),
-            unauthenticated: Arc::new(tokio::sync::Semaphore::new(MAX_UNAUTHENTICATED_CONNECTIONS)),
+            waiting: Arc::new(quotas::WaitingRoom::default()),
         })
     }
 
@@ -151,6 +149,19 @@ impl Auth {
     }
 }
 
+/// The ACLs naming `principal`: the set is ordered by principal first, so
+/// they are one range of it.
+fn rules_of(state: &State, principal: &str) -> Vec<Acl> {
+    use pyralog_protocol::acl::{NamePattern, ResourcePattern};
+    // The least rule of `principal`: the first operation, resource kind and name.
+    let least = Acl {
+        principal: principal.to_owned(),
+        operation: Operation::Read,
+        resource: ResourcePattern::Log(NamePattern::Literal(String::new())),
+    };
+    state.acls.range(least..).take_while(|a| a.principal == principal).cloned().collect()
+}
+
 /// What one request's principal may do, against the metadata as it was
 /// when the request arrived.
 pub struct Access {
@@ -163,12 +174,11 @@ pub struct Access {
 impl Access {
     pub fn new(principal: Principal, state: &State) -> Access {
         let rules = match &principal {
-            Principal::User { name, superuser: false } => state
-                .acls
-                .iter()
-                .filter(|a| a.principal == pyralog_protocol::acl::ANY_PRINCIPAL || a.principal == **name)
-                .cloned()
-                .collect(),
+            Principal::User { name, superuser: false } => {
+                let mut rules = rules_of(state, name);
+                rules.extend(rules_of(state, pyralog_protocol::acl::ANY_PRINCIPAL));
+                rules
+            }
             _ => Vec::new(),
         };
         Access { principal, rules }
@@ -201,5 +211,34 @@ impl Access {
                 self.principal.name()
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_principals_rules_are_its_range_of_the_set_plus_the_wildcards() {
+        let mut state = State::new();
+        for (p, o, r) in [
+            ("alice", "write", "log:a"),
+            ("alice", "describe", "cluster"),
+            ("alicia", "read", "log:*"),
+            ("alic", "read", "log:*"),
+            ("*", "read", "group:g"),
+            ("bob", "read", "log:*"),
+        ] {
+            state.acls.insert(Acl::parse(p, o, r).unwrap());
+        }
+        let alice = Access::new(Principal::User { name: Arc::from("alice"), superuser: false }, &state);
+        let mut got: Vec<String> = alice.rules.iter().map(ToString::to_string).collect();
+        got.sort();
+        assert_eq!(got, ["* read group:g", "alice describe cluster", "alice write log:a"]);
+        assert!(alice.allows(Operation::Write, Resource::Log("a")));
+        assert!(!alice.allows(Operation::Read, Resource::Log("b")), "alicia's and alic's rules are not hers");
+        assert!(alice.allows(Operation::Read, Resource::Group("g")));
+        assert!(alice.allows(Operation::Describe, Resource::Log("__consumer_offsets")));
+        assert!(!alice.allows(Operation::Write, Resource::Log("__consumer_offsets")));
     }
 }

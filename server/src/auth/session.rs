@@ -5,7 +5,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
-use super::quotas::ConnectionPermit;
+use super::quotas::{ConnectionPermit, WaitingSlot};
 use super::{Auth, Principal, ANONYMOUS, MAX_AUTHENTICATION_FAILURES};
 
 /// A token the connection authenticated with: revoking (or replacing) it
@@ -26,6 +26,34 @@ struct SessionState {
     refusal: Option<String>,
     failures: u32,
     token: Option<TokenGrant>,
+    /// Held until the connection has an identity within its quota.
+    waiting: Option<WaitingSlot>,
+}
+
+impl SessionState {
+    /// Gives the waiting place back once the connection is admitted.
+    fn settle(&mut self) {
+        if self.principal.is_some() && self.permit.is_some() {
+            self.waiting = None;
+        }
+    }
+
+    /// Ends a token identity whose token is gone from the file (revoked or
+    /// replaced), keeping the failure count.
+    fn check_token(&mut self, auth: &Auth) -> Result<(), ProtocolError> {
+        let generation = auth.tokens.generation();
+        let (Some(grant), Some(p)) = (self.token.as_mut(), self.principal.as_ref()) else { return Ok(()) };
+        if grant.checked == generation {
+            return Ok(());
+        }
+        if auth.tokens.holds(p.name(), &grant.hash) {
+            grant.checked = generation;
+            return Ok(());
+        }
+        let failures = self.failures;
+        *self = SessionState { refusal: Some("its token was revoked".into()), failures, ..SessionState::default() };
+        Err(unauthenticated("the connection's token was revoked"))
+    }
 }
 
 /// One client connection's identity and quota standing.
@@ -68,20 +96,29 @@ impl Session {
         let Some(principal) = s.principal.clone() else {
             return Err(unauthenticated(s.refusal.as_deref().unwrap_or("no client certificate and no token")));
         };
-        let generation = self.auth.tokens.generation();
-        if let Some(grant) = s.token.as_mut().filter(|g| g.checked != generation) {
-            if !self.auth.tokens.holds(principal.name(), &grant.hash) {
-                *s = SessionState { refusal: Some("its token was revoked".into()), ..SessionState::default() };
-                return Err(unauthenticated("the connection's token was revoked"));
-            }
-            grant.checked = generation;
-        }
+        s.check_token(&self.auth)?;
         if s.permit.is_none() {
             s.permit = Some(self.auth.quotas.connect(&principal.quota_key())?);
+            s.settle();
         }
         drop(s);
         self.auth.quotas.admit_request(principal.name())?;
         Ok(principal)
+    }
+
+    /// Keeps `slot` until the connection is admitted.
+    pub fn hold_waiting(&self, slot: WaitingSlot) {
+        let mut s = self.state.lock();
+        s.waiting = Some(slot);
+        s.settle();
+    }
+
+    /// Checks, every `TOKEN_REFRESH_MS`, that a token identity still holds.
+    ///
+    /// # Errors
+    /// `AuthenticationFailed` once its token was revoked: close the connection.
+    pub fn revalidate(&self) -> Result<(), ProtocolError> {
+        self.state.lock().check_token(&self.auth)
     }
 
     /// Why the connection would be closed at the authentication deadline:
@@ -126,6 +163,9 @@ impl Session {
         if let Some(p) = &known {
             self.auth.quotas.admit_request(p.name())?;
         }
+        // The file's version before the check: a revocation read meanwhile
+        // makes the next request check again.
+        let generation = self.auth.tokens.generation();
         let store = self.auth.tokens.clone();
         let verified = tokio::task::spawn_blocking(move || store.verify(&token))
             .await
@@ -139,17 +179,20 @@ impl Session {
                     format!("the connection is {}; the token is {name}'s", p.name()),
                 ));
             }
-            // Its certificate already names it: the certificate stays its identity.
-            Some(_) => {}
+            // Its certificate names it: the certificate stays its identity.
+            Some(_) if s.token.is_none() => {}
+            // A token identity takes the newest token of its principal.
+            Some(_) => s.token = Some(TokenGrant { hash, checked: generation }),
             None => {
                 s.principal = Some(self.auth.user(name.clone()));
-                s.token = Some(TokenGrant { hash, checked: self.auth.tokens.generation() });
+                s.token = Some(TokenGrant { hash, checked: generation });
             }
         }
         if s.permit.is_none() {
             let key = s.principal.as_ref().expect("set above").quota_key();
             s.permit = Some(self.auth.quotas.connect(&key)?);
         }
+        s.settle();
         Ok(name)
     }
 }

@@ -198,8 +198,8 @@ impl TokenStore {
     /// A name already holding a token, a bad name, a full file, or I/O.
     pub fn create(&self, name: &str, now_ms: i64) -> anyhow::Result<String> {
         pyralog_protocol::acl::validate_principal(name).map_err(|e| anyhow::anyhow!(e.message))?;
-        if name == pyralog_protocol::acl::ANY_PRINCIPAL || name.contains(char::is_whitespace) {
-            bail!("a token's name may not be `*` or hold whitespace");
+        if super::certs::is_reserved(name) || name.contains(char::is_whitespace) {
+            bail!("{name:?}: a token's name may not be a node's (pyralog-node-*), `*`, or hold whitespace");
         }
         let (secret, salt) = (random()?, random()?);
         let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &salt), &secret);
@@ -279,6 +279,7 @@ mod tests {
         let alice = store.create("alice", 1).unwrap();
         let bob = store.create("b_o_b", 2).unwrap();
         assert!(store.create("alice", 3).is_err(), "one token per name");
+        assert!(store.create("Pyralog-Node-1", 3).is_err() && store.create("*", 3).is_err());
         assert_eq!(store.verify(&alice).unwrap().0, "alice");
         assert_eq!(store.verify(&bob).unwrap().0, "b_o_b");
         let (_, alice_hash) = store.verify(&alice).unwrap();
