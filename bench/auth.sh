@@ -29,6 +29,7 @@ printf '[auth]\nenabled = true\nsuperusers = ["admin"]\n' > "$auth_data.toml"
 auth_server=$!
 trap 'kill -TERM $auth_server 2>/dev/null || true; cleanup; rm -rf "$auth_data" "$auth_data.toml" "$auth_data.out"' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$auth_data.out" 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" "$auth_data.out" || { cat "$auth_data.out"; echo "the authenticating server did not start" >&2; exit 1; }
 token() { "$bin/pyralog-server" token create "$1" --data-dir "$auth_data"; }
 admin=$(token admin)
 alice=$(token alice)

@@ -2,8 +2,7 @@
 //! resource pattern), kept in the cluster metadata. Needs `alter` on
 //! `cluster` to change and `describe` on `cluster` to list.
 
-use pyralog_protocol::frame::text;
-use pyralog_protocol::pyralog_capnp::{acl, response};
+use pyralog_protocol::pyralog_capnp::response;
 
 use crate::client::Client;
 use crate::error::Result;
@@ -11,21 +10,6 @@ use crate::wire::{self, capnp_err, unexpected};
 
 /// One allow rule (`alice write log:orders.*`).
 pub use pyralog_protocol::acl::{Acl, Operation, ResourcePattern};
-
-fn write_acl(a: &Acl, mut b: acl::Builder<'_>) {
-    b.set_principal(a.principal.as_str());
-    b.set_operation(a.operation.as_str());
-    b.set_resource(a.resource.to_string().as_str());
-}
-
-fn read_acl(r: acl::Reader<'_>) -> Result<Acl> {
-    let field = |t, name| text(t, name).map_err(crate::Error::from);
-    Ok(Acl::parse(
-        field(r.get_principal(), "principal")?,
-        field(r.get_operation(), "operation")?,
-        field(r.get_resource(), "resource")?,
-    )?)
-}
 
 impl Client {
     /// Adds an allow rule; adding one that exists changes nothing.
@@ -35,7 +19,7 @@ impl Client {
     /// `NotAuthorized` without `alter` on `cluster`, connection errors.
     pub async fn add_acl(&self, principal: &str, operation: &str, resource: &str) -> Result<Acl> {
         let a = Acl::parse(principal, operation, resource)?;
-        let req = wire::request(|r| write_acl(&a, r.init_acl_add()));
+        let req = wire::request(|r| a.write(r.init_acl_add()));
         self.call(req, |w| match w {
             response::AclAdd(()) => Ok(()),
             _ => Err(unexpected()),
@@ -50,7 +34,7 @@ impl Client {
     /// As [`Client::add_acl`].
     pub async fn remove_acl(&self, principal: &str, operation: &str, resource: &str) -> Result<bool> {
         let a = Acl::parse(principal, operation, resource)?;
-        let req = wire::request(|r| write_acl(&a, r.init_acl_remove()));
+        let req = wire::request(|r| a.write(r.init_acl_remove()));
         self.call(req, |w| match w {
             response::AclRemove(existed) => Ok(existed),
             _ => Err(unexpected()),
@@ -65,7 +49,7 @@ impl Client {
     pub async fn list_acls(&self) -> Result<Vec<Acl>> {
         let req = wire::request(|mut r| r.set_acl_list(()));
         self.call(req, |w| match w {
-            response::AclList(list) => list.map_err(capnp_err)?.iter().map(read_acl).collect(),
+            response::AclList(list) => list.map_err(capnp_err)?.iter().map(|a| Ok(Acl::read(a)?)).collect(),
             _ => Err(unexpected()),
         })
         .await

@@ -31,7 +31,12 @@ impl Error {
     /// How long the server asked to wait before retrying (`Throttled`);
     /// `None` when it gave no advice.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        (self.retry_after_ms > 0).then(|| std::time::Duration::from_millis(u64::from(self.retry_after_ms)))
+        self.retry_after_ms().map(|ms| std::time::Duration::from_millis(u64::from(ms)))
+    }
+
+    /// [`Error::retry_after`] in milliseconds, as the bindings pass it on.
+    pub fn retry_after_ms(&self) -> Option<u32> {
+        (self.retry_after_ms > 0).then_some(self.retry_after_ms)
     }
 
     /// The stable error code.

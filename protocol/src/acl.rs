@@ -14,7 +14,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{ErrorCode, ProtocolError};
+use crate::frame::text;
 use crate::limits::{MAX_LOG_ID_BYTES, MAX_PRINCIPAL_BYTES};
+use crate::pyralog_capnp::acl;
 
 /// What a request does to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,7 +121,7 @@ impl NamePattern {
         if name.len() > MAX_LOG_ID_BYTES {
             return Err(invalid(format!("{kind}:{text} is longer than MAX_LOG_ID_BYTES ({MAX_LOG_ID_BYTES})")));
         }
-        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        if let Some(c) = name.chars().find(|c| !crate::log_id::is_name_char(*c)) {
             return Err(invalid(format!(
                 "{kind}:{text} has invalid character {c:?}; names use A-Z a-z 0-9 . _ - and a pattern may end in *"
             )));
@@ -217,6 +219,38 @@ impl Acl {
     }
 }
 
+impl Acl {
+    /// The least rule of `principal` in the rules' order (principal first,
+    /// then the first operation, resource kind and name): a principal's
+    /// rules are the range of an ordered set starting there.
+    pub fn least_of(principal: &str) -> Acl {
+        Acl {
+            principal: principal.to_owned(),
+            operation: Operation::Read,
+            resource: ResourcePattern::Log(NamePattern::Literal(String::new())),
+        }
+    }
+
+    /// Writes the rule's text forms into a message.
+    pub fn write(&self, mut b: acl::Builder<'_>) {
+        b.set_principal(self.principal.as_str());
+        b.set_operation(self.operation.as_str());
+        b.set_resource(self.resource.to_string().as_str());
+    }
+
+    /// Reads and checks a rule from a message.
+    ///
+    /// # Errors
+    /// `InvalidRequest` for a malformed message or rule.
+    pub fn read(r: acl::Reader<'_>) -> Result<Acl, ProtocolError> {
+        Acl::parse(
+            text(r.get_principal(), "principal")?,
+            text(r.get_operation(), "operation")?,
+            text(r.get_resource(), "resource")?,
+        )
+    }
+}
+
 impl fmt::Display for Acl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.principal, self.operation, self.resource)
@@ -265,6 +299,16 @@ mod tests {
         let cluster = Acl::parse("ops", "alter", "cluster").unwrap();
         assert!(cluster.allows("ops", Operation::Describe, Resource::Cluster));
         assert!(!Acl::parse("ops", "create", "cluster").unwrap().allows("ops", Operation::Describe, Resource::Cluster));
+    }
+
+    #[test]
+    fn the_least_rule_of_a_principal_comes_before_all_its_rules() {
+        for op in Operation::ALL {
+            for r in ["log:", "log:a", "log:*", "group:*", "group:g", "cluster"] {
+                let Ok(acl) = Acl::parse("p", op.as_str(), r) else { continue };
+                assert!(Acl::least_of("p") <= acl, "{acl}");
+            }
+        }
     }
 
     #[test]

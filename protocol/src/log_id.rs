@@ -21,14 +21,17 @@ pub fn validate_log_id(name: &str) -> Result<(), ProtocolError> {
     if name == "." || name == ".." {
         return invalid(format!("log name {name:?} is not allowed"));
     }
-    if let Some((pos, ch)) =
-        name.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
-    {
+    if let Some((pos, ch)) = name.char_indices().find(|&(_, c)| !is_name_char(c)) {
         return invalid(format!(
             "log name {name:?} has invalid character {ch:?} at byte {pos}; allowed: A-Z a-z 0-9 . _ -"
         ));
     }
     Ok(())
+}
+
+/// Whether `c` may appear in a log (or group) name: `[A-Za-z0-9._-]`.
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
 /// Whether the name is reserved for internal logs.

@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
+import threading
 import uuid
 
 import pytest
@@ -32,6 +33,15 @@ def cli_binary() -> pathlib.Path:
     return _binary("PYRALOG_CLI_BIN", "pyralog")
 
 
+def _first_line(proc: subprocess.Popen, timeout_s: float) -> str:
+    """The process's first line of output, or "" if none comes within `timeout_s`."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    return lines[0] if lines else ""
+
+
 class Server:
     """A pyralog-server in its own temporary data directory; `config` is the TOML of its
     `--config` file (None: the embedded defaults)."""
@@ -51,9 +61,10 @@ class Server:
             stdout=subprocess.PIPE,
             text=True,
         )
-        line = self.proc.stdout.readline()  # "listening on ADDR"
+        line = _first_line(self.proc, START_TIMEOUT_S)  # "listening on ADDR"
         if not line:
-            raise RuntimeError("pyralog-server did not start")
+            self.proc.kill()
+            raise RuntimeError(f"pyralog-server did not start within {START_TIMEOUT_S} s")
         self.addr = line.strip().rsplit(" ", 1)[-1]
 
     def stop(self) -> None:

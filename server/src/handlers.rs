@@ -247,15 +247,6 @@ fn authorize(access: &Access, req: &Req) -> Result<()> {
     }
 }
 
-fn acl_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::acl::Reader<'_>>) -> Result<Acl> {
-    let r = r.map_err(malformed)?;
-    Acl::parse(
-        text(r.get_principal(), "principal")?,
-        text(r.get_operation(), "operation")?,
-        text(r.get_resource(), "resource")?,
-    )
-}
-
 fn name_of(r: capnp::Result<pyralog_protocol::pyralog_capnp::log_name::Reader<'_>>) -> Result<String> {
     Ok(text(r.map_err(malformed)?.get_name(), "name")?.to_owned())
 }
@@ -379,8 +370,8 @@ fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
         }
         request::Metrics(()) => Req::Metrics,
         request::Authenticate(r) => Req::Authenticate(text(r.map_err(malformed)?.get_token(), "token")?.to_owned()),
-        request::AclAdd(r) => Req::AclAdd(acl_of(r)?),
-        request::AclRemove(r) => Req::AclRemove(acl_of(r)?),
+        request::AclAdd(r) => Req::AclAdd(Acl::read(r.map_err(malformed)?)?),
+        request::AclRemove(r) => Req::AclRemove(Acl::read(r.map_err(malformed)?)?),
         request::AclList(()) => Req::AclList,
         other => match group_handlers::decode(other)? {
             Some(g) => Req::Group(g),
@@ -652,10 +643,7 @@ fn encode(broker: &Broker, resp: Resp) -> (Builder<HeapAllocator>, Vec<bytes::By
         Resp::AclList(acls) => {
             let mut list = root.init_acl_list(acls.len() as u32);
             for (i, a) in acls.iter().enumerate() {
-                let mut b = list.reborrow().get(i as u32);
-                b.set_principal(a.principal.as_str());
-                b.set_operation(a.operation.as_str());
-                b.set_resource(a.resource.to_string().as_str());
+                a.write(list.reborrow().get(i as u32));
             }
         }
     }

@@ -76,7 +76,10 @@ async fn a_group_without_rights_cannot_be_joined_or_committed_to() {
     consumer.close().await;
     let committed = alice.alter_group_offsets(&group, &[(LogPartition::new(&log, 0), 3)]).await;
     assert_eq!(code(committed), ErrorCode::NotAuthorized);
-    assert!(admin.describe_group(&group).await.map(|d| d.offsets.is_empty()).unwrap_or(true), "nothing committed");
+    match admin.describe_group(&group).await {
+        Ok(d) => assert!(d.offsets.is_empty(), "nothing committed: {:?}", d.offsets),
+        Err(e) => assert_eq!(e.code(), ErrorCode::GroupNotFound, "{e}"),
+    }
     assert!(alice.list_groups().await.unwrap().is_empty());
 
     admin.add_acl("alice", "read", &format!("group:{group}")).await.unwrap();

@@ -78,20 +78,13 @@ impl TestCluster {
             .output()
             .expect("run pyralog-server init-cluster");
         assert!(status.status.success(), "init-cluster failed: {}", String::from_utf8_lossy(&status.stderr));
-        let issued = Command::new(&bin)
-            .args(["cert", "issue", "--name", ADMIN, "--tls-dir"])
-            .arg(&tls_dir)
-            .arg("--out")
-            .arg(tls_dir.join("clients"))
-            .output()
-            .expect("run pyralog-server cert issue");
-        assert!(issued.status.success(), "cert issue failed: {}", String::from_utf8_lossy(&issued.stderr));
         let nodes = hosts
             .into_iter()
             .enumerate()
             .map(|(i, h)| node(&bin, tmp.path(), &tls_dir, i as u32 + 1, h, &voters, config))
             .collect();
         let mut c = TestCluster { nodes, tls_dir, _tmp: tmp };
+        c.identity(ADMIN);
         c.start_all();
         c
     }

@@ -17,6 +17,8 @@ use pyralog::{Client, ClientConfig};
 
 /// Longest a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest an administration command (`token`, `cert`) may take.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running `pyralog-server` process.
 pub struct TestServer {
@@ -182,6 +184,48 @@ impl TestServer {
 
     pub fn is_running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Runs `pyralog-server ARGS` on this server's config and data (token
+    /// and certificate administration); its standard output.
+    ///
+    /// # Panics
+    /// When the command fails or outlives `ADMIN_TIMEOUT`.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .arg("--config")
+            .arg(self.data_dir.with_extension("toml"))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pyralog-server");
+        let deadline = std::time::Instant::now() + ADMIN_TIMEOUT;
+        while child.try_wait().expect("wait for pyralog-server").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("pyralog-server {args:?} did not finish within {ADMIN_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().expect("pyralog-server output");
+        assert!(out.status.success(), "pyralog-server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    }
+
+    /// A new token for principal `name` (`pyralog-server token create`).
+    pub fn token(&self, name: &str) -> String {
+        self.admin(&["token", "create", name]).trim().to_owned()
+    }
+
+    /// A client certificate and key for principal `name` under this
+    /// server's CA, in `<data dir>/clients` (`pyralog-server cert issue`).
+    pub fn identity(&self, name: &str) -> (PathBuf, PathBuf) {
+        let out = self.data_dir.join("clients");
+        self.admin(&["cert", "issue", "--name", name, "--out", out.to_str().expect("UTF-8 path")]);
+        (out.join(format!("{name}.pem")), out.join(format!("{name}-key.pem")))
     }
 
     pub async fn client(&self) -> Client {

@@ -40,7 +40,7 @@ pub(crate) type Ret = *mut pyralog_error_t;
 
 pub(crate) fn error_ptr(e: Error) -> Ret {
     let message = CString::new(e.message().replace('\0', " ")).unwrap_or_default();
-    let retry_after_ms = e.retry_after().map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let retry_after_ms = e.retry_after_ms().map_or(0, u64::from);
     Box::into_raw(Box::new(pyralog_error_t {
         code: i32::from(e.code().as_u16()),
         message: message.into_raw(),

@@ -4,7 +4,6 @@
 //! server's `retry_after_ms`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use pyralog::ErrorCode;
 use pyralog_c::*;
@@ -22,30 +21,15 @@ fn start(config: &str) -> TestServer {
     TestServer::start_with(profile_dir().join("pyralog-server"), config)
 }
 
-/// Runs `pyralog-server ARGS` on `server`'s config and data; its stdout.
-fn server_cli(server: &TestServer, args: &[&str]) -> String {
-    let out = Command::new(profile_dir().join("pyralog-server"))
-        .args(args)
-        .arg("--config")
-        .arg(server.data_dir.with_extension("toml"))
-        .arg("--data-dir")
-        .arg(&server.data_dir)
-        .output()
-        .expect("run pyralog-server");
-    assert!(out.status.success(), "pyralog-server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
 fn token(server: &TestServer, name: &str) -> String {
-    server_cli(server, &["token", "create", name]).trim().to_owned()
+    server.token(name)
 }
 
 /// A client certificate and key for `name` in the server's data directory.
 fn cert(server: &TestServer, name: &str) -> (String, String) {
-    let out = server.data_dir.join("certs");
-    server_cli(server, &["cert", "issue", "--name", name, "--out", out.to_str().unwrap()]);
-    let path = |f: String| out.join(f).to_str().unwrap().to_owned();
-    (path(format!("{name}.pem")), path(format!("{name}-key.pem")))
+    let (cert, key) = server.identity(name);
+    let text = |p: PathBuf| p.to_str().expect("UTF-8 path").to_owned();
+    (text(cert), text(key))
 }
 
 fn s(v: &str) -> pyralog_str_t {

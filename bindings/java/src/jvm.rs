@@ -33,7 +33,7 @@ const FACTORY_SIG: &str = "(ILjava/lang/String;J)Lio/pyralog/PyralogException;";
 /// The server's advised wait before a retry in milliseconds, 0 for none
 /// (`PyralogException.retryAfter()` is empty then).
 pub fn retry_after_ms(e: &Error) -> i64 {
-    e.retry_after().map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    e.retry_after_ms().map_or(0, i64::from)
 }
 
 /// Throws the typed exception of `e` (`PyralogException.create(code, message, retryAfterMs)`).

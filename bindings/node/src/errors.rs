@@ -59,7 +59,7 @@ pub fn to_js(env: &Env, e: &Error) -> napi::Error {
 /// The wait the server advised before a retry (`Throttled`), in
 /// milliseconds.
 fn retry_after_ms(e: &Error) -> Option<f64> {
-    e.retry_after().map(|d| d.as_millis() as f64)
+    e.retry_after_ms().map(f64::from)
 }
 
 /// A core `InvalidArgument` error.

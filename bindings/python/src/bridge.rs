@@ -69,7 +69,7 @@ pub fn error_codes() -> Vec<(u16, &'static str)> {
 pub fn to_py_err(e: pyralog::Error) -> PyErr {
     Python::with_gil(|py| {
         let code = e.code().as_u16();
-        let retry_after_ms = e.retry_after().map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let retry_after_ms = e.retry_after_ms();
         let class = ERRORS.get().and_then(|d| d.bind(py).get_item(code).ok().flatten());
         match class.map(|cls| cls.call1((code, e.message().to_owned(), retry_after_ms))) {
             Some(Ok(exc)) => PyErr::from_value(exc),

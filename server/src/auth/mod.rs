@@ -152,14 +152,7 @@ impl Auth {
 /// The ACLs naming `principal`: the set is ordered by principal first, so
 /// they are one range of it.
 fn rules_of(state: &State, principal: &str) -> Vec<Acl> {
-    use pyralog_protocol::acl::{NamePattern, ResourcePattern};
-    // The least rule of `principal`: the first operation, resource kind and name.
-    let least = Acl {
-        principal: principal.to_owned(),
-        operation: Operation::Read,
-        resource: ResourcePattern::Log(NamePattern::Literal(String::new())),
-    };
-    state.acls.range(least..).take_while(|a| a.principal == principal).cloned().collect()
+    state.acls.range(Acl::least_of(principal)..).take_while(|a| a.principal == principal).cloned().collect()
 }
 
 /// What one request's principal may do, against the metadata as it was

@@ -26,6 +26,8 @@ struct SessionState {
     refusal: Option<String>,
     failures: u32,
     token: Option<TokenGrant>,
+    /// Its token was revoked: the connection is to be closed.
+    revoked: bool,
     /// Held until the connection has an identity within its quota.
     waiting: Option<WaitingSlot>,
 }
@@ -51,7 +53,12 @@ impl SessionState {
             return Ok(());
         }
         let failures = self.failures;
-        *self = SessionState { refusal: Some("its token was revoked".into()), failures, ..SessionState::default() };
+        *self = SessionState {
+            refusal: Some("its token was revoked".into()),
+            failures,
+            revoked: true,
+            ..SessionState::default()
+        };
         Err(unauthenticated("the connection's token was revoked"))
     }
 }
@@ -118,7 +125,13 @@ impl Session {
     /// # Errors
     /// `AuthenticationFailed` once its token was revoked: close the connection.
     pub fn revalidate(&self) -> Result<(), ProtocolError> {
-        self.state.lock().check_token(&self.auth)
+        let mut s = self.state.lock();
+        s.check_token(&self.auth)?;
+        match s.revoked {
+            // A request noticed the revocation first.
+            true => Err(unauthenticated("the connection's token was revoked")),
+            false => Ok(()),
+        }
     }
 
     /// Why the connection would be closed at the authentication deadline:

@@ -2,12 +2,9 @@
 //! tokens and client certificates, clients holding them.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use pyralog::{Client, ClientConfig, ErrorCode};
 use pyralog_testkit::TestServer;
-
-const SERVER: &str = env!("CARGO_BIN_EXE_pyralog-server");
 
 /// Authentication on, `admin` a superuser, plus `extra` TOML.
 pub fn auth_server(extra: &str) -> TestServer {
@@ -17,21 +14,17 @@ pub fn auth_server(extra: &str) -> TestServer {
 }
 
 pub fn admin_cli(server: &TestServer, args: &[&str]) -> String {
-    let out = Command::new(SERVER).args(args).arg("--data-dir").arg(&server.data_dir).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    server.admin(args)
 }
 
 /// `pyralog-server token create NAME` against the server's data directory.
 pub fn token(server: &TestServer, name: &str) -> String {
-    admin_cli(server, &["token", "create", name]).trim().to_owned()
+    server.token(name)
 }
 
 /// `pyralog-server cert issue --name NAME` under the server's CA.
 pub fn cert(server: &TestServer, name: &str) -> (PathBuf, PathBuf) {
-    let out = server.data_dir.join("clients");
-    admin_cli(server, &["cert", "issue", "--name", name, "--out", out.to_str().unwrap()]);
-    (out.join(format!("{name}.pem")), out.join(format!("{name}-key.pem")))
+    server.identity(name)
 }
 
 pub fn with_token(server: &TestServer, token: &str) -> ClientConfig {
