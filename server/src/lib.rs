@@ -51,7 +51,7 @@ impl Server {
             None => None,
         };
         let tls = tls::NodeTls::load(&cfg)?;
-        let quic = tls::quic_server_config(&cfg, &tls)?;
+        let quic = tls::quic_server_config(&tls)?;
         let listen = cfg.listen;
         let socket = std::net::UdpSocket::bind(listen).with_context(|| format!("binding {listen}"))?;
         tls::size_socket_buffers(&socket).with_context(|| format!("sizing the buffers of {listen}"))?;
@@ -68,8 +68,8 @@ impl Server {
         let in_flight = Arc::new(service::InFlight::default());
         let metrics = metrics::Metrics::new();
         let auth = auth::Auth::new(&cfg);
-        auth.refresh_tokens(rx.clone());
-        let node = Arc::new(service::Node::new(Arc::clone(&metrics), auth));
+        auth.refresh_identities(rx.clone());
+        let node = Arc::new(service::Node::new(Arc::clone(&metrics), auth, tls.peer_verifier().ok()));
         let accept_task = tokio::spawn(service::serve(
             Arc::clone(&node),
             endpoint.clone(),

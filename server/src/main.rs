@@ -1,7 +1,7 @@
 //! `pyralog-server`: runs on embedded defaults with no arguments (a
 //! one-node cluster); `init-cluster` prepares the TLS material of a
-//! cluster; `cert issue` and `token create|list|revoke` manage client
-//! identities (see docs/SECURITY.md).
+//! cluster; `cert issue|revoke|revoked` and `token create|list|revoke`
+//! manage client identities (see docs/SECURITY.md).
 
 use std::path::PathBuf;
 
@@ -68,6 +68,19 @@ enum CertCmd {
         #[arg(long, default_value_t = pyralog_server::auth::certs::DEFAULT_CLIENT_CERT_DAYS)]
         days: u32,
     },
+    /// Puts a certificate on the deny-list (`[auth] revoked_certs_file`):
+    /// it is refused from then on, and the running server closes the
+    /// connections that presented it within a second.
+    Revoke {
+        /// The certificate's PEM file.
+        #[arg(long, value_name = "FILE", conflicts_with = "serial", required_unless_present = "serial")]
+        cert: Option<PathBuf>,
+        /// Its serial number in hex (`openssl x509 -serial`).
+        #[arg(long, value_name = "HEX")]
+        serial: Option<String>,
+    },
+    /// Lists the revoked certificates' serials.
+    Revoked,
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,20 +120,45 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn cert(cfg: &ServerConfig, cmd: CertCmd) -> anyhow::Result<()> {
-    let CertCmd::Issue { name, out, days } = cmd;
-    let ca_dir = pyralog_server::auth::certs::ca_dir(&cfg.data_dir, cfg.cluster.tls_dir.as_deref());
-    let (cert, key) = pyralog_server::auth::certs::issue(&ca_dir, &name, days, &out)?;
-    println!("client certificate for {name}, valid {days} days: {} (key {})", cert.display(), key.display());
+    let list = pyralog_server::auth::revoked::RevokedCerts::new(cfg.auth.revoked_certs_path(&cfg.data_dir));
+    match cmd {
+        CertCmd::Issue { name, out, days } => {
+            let ca_dir = pyralog_server::auth::certs::ca_dir(&cfg.data_dir, cfg.cluster.tls_dir.as_deref());
+            let (cert, key) = pyralog_server::auth::certs::issue(&ca_dir, &name, days, &out)?;
+            println!("client certificate for {name}, valid {days} days: {} (key {})", cert.display(), key.display());
+        }
+        CertCmd::Revoke { cert, serial } => {
+            let (serial, added) = match (cert, serial) {
+                (Some(file), _) => list.revoke_cert_file(&file, now_ms()?)?,
+                (None, Some(s)) => {
+                    let added = list.revoke_serial(&s, "", now_ms()?)?;
+                    (s, added)
+                }
+                (None, None) => anyhow::bail!("name the certificate: --cert FILE or --serial HEX"),
+            };
+            match added {
+                true => println!("revoked the certificate with serial {serial}"),
+                false => println!("the certificate with serial {serial} was already revoked"),
+            }
+        }
+        CertCmd::Revoked => {
+            for (serial, r) in list.list()?.revoked {
+                println!("{serial}\t{}\trevoked_at_ms={}", r.name, r.revoked_at_ms);
+            }
+        }
+    }
     Ok(())
+}
+
+fn now_ms() -> anyhow::Result<i64> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    Ok(i64::try_from(now)?)
 }
 
 fn token(cfg: &ServerConfig, cmd: TokenCmd) -> anyhow::Result<()> {
     let store = pyralog_server::auth::tokens::TokenStore::new(cfg.auth.tokens_path(&cfg.data_dir));
     match cmd {
-        TokenCmd::Create { name } => {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
-            println!("{}", store.create(&name, i64::try_from(now)?)?);
-        }
+        TokenCmd::Create { name } => println!("{}", store.create(&name, now_ms()?)?),
         TokenCmd::List => {
             for t in store.list()? {
                 println!("{}\tcreated_at_ms={}", t.name, t.created_at_ms);

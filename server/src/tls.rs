@@ -265,12 +265,12 @@ fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn transport(max_streams: u32) -> quinn::TransportConfig {
+fn transport(max_streams: u32, receive_window: u32) -> quinn::TransportConfig {
     let mut t = quinn::TransportConfig::default();
     t.max_concurrent_bidi_streams(max_streams.into())
         .max_concurrent_uni_streams(0u32.into())
         .stream_receive_window(limits::STREAM_RECEIVE_WINDOW_BYTES.into())
-        .receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into())
+        .receive_window(receive_window.into())
         .send_window(limits::SEND_WINDOW_BYTES)
         .max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(limits::IDLE_TIMEOUT_MS))))
         .keep_alive_interval(Some(std::time::Duration::from_millis(limits::KEEP_ALIVE_INTERVAL_MS)))
@@ -278,14 +278,31 @@ fn transport(max_streams: u32) -> quinn::TransportConfig {
     t
 }
 
+/// Streams a connection may open before it is admitted (a client with an
+/// identity, a verified peer): the service opens up to the in-flight limit then.
+pub const MAX_UNADMITTED_STREAMS: u32 = 4;
+/// Receive window of a connection before it is admitted: all it can make
+/// the server buffer unread. Widened to
+/// [`limits::CONNECTION_RECEIVE_WINDOW_BYTES`] on admission.
+pub const UNADMITTED_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024;
+
+/// Opens a connection's windows once it is admitted: up to `max_streams`
+/// requests at once, each a whole batch.
+pub fn admit_connection(conn: &quinn::Connection, max_streams: u32) {
+    conn.set_receive_window(limits::CONNECTION_RECEIVE_WINDOW_BYTES.into());
+    conn.set_max_concurrent_bi_streams(max_streams.into());
+}
+
 /// The QUIC server configuration: TLS 1.3, ALPN `pyralog/1` for clients and
 /// `pyralog-peer/1` for nodes, client certificates verified against the CA
-/// when one is presented, windows sized for whole batches, streams bounded
-/// by the in-flight limit.
+/// when one is presented (the service refuses a peer connection without a
+/// node certificate as its handshake completes), and narrow windows
+/// (`MAX_UNADMITTED_STREAMS`, `UNADMITTED_RECEIVE_WINDOW_BYTES`) until the
+/// service admits the connection.
 ///
 /// # Errors
 /// Invalid certificate or key.
-pub fn quic_server_config(cfg: &ServerConfig, tls: &NodeTls) -> anyhow::Result<quinn::ServerConfig> {
+pub fn quic_server_config(tls: &NodeTls) -> anyhow::Result<quinn::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&rustls::version::TLS13])?;
@@ -299,7 +316,7 @@ pub fn quic_server_config(cfg: &ServerConfig, tls: &NodeTls) -> anyhow::Result<q
     server.alpn_protocols = vec![pyralog_protocol::ALPN.to_vec(), PEER_ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(server)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    config.transport_config(Arc::new(transport(cfg.max_in_flight_per_connection)));
+    config.transport_config(Arc::new(transport(MAX_UNADMITTED_STREAMS, UNADMITTED_RECEIVE_WINDOW_BYTES)));
     Ok(config)
 }
 
@@ -318,7 +335,7 @@ pub fn peer_client_config(tls: &NodeTls) -> anyhow::Result<quinn::ClientConfig> 
     client.alpn_protocols = vec![PEER_ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(client)?;
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-    let mut t = transport(0);
+    let mut t = transport(0, limits::CONNECTION_RECEIVE_WINDOW_BYTES);
     // A dead peer is noticed in seconds, not after the client idle timeout.
     t.max_idle_timeout(Some(quinn::IdleTimeout::from(quinn::VarInt::from_u32(PEER_IDLE_TIMEOUT_MS))))
         .keep_alive_interval(Some(std::time::Duration::from_millis(u64::from(PEER_IDLE_TIMEOUT_MS) / 4)));
@@ -350,24 +367,35 @@ impl NodeTls {
     }
 }
 
-/// Checks that the connection's client certificate is issued by the
-/// cluster CA (`verifier`) and is node `node_id`'s.
+/// The node a peer connection's client certificate names, once the chain
+/// is verified against the cluster CA (`verifier`) as a node certificate
+/// (`serverAuth`, named `pyralog-node-<id>`).
 ///
 /// # Errors
-/// No certificate, one from another CA, or one issued for another name.
-pub fn verify_peer(
-    conn: &quinn::Connection,
-    node_id: u32,
+/// No certificate, one from another CA, or one that is not a node's.
+pub fn peer_node_of(
+    chain: &[CertificateDer<'_>],
     verifier: &dyn rustls::server::danger::ClientCertVerifier,
-) -> Result<(), String> {
-    let chain = conn
-        .peer_identity()
-        .and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok())
-        .ok_or("the connection presented no client certificate")?;
-    check_peer_chain(&chain, node_id, verifier)
+) -> Result<u32, String> {
+    let leaf = chain.first().ok_or("the connection presented no client certificate")?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|n| n.as_str().ok())
+        .ok_or("the certificate names no node")?;
+    let id = cn
+        .strip_prefix("pyralog-node-")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|id| peer_name(*id) == cn)
+        .ok_or_else(|| format!("{cn:?} is not a node's name"))?;
+    check_peer_chain(chain, id, verifier)?;
+    Ok(id)
 }
 
-/// [`verify_peer`] on a certificate chain.
+/// Checks that a certificate chain is issued by the cluster CA
+/// (`verifier`) and is node `node_id`'s.
 fn check_peer_chain(
     chain: &[CertificateDer<'_>],
     node_id: u32,
@@ -477,6 +505,7 @@ mod tests {
 
         let (node2, _) = node_cert(&ca, &ca_key, 2, None).unwrap();
         check_peer_chain(&[pem_to_der(&node2)], 2, verifier.as_ref()).expect("node 2's certificate");
+        assert_eq!(peer_node_of(&[pem_to_der(&node2)], verifier.as_ref()), Ok(2));
         assert!(check_peer_chain(&[pem_to_der(&node2)], 1, verifier.as_ref()).is_err(), "not node 1's");
 
         // A client certificate of the same CA carrying a node's name.
@@ -486,10 +515,15 @@ mod tests {
         let posing = params.signed_by(&key, &ca, &ca_key).unwrap();
         let e = check_peer_chain(&[der(&posing)], 2, verifier.as_ref()).unwrap_err();
         assert!(e.contains("no serverAuth"), "{e}");
+        assert!(peer_node_of(&[der(&posing)], verifier.as_ref()).is_err(), "names no node in its CN");
+        assert!(peer_node_of(&[], verifier.as_ref()).is_err());
 
         let (other, other_key) = new_ca("other").unwrap();
         let (foreign, _) = node_cert(&other, &other_key, 2, None).unwrap();
         let e = check_peer_chain(&[pem_to_der(&foreign)], 2, verifier.as_ref()).unwrap_err();
         assert!(e.contains("not from the cluster CA"), "{e}");
+        assert!(peer_node_of(&[pem_to_der(&foreign)], verifier.as_ref())
+            .unwrap_err()
+            .contains("not from the cluster CA"));
     }
 }

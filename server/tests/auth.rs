@@ -194,6 +194,14 @@ async fn the_server_closes_a_connection_whose_token_is_revoked() {
     }
 }
 
+/// Waits for `conn` to be closed by the server with `code`.
+async fn closed_with(conn: &quinn::Connection, code: ErrorCode) {
+    match tokio::time::timeout(Duration::from_secs(10), conn.closed()).await.expect("closed at once") {
+        quinn::ConnectionError::ApplicationClosed(c) => assert_eq!(c.error_code.into_inner(), u64::from(code.as_u16())),
+        other => panic!("closed by {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_fill_the_room_of_connections_waiting_to_authenticate() {
     let server = auth_server("");
@@ -204,16 +212,24 @@ async fn one_address_cannot_fill_the_room_of_connections_waiting_to_authenticate
     for _ in 0..pyralog_server::auth::MAX_UNAUTHENTICATED_PER_ADDRESS {
         waiting.push(dial().await);
     }
-    let refused = dial().await;
-    match tokio::time::timeout(Duration::from_secs(10), refused.closed()).await.expect("closed at once") {
-        quinn::ConnectionError::ApplicationClosed(c) => {
-            assert_eq!(c.error_code.into_inner(), u64::from(ErrorCode::Busy.as_u16()));
-        }
-        other => panic!("closed by {other:?}"),
+    // The address holds its share: its longest-waiting idle connection
+    // makes room for the newcomer, which authenticates.
+    let newcomer = dial().await;
+    closed_with(&waiting[0], ErrorCode::Busy).await;
+    assert_eq!(raw_authenticate(&newcomer, &admin).await, Ok("admin".to_owned()));
+    // Connections that sent `authenticate` keep their places; once every
+    // waiting one has, a newcomer is refused.
+    waiting.remove(0);
+    waiting.push(dial().await);
+    for c in &waiting {
+        assert_eq!(raw_authenticate(c, "pyt_nobody_00").await, Err(ErrorCode::AuthenticationFailed));
     }
+    let refused = dial().await;
+    closed_with(&refused, ErrorCode::Busy).await;
+    assert!(waiting.iter().all(|c| c.close_reason().is_none()), "the authenticating ones stay");
     // An authenticated connection gives its place back.
     assert_eq!(raw_authenticate(&waiting[0], &admin).await, Ok("admin".to_owned()));
     let next = dial().await;
     assert_eq!(raw_authenticate(&next, &admin).await, Ok("admin".to_owned()));
-    assert!(next.close_reason().is_none());
+    assert!(next.close_reason().is_none() && newcomer.close_reason().is_none());
 }

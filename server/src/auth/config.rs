@@ -8,6 +8,7 @@
 //! client_ca_file = "client-ca.pem"   # default: the node's CA (dev or cluster CA)
 //! principal_from = "cn"          # cn | san: a client certificate's subject CN or first DNS SAN
 //! tokens_file = "tokens.json"    # default: <data_dir>/auth/tokens.json
+//! revoked_certs_file = "revoked.json"  # default: <data_dir>/auth/revoked-certs.json
 //! authentication_timeout_ms = 10000
 //!
 //! [quotas]                       # per principal, over all its connections; 0: unlimited
@@ -51,6 +52,9 @@ pub struct AuthConfig {
     /// Salted token hashes (`pyralog-server token create`); default
     /// `<data_dir>/auth/tokens.json`.
     pub tokens_file: Option<PathBuf>,
+    /// Serials of revoked certificates (`pyralog-server cert revoke`);
+    /// default `<data_dir>/auth/revoked-certs.json`.
+    pub revoked_certs_file: Option<PathBuf>,
     /// A connection without an accepted identity by then is closed.
     pub authentication_timeout_ms: u64,
 }
@@ -63,6 +67,7 @@ impl Default for AuthConfig {
             client_ca_file: None,
             principal_from: PrincipalFrom::Cn,
             tokens_file: None,
+            revoked_certs_file: None,
             authentication_timeout_ms: DEFAULT_AUTHENTICATION_TIMEOUT_MS,
         }
     }
@@ -76,6 +81,11 @@ impl AuthConfig {
     /// The token file of a server with this data directory.
     pub fn tokens_path(&self, data_dir: &Path) -> PathBuf {
         self.tokens_file.clone().unwrap_or_else(|| data_dir.join(DEFAULT_TOKENS_FILE))
+    }
+
+    /// The certificate deny-list of a server with this data directory.
+    pub fn revoked_certs_path(&self, data_dir: &Path) -> PathBuf {
+        self.revoked_certs_file.clone().unwrap_or_else(|| data_dir.join(super::revoked::DEFAULT_REVOKED_CERTS_FILE))
     }
 
     /// Checks ranges and names.

@@ -17,8 +17,11 @@
 pub mod certs;
 pub mod config;
 pub mod quotas;
+pub mod revoked;
 mod session;
 pub mod tokens;
+pub mod waiting;
+mod watched;
 
 pub use session::Session;
 
@@ -33,6 +36,7 @@ use crate::cluster::state::State;
 use crate::config::ServerConfig;
 use config::AuthConfig;
 use quotas::Quotas;
+use revoked::RevokedCerts;
 use tokens::TokenStore;
 
 /// The name connections act under while authentication is off.
@@ -40,10 +44,10 @@ pub const ANONYMOUS: &str = "anonymous";
 /// Failed `authenticate` requests a connection may make; later ones are
 /// refused without looking at the token (the deadline then closes it).
 pub const MAX_AUTHENTICATION_FAILURES: u32 = 3;
-pub use quotas::{MAX_UNAUTHENTICATED_CONNECTIONS, MAX_UNAUTHENTICATED_PER_ADDRESS};
-/// How often the token file is checked for changes (revocations reach
-/// open connections within this).
-pub const TOKEN_REFRESH_MS: u64 = 1_000;
+pub use waiting::{MAX_UNAUTHENTICATED_CONNECTIONS, MAX_UNAUTHENTICATED_PER_ADDRESS};
+/// How often the token file and the certificate deny-list are checked for
+/// changes; a revocation reaches open connections within this (plus a check).
+pub const IDENTITY_REFRESH_MS: u64 = 250;
 
 /// Who a connection acts as.
 #[derive(Debug, Clone)]
@@ -72,13 +76,18 @@ impl Principal {
     }
 }
 
-/// The server's authentication settings, token file and quotas.
+/// The server's authentication settings, token file, certificate
+/// deny-list and quotas.
 pub struct Auth {
     cfg: AuthConfig,
     tokens: TokenStore,
+    revoked: RevokedCerts,
     quotas: Arc<Quotas>,
     /// Places of connections still without an identity.
-    pub waiting: Arc<quotas::WaitingRoom>,
+    pub waiting: Arc<waiting::WaitingRoom>,
+    /// Bumped when the token file or the deny-list changed: open
+    /// connections check their identity again.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Auth {
@@ -90,34 +99,58 @@ impl Auth {
                 cfg.listen
             );
         }
+        let revoked = RevokedCerts::new(cfg.auth.revoked_certs_path(&cfg.data_dir));
+        if let Err(e) = revoked.refresh() {
+            tracing::error!(error = %e, "the certificate deny-list cannot be read");
+        }
         Arc::new(Auth {
             tokens: TokenStore::new(cfg.auth.tokens_path(&cfg.data_dir)),
+            revoked,
             cfg: cfg.auth.clone(),
             quotas: Quotas::new(cfg.quotas, cfg.max_connections),
-            waiting: Arc::new(quotas::WaitingRoom::default()),
+            waiting: Arc::new(waiting::WaitingRoom::default()),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
-    /// Re-reads the token file every `TOKEN_REFRESH_MS` when it changed, so
-    /// a revocation reaches open connections; stops with `shutdown`.
-    pub fn refresh_tokens(self: &Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        if !self.enabled() {
-            return;
-        }
-        let store = self.tokens.clone();
+    /// Re-reads the token file and the certificate deny-list every
+    /// `IDENTITY_REFRESH_MS` when they changed, and tells open connections
+    /// to check their identity again; stops with `shutdown`.
+    pub fn refresh_identities(self: &Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let auth = Arc::clone(self);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(TOKEN_REFRESH_MS));
+            let mut tick = tokio::time::interval(Duration::from_millis(IDENTITY_REFRESH_MS));
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
                     _ = shutdown.changed() => return,
                 }
-                let store = store.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.refresh()).await {
-                    tracing::error!(error = %e, "the token file cannot be read");
+                let before = (auth.tokens.generation(), auth.revoked.generation());
+                let (tokens, revoked) = (auth.tokens.clone(), auth.revoked.clone());
+                let read = tokio::task::spawn_blocking(move || (tokens.refresh(), revoked.refresh())).await;
+                let Ok((tokens, revoked)) = read else { continue };
+                match tokens {
+                    Err(e) if auth.enabled() => tracing::error!(error = %e, "the token file cannot be read"),
+                    _ => {}
+                }
+                if let Err(e) = revoked {
+                    tracing::error!(error = %e, "the certificate deny-list cannot be read");
+                }
+                if (auth.tokens.generation(), auth.revoked.generation()) != before {
+                    auth.changes.send_modify(|n| *n += 1);
                 }
             }
         });
+    }
+
+    /// Changes when a token or certificate may have been revoked.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Whether a certificate chain's leaf is on the deny-list.
+    pub fn is_revoked(&self, chain: &[CertificateDer<'_>]) -> bool {
+        chain.first().and_then(|leaf| revoked::serial_of(leaf).ok()).is_some_and(|s| self.revoked.is_revoked(&s))
     }
 
     pub fn enabled(&self) -> bool {
@@ -140,11 +173,20 @@ impl Auth {
         if !self.cfg.is_enabled() {
             return Session::new(self, Some(Principal::Anonymous), None);
         }
-        let chain = conn.peer_identity().and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok());
-        match chain.map(|c| certs::principal_of(&c, self.cfg.principal_from)) {
-            Some(Ok(name)) => Session::new(self, Some(self.user(name)), None),
-            Some(Err(why)) => Session::new(self, None, Some(why)),
-            None => Session::new(self, None, None),
+        let Some(chain) = conn.peer_identity().and_then(|i| i.downcast::<Vec<CertificateDer<'static>>>().ok()) else {
+            return Session::new(self, None, None);
+        };
+        let serial =
+            match chain.first().ok_or_else(|| "empty certificate chain".to_owned()).and_then(revoked::serial_of) {
+                Ok(s) if self.revoked.is_revoked(&s) => {
+                    return Session::new(self, None, Some("its client certificate was revoked".into()))
+                }
+                Ok(s) => s,
+                Err(why) => return Session::new(self, None, Some(why)),
+            };
+        match certs::principal_of(&chain, self.cfg.principal_from) {
+            Ok(name) => Session::with_certificate(self, self.user(name), serial),
+            Err(why) => Session::new(self, None, Some(why)),
         }
     }
 }
@@ -175,6 +217,11 @@ impl Access {
             _ => Vec::new(),
         };
         Access { principal, rules }
+    }
+
+    /// Who the request acts as.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     /// Whether the principal may do `operation` to `resource`. Internal

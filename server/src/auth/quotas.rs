@@ -6,12 +6,11 @@
 //! outgrows `max_connections`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use pyralog_protocol::{ErrorCode, ProtocolError};
+use pyralog_protocol::ProtocolError;
 
 use super::config::QuotaConfig;
 
@@ -114,79 +113,11 @@ impl Quotas {
     }
 }
 
-/// Connections that may wait for their identity at once; more are closed
-/// at once (`Busy`), so a burst of them cannot fill `max_connections`.
-pub const MAX_UNAUTHENTICATED_CONNECTIONS: usize = 256;
-/// ...and from one address, so one host cannot take every slot.
-pub const MAX_UNAUTHENTICATED_PER_ADDRESS: usize = 16;
-
-/// The connections still without an identity, counted in all and per
-/// remote address.
-#[derive(Default)]
-pub struct WaitingRoom {
-    waiting: Mutex<(usize, HashMap<IpAddr, usize>)>,
-}
-
-/// One waiting connection's place; given back on drop.
-pub struct WaitingSlot {
-    room: Arc<WaitingRoom>,
-    ip: IpAddr,
-}
-
-impl Drop for WaitingSlot {
-    fn drop(&mut self) {
-        let mut w = self.room.waiting.lock();
-        w.0 -= 1;
-        if let Some(n) = w.1.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                w.1.remove(&self.ip);
-            }
-        }
-    }
-}
-
-impl WaitingRoom {
-    /// A place for a connection from `ip`.
-    ///
-    /// # Errors
-    /// `Busy` when `MAX_UNAUTHENTICATED_CONNECTIONS` wait, or
-    /// `MAX_UNAUTHENTICATED_PER_ADDRESS` from `ip`.
-    pub fn enter(self: &Arc<Self>, ip: IpAddr) -> Result<WaitingSlot, ProtocolError> {
-        let mut w = self.waiting.lock();
-        let from_ip = w.1.get(&ip).copied().unwrap_or(0);
-        if w.0 >= MAX_UNAUTHENTICATED_CONNECTIONS || from_ip >= MAX_UNAUTHENTICATED_PER_ADDRESS {
-            return Err(ProtocolError::new(
-                ErrorCode::Busy,
-                format!(
-                    "too many connections wait to authenticate (MAX_UNAUTHENTICATED_CONNECTIONS {MAX_UNAUTHENTICATED_CONNECTIONS}, \
-                     MAX_UNAUTHENTICATED_PER_ADDRESS {MAX_UNAUTHENTICATED_PER_ADDRESS}); retry shortly"
-                ),
-            ));
-        }
-        w.0 += 1;
-        *w.1.entry(ip).or_insert(0) += 1;
-        Ok(WaitingSlot { room: Arc::clone(self), ip })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use pyralog_protocol::ErrorCode;
 
-    #[test]
-    fn the_waiting_room_bounds_each_address_and_gives_places_back() {
-        let room = Arc::new(WaitingRoom::default());
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        let held: Vec<_> = (0..MAX_UNAUTHENTICATED_PER_ADDRESS).map(|_| room.enter(a).unwrap()).collect();
-        assert_eq!(room.enter(a).err().unwrap().code, ErrorCode::Busy);
-        let other = room.enter(b).unwrap();
-        drop(held);
-        drop(other);
-        assert_eq!(room.waiting.lock().0, 0);
-        assert!(room.waiting.lock().1.is_empty());
-        room.enter(a).unwrap();
-    }
+    use super::*;
 
     #[test]
     fn connections_are_counted_until_dropped_and_requests_refill_over_time() {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
-use super::quotas::{ConnectionPermit, WaitingSlot};
+use super::quotas::ConnectionPermit;
+use super::waiting::WaitingSlot;
 use super::{Auth, Principal, ANONYMOUS, MAX_AUTHENTICATION_FAILURES};
 
 /// A token the connection authenticated with: revoking (or replacing) it
@@ -26,18 +27,49 @@ struct SessionState {
     refusal: Option<String>,
     failures: u32,
     token: Option<TokenGrant>,
-    /// Its token was revoked: the connection is to be closed.
+    /// The serial of the client certificate that names the principal.
+    certificate: Option<String>,
+    /// Its token or certificate was revoked: the connection is to be closed.
     revoked: bool,
     /// Held until the connection has an identity within its quota.
     waiting: Option<WaitingSlot>,
+    /// Runs once, when the connection is first admitted (the service opens
+    /// its flow-control windows then).
+    on_admitted: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl SessionState {
-    /// Gives the waiting place back once the connection is admitted.
+    fn is_admitted(&self) -> bool {
+        self.principal.is_some() && self.permit.is_some()
+    }
+
+    /// Gives the waiting place back once the connection is admitted, and
+    /// runs the admission hook.
     fn settle(&mut self) {
-        if self.principal.is_some() && self.permit.is_some() {
+        if self.is_admitted() {
             self.waiting = None;
+            if let Some(hook) = self.on_admitted.take() {
+                hook();
+            }
         }
+    }
+
+    /// Ends the identity of a connection whose certificate was revoked.
+    fn check_certificate(&mut self, auth: &Auth) -> Result<(), ProtocolError> {
+        match &self.certificate {
+            Some(serial) if auth.revoked.is_revoked(serial) => {
+                self.revoke("its client certificate was revoked");
+                Err(unauthenticated("the connection's client certificate was revoked"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets the identity (keeping the failure count); the connection is
+    /// to be closed.
+    fn revoke(&mut self, why: &str) {
+        let failures = self.failures;
+        *self = SessionState { refusal: Some(why.into()), failures, revoked: true, ..SessionState::default() };
     }
 
     /// Ends a token identity whose token is gone from the file (revoked or
@@ -52,13 +84,7 @@ impl SessionState {
             grant.checked = generation;
             return Ok(());
         }
-        let failures = self.failures;
-        *self = SessionState {
-            refusal: Some("its token was revoked".into()),
-            failures,
-            revoked: true,
-            ..SessionState::default()
-        };
+        self.revoke("its token was revoked");
         Err(unauthenticated("the connection's token was revoked"))
     }
 }
@@ -85,12 +111,30 @@ impl Session {
     /// A session of `principal` (if known), counted against its
     /// connection quota at once when it fits.
     pub(super) fn new(auth: &Arc<Auth>, principal: Option<Principal>, refusal: Option<String>) -> Session {
-        let permit = match &principal {
-            Some(p @ Principal::User { .. }) => auth.quotas.connect(&p.quota_key()).ok(),
-            _ => None,
-        };
+        let permit = principal.as_ref().and_then(|p| auth.quotas.connect(&p.quota_key()).ok());
         let state = SessionState { principal, permit, refusal, ..SessionState::default() };
         Session { auth: Arc::clone(auth), state: Mutex::new(state), authenticating: tokio::sync::Mutex::new(()) }
+    }
+
+    /// A session of the principal a client certificate (serial `serial`) names.
+    pub(super) fn with_certificate(auth: &Arc<Auth>, principal: Principal, serial: String) -> Session {
+        let session = Session::new(auth, Some(principal), None);
+        session.state.lock().certificate = Some(serial);
+        session
+    }
+
+    /// Runs `hook` once the connection is admitted (at once if it is).
+    pub fn when_admitted(&self, hook: Box<dyn FnOnce() + Send>) {
+        let mut s = self.state.lock();
+        s.on_admitted = Some(hook);
+        s.settle();
+    }
+
+    /// Whether the connection has an identity within its connection quota
+    /// (requests of one that has not are refused unread past
+    /// `MAX_UNAUTHENTICATED_REQUEST_BYTES`).
+    pub fn is_admitted(&self) -> bool {
+        self.state.lock().is_admitted()
     }
 
     /// The principal a request acts as: the connection must have an
@@ -104,6 +148,7 @@ impl Session {
             return Err(unauthenticated(s.refusal.as_deref().unwrap_or("no client certificate and no token")));
         };
         s.check_token(&self.auth)?;
+        s.check_certificate(&self.auth)?;
         if s.permit.is_none() {
             s.permit = Some(self.auth.quotas.connect(&principal.quota_key())?);
             s.settle();
@@ -120,16 +165,19 @@ impl Session {
         s.settle();
     }
 
-    /// Checks, every `TOKEN_REFRESH_MS`, that a token identity still holds.
+    /// Checks, when the token file or the deny-list changed, that the
+    /// connection's identity still holds.
     ///
     /// # Errors
-    /// `AuthenticationFailed` once its token was revoked: close the connection.
+    /// `AuthenticationFailed` once its token or certificate was revoked:
+    /// close the connection.
     pub fn revalidate(&self) -> Result<(), ProtocolError> {
         let mut s = self.state.lock();
         s.check_token(&self.auth)?;
+        s.check_certificate(&self.auth)?;
         match s.revoked {
             // A request noticed the revocation first.
-            true => Err(unauthenticated("the connection's token was revoked")),
+            true => Err(unauthenticated("the connection's identity was revoked")),
             false => Ok(()),
         }
     }
@@ -165,6 +213,9 @@ impl Session {
         let _one_at_a_time = self.authenticating.lock().await;
         let known = {
             let s = self.state.lock();
+            if let Some(slot) = &s.waiting {
+                slot.authenticating();
+            }
             if s.failures >= MAX_AUTHENTICATION_FAILURES {
                 return Err(ProtocolError::new(
                     ErrorCode::AuthenticationFailed,

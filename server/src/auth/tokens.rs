@@ -10,20 +10,16 @@
 //! nothing more and make authentication a CPU lever for whoever sends
 //! tokens.
 
-use std::fs;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use parking_lot::Mutex;
-
-use anyhow::{bail, Context};
+use anyhow::bail;
 use pyralog_protocol::limits::MAX_TOKEN_BYTES;
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
+
+use super::watched::{FileContents, WatchedFile};
 
 /// Prefix of every token (so a leaked one is recognisable in a scan).
 pub const TOKEN_PREFIX: &str = "pyt_";
@@ -77,28 +73,31 @@ fn parse(token: &str) -> Option<(&str, Vec<u8>)> {
     (!name.is_empty()).then_some((name, secret))
 }
 
-/// What identifies one version of the file: inode, size, modification time.
-type FileVersion = (u64, u64, Option<std::time::SystemTime>);
-/// The file as last read, and its version.
-type Cached = Option<(FileVersion, Arc<TokenFile>)>;
-
 /// The token file of one server.
 #[derive(Debug, Clone)]
 pub struct TokenStore {
-    path: PathBuf,
-    cached: Arc<Mutex<Cached>>,
-    /// Bumped each time a changed file is read.
-    generation: Arc<AtomicU64>,
+    file: WatchedFile<TokenFile>,
+}
+
+impl FileContents for TokenFile {
+    const MAX_BYTES: u64 = MAX_TOKENS_FILE_BYTES;
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.tokens.len() > MAX_TOKENS {
+            bail!("more than MAX_TOKENS ({MAX_TOKENS}) tokens");
+        }
+        Ok(())
+    }
 }
 
 impl TokenStore {
     pub fn new(path: PathBuf) -> TokenStore {
-        TokenStore { path, cached: Arc::new(Mutex::new(None)), generation: Arc::new(AtomicU64::new(0)) }
+        TokenStore { file: WatchedFile::new(path) }
     }
 
     /// Changes with every new version of the file read.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.file.generation()
     }
 
     /// Reads the file if it changed.
@@ -106,52 +105,13 @@ impl TokenStore {
     /// # Errors
     /// An unreadable or malformed file (the last good version stays).
     pub fn refresh(&self) -> anyhow::Result<()> {
-        self.current().map(drop)
+        self.file.current().map(drop)
     }
 
     /// Whether `name`'s token is still the one with `hash`, in the file as
     /// last read (no I/O).
     pub fn holds(&self, name: &str, hash: &str) -> bool {
-        self.cached.lock().as_ref().is_some_and(|(_, f)| f.tokens.iter().any(|t| t.name == name && t.hash == hash))
-    }
-
-    /// The file, read again only when it changed (a rename over it, as
-    /// `edit` does, is a new inode).
-    fn current(&self) -> anyhow::Result<Arc<TokenFile>> {
-        use std::os::unix::fs::MetadataExt;
-        let version = match fs::metadata(&self.path) {
-            Ok(m) => (m.ino(), m.len(), m.modified().ok()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0, None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", self.path.display())),
-        };
-        if let Some((v, file)) = self.cached.lock().as_ref() {
-            if *v == version {
-                return Ok(Arc::clone(file));
-            }
-        }
-        let file = Arc::new(self.read()?);
-        *self.cached.lock() = Some((version, Arc::clone(&file)));
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        Ok(file)
-    }
-
-    fn read(&self) -> anyhow::Result<TokenFile> {
-        let file = match fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TokenFile::default()),
-            Err(e) => return Err(e).with_context(|| format!("opening {}", self.path.display())),
-        };
-        let mut text = String::new();
-        file.take(MAX_TOKENS_FILE_BYTES + 1).read_to_string(&mut text)?;
-        if text.len() as u64 > MAX_TOKENS_FILE_BYTES {
-            bail!("{} exceeds MAX_TOKENS_FILE_BYTES ({MAX_TOKENS_FILE_BYTES})", self.path.display());
-        }
-        let parsed: TokenFile =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", self.path.display()))?;
-        if parsed.tokens.len() > MAX_TOKENS {
-            bail!("{} holds more than MAX_TOKENS ({MAX_TOKENS}) tokens", self.path.display());
-        }
-        Ok(parsed)
+        self.file.cached().tokens.iter().any(|t| t.name == name && t.hash == hash)
     }
 
     /// The principal a token names and the stored hash it matched, if it is
@@ -166,7 +126,7 @@ impl TokenStore {
         }
         let invalid = || refused("the token is not valid (unknown, revoked or mistyped)");
         let (name, secret) = parse(token).ok_or_else(invalid)?;
-        let file = self.current().map_err(|e| {
+        let file = self.file.current().map_err(|e| {
             tracing::error!(error = %e, "the token file cannot be read; refusing every token");
             refused("the server cannot read its token file")
         })?;
@@ -189,7 +149,7 @@ impl TokenStore {
     /// # Errors
     /// An unreadable or malformed file.
     pub fn list(&self) -> anyhow::Result<Vec<StoredToken>> {
-        Ok(self.read()?.tokens)
+        Ok(self.file.read()?.tokens)
     }
 
     /// Creates a token for `name` and returns it (shown once, never stored).
@@ -203,7 +163,7 @@ impl TokenStore {
         }
         let (secret, salt) = (random()?, random()?);
         let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &salt), &secret);
-        self.edit(|file| {
+        self.file.edit(|file| {
             if file.tokens.iter().any(|t| t.name == name) {
                 bail!("{name} already has a token; revoke it first");
             }
@@ -227,7 +187,7 @@ impl TokenStore {
     /// I/O.
     pub fn revoke(&self, name: &str) -> anyhow::Result<bool> {
         let mut found = false;
-        self.edit(|file| {
+        self.file.edit(|file| {
             let before = file.tokens.len();
             file.tokens.retain(|t| t.name != name);
             found = file.tokens.len() != before;
@@ -235,41 +195,12 @@ impl TokenStore {
         })?;
         Ok(found)
     }
-
-    /// Read, change, write atomically, under an exclusive lock (two
-    /// concurrent `token create` runs both land).
-    fn edit(&self, change: impl FnOnce(&mut TokenFile) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let lock_path = self.path.with_extension("lock");
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
-        lock_exclusive(&lock).with_context(|| format!("locking {}", lock_path.display()))?;
-        let mut file = self.read()?;
-        change(&mut file)?;
-        let text = serde_json::to_vec_pretty(&file)?;
-        crate::tls::write_private_atomically(&self.path, &text)?;
-        Ok(())
-    }
-}
-
-/// Blocks until this process holds `file`'s exclusive advisory lock
-/// (released when the file is closed).
-fn lock_exclusive(file: &fs::File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock on a descriptor this function borrows open; no memory is shared.
-    match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]
