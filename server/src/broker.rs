@@ -187,8 +187,12 @@ impl Broker {
     ///
     /// # Errors
     /// As [`ProducerIds::init`].
-    pub async fn init_producer(&self, resume: Option<ProducerIdentity>) -> Result<ProducerIdentity, ProtocolError> {
-        self.producer_ids.init(&self.cluster, resume).await
+    pub async fn init_producer(
+        &self,
+        access: &crate::auth::Access,
+        resume: Option<ProducerIdentity>,
+    ) -> Result<ProducerIdentity, ProtocolError> {
+        self.producer_ids.init(&self.cluster, access, resume).await
     }
 
     /// Whether fault injection drops the response of this produce.

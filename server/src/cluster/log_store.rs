@@ -275,7 +275,10 @@ mod tests {
     fn entry(term: u64, index: u64) -> Entry {
         Entry {
             log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
-            payload: EntryPayload::Normal(super::super::state::Command::AllocateProducerIds { count: index }),
+            payload: EntryPayload::Normal(super::super::state::Command::AllocateProducerIds {
+                count: index,
+                owner: String::new(),
+            }),
         }
     }
 

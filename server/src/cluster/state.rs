@@ -22,6 +22,17 @@ pub const STATE_VERSION: u32 = 2;
 /// lowest (oldest) ids are forgotten first, and their zombies are then only
 /// fenced by the partitions they wrote to.
 pub const MAX_TRACKED_PRODUCER_EPOCHS: usize = 100_000;
+/// Blocks of producer ids remembered with the principal they were handed
+/// to; the oldest are forgotten first (their ids are then refused, and
+/// their producers take new ones).
+pub const MAX_PRODUCER_ID_BLOCKS: usize = 100_000;
+
+/// A block of producer ids, `start..end`, handed to one principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerBlock {
+    pub end: u64,
+    pub owner: String,
+}
 
 /// Where one partition lives and who leads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,16 +143,20 @@ pub enum Command {
         leader_epoch: u64,
         isr: Vec<NodeId>,
     },
-    /// Reserves the next `count` producer ids.
+    /// Reserves the next `count` producer ids for principal `owner`.
     AllocateProducerIds {
         count: u64,
+        #[serde(default)]
+        owner: String,
     },
     /// Starts the next epoch of a producer id, fencing the older ones;
     /// refused unless the id is at epoch `from` (two resumes of one epoch
-    /// cannot both win).
+    /// cannot both win). The id belongs to `owner` from then on.
     BumpProducerEpoch {
         producer_id: u64,
         from: u16,
+        #[serde(default)]
+        owner: Option<String>,
     },
     /// Adds an allow rule (a rule that exists changes nothing).
     AddAcl {
@@ -201,6 +216,12 @@ pub struct State {
     pub next_producer_id: u64,
     /// Producers whose epoch is above 0.
     pub producer_epochs: BTreeMap<u64, u16>,
+    /// Blocks of producer ids by first id, with their owner.
+    #[serde(default)]
+    pub producer_id_blocks: BTreeMap<u64, ProducerBlock>,
+    /// Owners of producer ids resumed since their block was handed out.
+    #[serde(default)]
+    pub producer_owners: BTreeMap<u64, String>,
     /// Allow rules (enforced while authentication is on).
     #[serde(default)]
     pub acls: BTreeSet<Acl>,
@@ -227,6 +248,16 @@ impl State {
     /// The current epoch of a producer id (0 unless bumped).
     pub fn producer_epoch(&self, producer_id: u64) -> u16 {
         self.producer_epochs.get(&producer_id).copied().unwrap_or(0)
+    }
+
+    /// The principal a producer id belongs to (`None`: handed out before
+    /// ids had owners, or its block was forgotten).
+    pub fn producer_owner(&self, producer_id: u64) -> Option<&str> {
+        if let Some(owner) = self.producer_owners.get(&producer_id) {
+            return Some(owner);
+        }
+        let (_, block) = self.producer_id_blocks.range(..=producer_id).next_back()?;
+        (producer_id < block.end).then_some(block.owner.as_str())
     }
 
     /// Nodes that are registered and not fenced.
@@ -276,12 +307,16 @@ impl State {
             Command::AlterIsr { log, partition, leader_epoch, isr } => {
                 self.alter_isr(&log, partition, leader_epoch, isr)
             }
-            Command::AllocateProducerIds { count } => {
+            Command::AllocateProducerIds { count, owner } => {
                 let from = self.next_producer_id;
                 self.next_producer_id = from.saturating_add(count);
+                self.producer_id_blocks.insert(from, ProducerBlock { end: self.next_producer_id, owner });
+                while self.producer_id_blocks.len() > MAX_PRODUCER_ID_BLOCKS {
+                    self.producer_id_blocks.pop_first();
+                }
                 Outcome { producer_ids_from: Some(from), ..Outcome::default() }
             }
-            Command::BumpProducerEpoch { producer_id, from } => {
+            Command::BumpProducerEpoch { producer_id, from, owner } => {
                 let current = self.producer_epoch(producer_id);
                 if current != from || current == u16::MAX {
                     return Outcome::refused(
@@ -292,6 +327,12 @@ impl State {
                 self.producer_epochs.insert(producer_id, current + 1);
                 while self.producer_epochs.len() > MAX_TRACKED_PRODUCER_EPOCHS {
                     self.producer_epochs.pop_first();
+                }
+                if let Some(owner) = owner {
+                    self.producer_owners.insert(producer_id, owner);
+                    while self.producer_owners.len() > MAX_TRACKED_PRODUCER_EPOCHS {
+                        self.producer_owners.pop_first();
+                    }
                 }
                 Outcome { producer_epoch: Some(current + 1), ..Outcome::default() }
             }
@@ -516,11 +557,21 @@ mod tests {
     #[test]
     fn producer_id_blocks_do_not_overlap() {
         let mut s = State::new();
-        assert_eq!(s.apply(Command::AllocateProducerIds { count: 10 }).producer_ids_from, Some(0));
-        assert_eq!(s.apply(Command::AllocateProducerIds { count: 10 }).producer_ids_from, Some(10));
-        assert_eq!(s.apply(Command::BumpProducerEpoch { producer_id: 3, from: 0 }).producer_epoch, Some(1));
-        let stale = s.apply(Command::BumpProducerEpoch { producer_id: 3, from: 0 });
+        let alice = || "alice".to_owned();
+        assert_eq!(s.apply(Command::AllocateProducerIds { count: 10, owner: alice() }).producer_ids_from, Some(0));
+        let bob = Command::AllocateProducerIds { count: 10, owner: "bob".into() };
+        assert_eq!(s.apply(bob).producer_ids_from, Some(10));
+        assert_eq!(
+            (s.producer_owner(9), s.producer_owner(10), s.producer_owner(20)),
+            (Some("alice"), Some("bob"), None)
+        );
+        let bump = |from, owner: Option<String>| Command::BumpProducerEpoch { producer_id: 3, from, owner };
+        assert_eq!(s.apply(bump(0, None)).producer_epoch, Some(1));
+        assert_eq!(s.producer_owner(3), Some("alice"), "a resume without a new owner keeps the old");
+        assert_eq!(s.apply(bump(1, Some("bob".into()))).producer_epoch, Some(2));
+        assert_eq!(s.producer_owner(3), Some("bob"));
+        let stale = s.apply(bump(0, None));
         assert_eq!(stale.error.map(|e| ErrorCode::from_u16(e.0)), Some(ErrorCode::ProducerFenced));
-        assert_eq!(s.producer_epoch(3), 1);
+        assert_eq!(s.producer_epoch(3), 2);
     }
 }
