@@ -10,6 +10,7 @@ use capnp::message::{Builder, HeapAllocator};
 use futures_util::future::select_all;
 use pyralog_protocol::acl::Acl;
 use pyralog_protocol::batch::{BatchView, FLAG_LOG_APPEND_TIME};
+use pyralog_protocol::compression::CODEC_MASK;
 use pyralog_protocol::frame::{self, malformed, text};
 use pyralog_protocol::limits::{
     MAX_BATCH_BYTES, MAX_FETCH_BYTES, MAX_FETCH_PARTITIONS, MAX_FETCH_WAIT_MS, MAX_PRODUCE_TIMEOUT_MS,
@@ -237,12 +238,9 @@ fn authorize(access: &Access, req: &Req) -> Result<()> {
         Req::Metrics | Req::AclList => access.check(Describe, Resource::Cluster),
         Req::AclAdd(_) | Req::AclRemove(_) => access.check(Alter, Resource::Cluster),
         Req::Group(g) => g.authorize(access),
-        // Producer ids are not bound to principals: resuming one (and so
+        // A new producer id is free; resuming another principal's (and so
         // fencing its holder) takes `write` on the cluster, like Kafka's
-        // IdempotentWrite; a new id is free, what it writes is checked per produce.
-        Req::InitProducer(p) if p.id != pyralog_protocol::batch::NO_PRODUCER_ID => {
-            access.check(Write, Resource::Cluster)
-        }
+        // IdempotentWrite (`producer_ids.rs` checks, knowing the owner).
         Req::ListLogs | Req::Fetch(_) | Req::InitProducer(_) | Req::Authenticate(_) => Ok(()),
     }
 }
@@ -409,8 +407,10 @@ async fn execute(broker: &Arc<Broker>, access: &Access, req: Req) -> Result<Resp
         }
         Req::AddPartitions { name, count } => Resp::AddPartitions(broker.add_partitions(&name, count).await?),
         Req::Stats(name) => Resp::Stats(broker.stats(&name)?),
-        Req::Produce { log, partition, mut request, batch_start, timeout_ms, acks } => {
-            Resp::Produce(produce(broker, &log, partition, &mut request[batch_start..], timeout_ms, acks).await?)
+        Req::Produce { log, partition, request, batch_start, timeout_ms, acks } => {
+            let mut request = validated(request, batch_start).await?;
+            let batch = &mut request[batch_start..];
+            Resp::Produce(produce(broker, access.principal(), &log, partition, batch, timeout_ms, acks).await?)
         }
         Req::Fetch(f) => {
             let fetched = fetch(broker, access, &f).await;
@@ -437,7 +437,7 @@ async fn execute(broker: &Arc<Broker>, access: &Access, req: Req) -> Result<Resp
             };
             Resp::ListOffsets { offset, epoch: p.leader_epoch(), timestamp_ms: ts }
         }
-        Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(Some(resume)).await?),
+        Req::InitProducer(resume) => Resp::InitProducer(broker.init_producer(access, Some(resume)).await?),
         Req::Group(g) => Resp::Group(group_handlers::execute(broker, access, g).await?),
         Req::Authenticate(_) => return Err(err(ErrorCode::Unknown, "authenticate reached execute")),
         Req::AclAdd(acl) => {
@@ -454,6 +454,7 @@ async fn execute(broker: &Arc<Broker>, access: &Access, req: Req) -> Result<Resp
 
 async fn produce(
     broker: &Broker,
+    principal: &crate::auth::Principal,
     log: &str,
     partition: u32,
     batch: &mut [u8],
@@ -475,9 +476,8 @@ async fn produce(
     }
     let p = h.partition(partition)?;
     let view = BatchView::new(batch)?;
-    view.validate()?;
     let producer = BatchProducer::of(&view);
-    ProducerIds::check(&broker.cluster, &producer).await?;
+    ProducerIds::check(&broker.cluster, principal, &producer).await?;
     let flags = match timestamp_type {
         TimestampType::CreateTime => 0,
         TimestampType::LogAppendTime => FLAG_LOG_APPEND_TIME,
@@ -492,6 +492,23 @@ async fn produce(
         broker.metrics.produced(log, records, bytes);
     }
     Ok(appended)
+}
+
+/// Checks the batch at `request[batch_start..]` in full (`BatchView::validate`)
+/// before anything else looks at it. A compressed batch is decompressed to
+/// check its records: on the blocking pool, not on the runtime's workers.
+///
+/// # Errors
+/// `InvalidBatch`, `CorruptBatch`, `RecordTooLarge`: nothing is written.
+async fn validated(request: Vec<u8>, batch_start: usize) -> Result<Vec<u8>> {
+    let compressed = BatchView::new(&request[batch_start..])?.attributes() & CODEC_MASK != 0;
+    let check = move || BatchView::new(&request[batch_start..])?.validate().map(|_| request);
+    if !compressed {
+        return check();
+    }
+    tokio::task::spawn_blocking(check)
+        .await
+        .map_err(|e| err(ErrorCode::Unknown, format!("validating the batch failed: {e}")))?
 }
 
 async fn fetch(broker: &Broker, access: &Access, f: &FetchReq) -> Vec<Fetched> {
