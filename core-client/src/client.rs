@@ -682,11 +682,14 @@ impl Client {
     }
 
     /// Reads up to `max` records from one partition starting at `offset`,
-    /// without waiting for new ones.
+    /// without waiting for new ones. Records before a batch that cannot be
+    /// decoded are returned; a read that starts at that batch fails.
     ///
     /// # Errors
     /// `OffsetOutOfRange` for an offset past the end or below the log start
-    /// (`LogOffset::ZERO` means the log start), `LogNotFound`, `PartitionNotFound`.
+    /// (`LogOffset::ZERO` means the log start), `LogNotFound`,
+    /// `PartitionNotFound`, `CorruptData` at a batch that cannot be decoded
+    /// ([`Error::corrupt_batch`] says where it ends: read on after it).
     pub async fn consume_from_partition(
         &self,
         log: &str,
@@ -711,8 +714,15 @@ impl Client {
             }
             let before = out.len();
             let from = next;
-            next = wire::scan_batches(&log, partition, &f.records, from)?;
-            wire::decode_records(&log, partition, &f.records, (from, next), |r| out.push(r))?;
+            let scanned = wire::scan_batches(&log, partition, &f.records, from);
+            next = scanned.next;
+            let decoded = wire::decode_records(&log, partition, &f.records, (from, next), |r| out.push(r));
+            // Corrupt data is reported once the records before it are taken.
+            match decoded.err().or(scanned.corrupt) {
+                Some(e) if out.is_empty() => return Err(e),
+                Some(_) => break,
+                None => {}
+            }
             if out.len() == before || next >= f.high_watermark {
                 break;
             }

@@ -343,11 +343,13 @@ impl Consumer {
 
     /// Takes a fetch's records into the buffer. Every partition's batches
     /// are checked first and its fetch offset moved past them, so the next
-    /// fetch is in flight while the records are decoded. A partition that
-    /// fails (corrupt data, a lasting error) stops the check there: those
-    /// before it are still taken, and the error is returned after them (the
-    /// failing partition, fetched again from the same offset, reports it on
-    /// every poll until the caller seeks past it).
+    /// fetch is in flight while the records are decoded. A lasting fetch
+    /// error stops the check there: the partitions before it are still
+    /// taken, and the error is returned after them. A batch that cannot be
+    /// decoded stops its partition just before it: the records before it
+    /// are delivered, and the partition, fetched again from the bad batch,
+    /// reports `CorruptData` (with the batch's range) on every poll until
+    /// the caller seeks past it.
     fn absorb(&mut self, specs: &[FetchSpec], fetched: Vec<Fetched>) -> Result<()> {
         let mut accepted = Vec::with_capacity(specs.len());
         let mut failure = None;
@@ -372,12 +374,10 @@ impl Consumer {
                     }
                 }
             }
-            match wire::scan_batches(&lp.log, lp.partition, &f.records, spec.offset) {
-                Ok(next) => accepted.push((lp, spec.offset, next, f.records)),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            let scanned = wire::scan_batches(&lp.log, lp.partition, &f.records, spec.offset);
+            match scanned.corrupt {
+                Some(e) if scanned.next == spec.offset => failure = failure.or(Some(e)),
+                _ => accepted.push((lp, spec.offset, scanned.next, f.records)),
             }
         }
         for (lp, _, next, _) in &accepted {
@@ -386,30 +386,33 @@ impl Consumer {
             }
         }
         self.start_fetch(self.cfg.fetch_max_wait);
-        let mut accepted = accepted.into_iter();
-        while let Some((lp, from, until, records)) = accepted.next() {
-            let buffered = self.buffer.len();
+        let mut refetch = false;
+        for (lp, from, until, records) in accepted {
             let buffer = &mut self.buffer;
-            if let Err(e) =
-                wire::decode_records(&lp.log, lp.partition, &records, (from, until), |r| buffer.push_back(r))
-            {
-                // This partition and those not decoded yet are fetched from
-                // where they were again: every poll reports the corruption
-                // until the caller seeks past it, and nothing is skipped.
-                self.buffer.truncate(buffered);
-                if let Some((_, h)) = self.prefetch.take() {
-                    h.abort();
-                }
-                let not_decoded = std::iter::once((lp, from)).chain(accepted.map(|(lp, from, ..)| (lp, from)));
-                for (lp, from) in not_decoded {
-                    if let Some(st) = self.parts.get_mut(&lp) {
-                        st.fetch_offset = from;
-                    }
-                }
-                return Err(e);
+            let Err(e) = wire::decode_records(&lp.log, lp.partition, &records, (from, until), |r| buffer.push_back(r))
+            else {
+                continue;
+            };
+            // Fetched again from the batch that does not decode: reported
+            // there, once the records before it are taken.
+            let at = e.corrupt_batch().map_or(from, |c| c.first_offset);
+            if let Some(st) = self.parts.get_mut(&lp) {
+                st.fetch_offset = at;
+            }
+            refetch = true;
+            if at == from {
+                failure = failure.or(Some(e));
             }
         }
-        failure.map_or(Ok(()), Err)
+        if refetch {
+            if let Some((_, h)) = self.prefetch.take() {
+                h.abort();
+            }
+        }
+        match failure {
+            Some(e) if self.buffer.is_empty() => Err(e),
+            _ => Ok(()),
+        }
     }
 
     fn take(&mut self) -> Vec<ConsumerRecord> {

@@ -12,6 +12,21 @@ pub struct Error {
     code: ErrorCode,
     message: String,
     retry_after_ms: u32,
+    corrupt: Option<Box<CorruptBatch>>,
+}
+
+/// Where the batch of a `CorruptData` error lies: the records at
+/// `first_offset..=last_offset` of `log`/`partition` cannot be decoded
+/// (every record before them was delivered). Skip them by seeking the
+/// partition to `last_offset + 1` — after deciding they are lost (a replica
+/// on another node may still hold them intact).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptBatch {
+    pub log: String,
+    pub partition: u32,
+    pub first_offset: u64,
+    /// Past `first_offset` only when the batch's header could be trusted.
+    pub last_offset: u64,
 }
 
 /// Result alias of the client.
@@ -19,7 +34,27 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), retry_after_ms: 0 }
+        Error { code, message: message.into(), retry_after_ms: 0, corrupt: None }
+    }
+
+    /// `CorruptData` for the undecodable batch `batch`, naming where it is
+    /// and how to skip it.
+    pub fn corrupt_data(batch: CorruptBatch, detail: &str) -> Self {
+        let message = format!(
+            "fetched data of {}/{} is corrupt at offsets {}..={}: {detail}; the records before were delivered; \
+             seek the partition to {} to skip these",
+            batch.log,
+            batch.partition,
+            batch.first_offset,
+            batch.last_offset,
+            batch.last_offset + 1
+        );
+        Error { corrupt: Some(Box::new(batch)), ..Error::new(ErrorCode::CorruptData, message) }
+    }
+
+    /// The undecodable batch of a `CorruptData` error found in fetched data.
+    pub fn corrupt_batch(&self) -> Option<&CorruptBatch> {
+        self.corrupt.as_deref()
     }
 
     /// The same error, advising a wait of `retry_after_ms` before a retry.
@@ -66,6 +101,6 @@ impl Error {
 
 impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
-        Error { code: e.code, message: e.message, retry_after_ms: e.retry_after_ms }
+        Error { code: e.code, message: e.message, retry_after_ms: e.retry_after_ms, corrupt: None }
     }
 }

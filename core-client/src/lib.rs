@@ -33,7 +33,7 @@ pub use client::{Client, LogSpec};
 pub use cluster::{ClusterDescription, NodeDescription};
 pub use config::{Acks, ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
 pub use consumer::Consumer;
-pub use error::{Error, ErrorCode, Result};
+pub use error::{CorruptBatch, Error, ErrorCode, Result};
 pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
 pub use nodes::{parse_servers, MAX_BOOTSTRAP_SERVERS};
 pub use partitioner::Partitioner;

@@ -5,13 +5,15 @@ use capnp::message::{Builder, HeapAllocator};
 use pyralog_protocol::batch::{BatchBuilder, BatchIter, BatchView, RecordView};
 use pyralog_protocol::compression::{self, CODEC_MASK, MAX_UNCOMPRESSED_RECORDS_BYTES};
 use pyralog_protocol::frame::{self, malformed, text};
-use pyralog_protocol::limits::{MAX_DECODED_BYTES_PER_PARTITION_FETCH, MAX_RECORD_BYTES, MAX_RESPONSE_BYTES};
+use pyralog_protocol::limits::{
+    MAX_BATCH_RECORDS, MAX_DECODED_BYTES_PER_PARTITION_FETCH, MAX_RECORD_BYTES, MAX_RESPONSE_BYTES,
+};
 use pyralog_protocol::pyralog_capnp::{request, response};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{CorruptBatch, Error, Result};
 use crate::record::{now_ms, ConsumerRecord, Record};
 
 /// Builds a request message.
@@ -95,29 +97,34 @@ pub(crate) fn encode_batch<'a>(records: impl IntoIterator<Item = &'a Record>, ca
     Ok(b.finish())
 }
 
+/// What [`scan_batches`] found in a partition's fetched data.
+pub(crate) struct Scanned {
+    /// The offset after the last batch to decode (where the next fetch
+    /// starts; `from` when there is none).
+    pub next: u64,
+    /// The first batch at `next` that fails its framing or checksum: it is
+    /// reported once the records before it are taken.
+    pub corrupt: Option<Error>,
+}
+
 /// Checks the framing and checksum of every fetched batch that holds
-/// records at or after `from`, and returns the offset after the last one
-/// to decode (where the next fetch starts, `from` when there is none) —
-/// without decoding a record. Batches past
-/// `MAX_DECODED_BYTES_PER_PARTITION_FETCH` of records (as decompressed) are
-/// left for the next fetch.
-///
-/// # Errors
-/// `CorruptData` on a checksum mismatch or malformed batch.
-pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) -> Result<u64> {
+/// records at or after `from`, up to the first that fails, without decoding
+/// a record. Batches past `MAX_DECODED_BYTES_PER_PARTITION_FETCH` of records
+/// (as decompressed) are left for the next fetch.
+pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) -> Scanned {
     let mut next = from;
     let mut decoded = 0usize;
     for batch in BatchIter::new(data) {
-        let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => return Scanned { next, corrupt: Some(corrupt_at(log, partition, next, None, &e.message)) },
+        };
         if batch.next_offset() <= from {
             continue;
         }
         if !batch.crc_ok() {
-            return Err(corrupt(
-                log,
-                partition,
-                &format!("batch at offset {} failed its checksum", batch.base_offset()),
-            ));
+            let detail = format!("the batch at offset {} failed its checksum", batch.base_offset());
+            return Scanned { next, corrupt: Some(corrupt_at(log, partition, next, Some(&batch), &detail)) };
         }
         decoded += decoded_size(&batch);
         if next > from && decoded > MAX_DECODED_BYTES_PER_PARTITION_FETCH {
@@ -125,7 +132,19 @@ pub(crate) fn scan_batches(log: &str, partition: u32, data: &[u8], from: u64) ->
         }
         next = batch.next_offset();
     }
-    Ok(next)
+    Scanned { next, corrupt: None }
+}
+
+/// `CorruptData` for the batch read at `first` (`batch`, when its framing
+/// held): its range reaches the batch's last offset when the header is
+/// plausible (it starts at or before `first`, within a batch's size), else
+/// `first` alone, so skipping always moves on.
+fn corrupt_at(log: &str, partition: u32, first: u64, batch: Option<&BatchView<'_>>, detail: &str) -> Error {
+    let last = batch
+        .filter(|b| b.base_offset() <= first && b.last_offset_delta() < MAX_BATCH_RECORDS)
+        .map_or(first, |b| b.last_offset().max(first));
+    let at = CorruptBatch { log: log.to_owned(), partition, first_offset: first, last_offset: last };
+    Error::corrupt_data(at, detail)
 }
 
 /// Bytes a batch's records take once decompressed (what it announces; an
@@ -139,12 +158,14 @@ fn decoded_size(batch: &BatchView<'_>) -> usize {
 
 /// Decodes the records in `from..until` of batches [`scan_batches`]
 /// checked, handing each to `emit` (keys, values and header values share
-/// `data`, or a batch's decompressed records). Records of a compressed
-/// batch were never checked by the server: their offsets must rise within
-/// the batch's range and each must fit `MAX_RECORD_BYTES`.
+/// `data`, or a batch's decompressed records), a whole batch at a time.
+/// Records of a compressed batch stored before the server checked them
+/// must rise within the batch's range and each fit `MAX_RECORD_BYTES`.
 ///
 /// # Errors
-/// `CorruptData` on a malformed record or compressed payload.
+/// `CorruptData` (with [`Error::corrupt_batch`]) for the first batch with a
+/// malformed record or compressed payload; the records of every batch
+/// before it were emitted, none of its own.
 pub(crate) fn decode_records(
     log: &Arc<str>,
     partition: u32,
@@ -152,42 +173,64 @@ pub(crate) fn decode_records(
     (from, until): (u64, u64),
     mut emit: impl FnMut(ConsumerRecord),
 ) -> Result<()> {
+    let mut decoded = Vec::new();
     for batch in BatchIter::new(data) {
-        let batch = batch.map_err(|e| corrupt(log, partition, &e.message))?;
+        let batch = batch.map_err(|e| corrupt_at(log, partition, from, None, &e.message))?;
         if batch.base_offset() >= until {
             break;
         }
         if batch.next_offset() <= from {
             continue;
         }
-        let epoch = batch.leader_epoch();
-        let at = |e: ProtocolError| {
-            corrupt(log, partition, &format!("batch at offset {}: {}", batch.base_offset(), e.message))
-        };
-        // Records of a compressed batch share its decompressed section.
-        let section = match batch.decompressed().map_err(at)? {
-            Some(records) => Bytes::from(records),
-            None => data.slice_ref(batch.records_section()),
-        };
-        let mut previous: Option<u32> = None;
-        for rec in batch.records_in(&section) {
-            let rec = rec.map_err(at)?;
-            check_record(&batch, previous, &rec).map_err(at)?;
-            previous = Some(rec.offset_delta);
-            if rec.offset < from {
-                continue;
-            }
-            emit(ConsumerRecord {
-                log: Arc::clone(log),
+        decode_batch(log, partition, data, &batch, from, &mut decoded).map_err(|e| {
+            let first = batch.base_offset().max(from);
+            corrupt_at(
+                log,
                 partition,
-                offset: rec.offset,
-                epoch,
-                timestamp: rec.timestamp,
-                key: rec.key.map(|k| section.slice_ref(k)),
-                value: section.slice_ref(rec.value),
-                headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), section.slice_ref(v))).collect(),
-            });
+                first,
+                Some(&batch),
+                &format!("the batch at offset {}: {}", batch.base_offset(), e.message),
+            )
+        })?;
+        decoded.drain(..).for_each(&mut emit);
+    }
+    Ok(())
+}
+
+/// The records at or after `from` of one checked batch, into `out` (left
+/// partly filled on error: the caller drops it).
+fn decode_batch(
+    log: &Arc<str>,
+    partition: u32,
+    data: &Bytes,
+    batch: &BatchView<'_>,
+    from: u64,
+    out: &mut Vec<ConsumerRecord>,
+) -> std::result::Result<(), ProtocolError> {
+    let epoch = batch.leader_epoch();
+    // Records of a compressed batch share its decompressed section.
+    let section = match batch.decompressed()? {
+        Some(records) => Bytes::from(records),
+        None => data.slice_ref(batch.records_section()),
+    };
+    let mut previous: Option<u32> = None;
+    for rec in batch.records_in(&section) {
+        let rec = rec?;
+        check_record(batch, previous, &rec)?;
+        previous = Some(rec.offset_delta);
+        if rec.offset < from {
+            continue;
         }
+        out.push(ConsumerRecord {
+            log: Arc::clone(log),
+            partition,
+            offset: rec.offset,
+            epoch,
+            timestamp: rec.timestamp,
+            key: rec.key.map(|k| section.slice_ref(k)),
+            value: section.slice_ref(rec.value),
+            headers: rec.headers.iter().map(|(k, v)| ((*k).to_owned(), section.slice_ref(v))).collect(),
+        });
     }
     Ok(())
 }
@@ -213,10 +256,6 @@ fn check_record(
     Ok(())
 }
 
-fn corrupt(log: &str, partition: u32, detail: &str) -> Error {
-    Error::new(ErrorCode::CorruptData, format!("fetched data of {log}/{partition} is corrupt: {detail}"))
-}
-
 #[cfg(test)]
 mod tests {
     use pyralog_protocol::batch::stamp;
@@ -239,8 +278,8 @@ mod tests {
     #[test]
     fn scan_finds_the_next_fetch_offset_and_decode_starts_at_from() {
         let (log, data) = (Arc::from("events"), fetched());
-        assert_eq!(scan_batches(&log, 0, &data, 11).unwrap(), 15);
-        assert_eq!(scan_batches(&log, 0, &data, 15).unwrap(), 15, "nothing at or after 15");
+        assert_eq!(scan_batches(&log, 0, &data, 11).next, 15);
+        assert_eq!(scan_batches(&log, 0, &data, 15).next, 15, "nothing at or after 15");
         let mut out = Vec::new();
         decode_records(&log, 0, &data, (11, 15), |r| out.push(r)).unwrap();
         let got: Vec<(u64, &[u8])> = out.iter().map(|r| (r.offset, &r.value[..])).collect();
@@ -248,14 +287,44 @@ mod tests {
     }
 
     #[test]
-    fn scan_reports_a_batch_whose_checksum_fails_with_its_partition_and_offset() {
+    fn scan_stops_before_a_batch_whose_checksum_fails_and_names_its_range() {
         let (log, data) = (Arc::from("events"), fetched());
         let mut bad = data.to_vec();
         let last = bad.len() - 1;
         bad[last] ^= 0xff;
-        let e = scan_batches(&log, 2, &bad, 10).unwrap_err();
+        let scanned = scan_batches(&log, 2, &bad, 10);
+        assert_eq!(scanned.next, 13, "the records before the bad batch are to be taken");
+        let e = scanned.corrupt.unwrap();
         assert_eq!(e.code(), ErrorCode::CorruptData);
         assert!(e.to_string().contains("events/2") && e.to_string().contains("offset 13"), "{e}");
+        let at = e.corrupt_batch().unwrap();
+        assert_eq!((at.partition, at.first_offset, at.last_offset), (2, 13, 14));
+        assert!(e.message().contains("seek the partition to 15"), "{e}");
+        let scanned = scan_batches(&log, 2, &bad, 13);
+        assert_eq!((scanned.next, scanned.corrupt.is_some()), (13, true), "reported again from there");
+    }
+
+    #[test]
+    fn decoding_delivers_every_batch_before_one_that_does_not_decode_and_none_of_it() {
+        let log: Arc<str> = Arc::from("events");
+        let mut data = fetched().to_vec();
+        // A third batch, 15..17, whose checksum holds but whose records
+        // section is noise (stored before the server checked records).
+        let records: Vec<Record> = ["f", "g"].iter().map(|v| Record::new(Bytes::from(*v))).collect();
+        let mut third = encode_batch(&records, 256).unwrap();
+        third[80] = 0x7f;
+        let crc = crc32fast::hash(&third[36..]);
+        third[32..36].copy_from_slice(&crc.to_le_bytes());
+        stamp(&mut third, 15, 1, 0, 0);
+        data.extend_from_slice(&third);
+        let data = Bytes::from(data);
+        let scanned = scan_batches(&log, 0, &data, 10);
+        assert_eq!((scanned.next, scanned.corrupt.is_none()), (17, true), "the framing and checksum hold");
+        let mut out = Vec::new();
+        let e = decode_records(&log, 0, &data, (11, 17), |r| out.push(r.offset)).unwrap_err();
+        assert_eq!(out, [11, 12, 13, 14]);
+        let at = e.corrupt_batch().unwrap();
+        assert_eq!((at.first_offset, at.last_offset), (15, 16));
     }
 
     #[test]
@@ -274,18 +343,18 @@ mod tests {
         }
         assert!(data.len() < 64 * 1024, "35 MB of records in {} bytes", data.len());
         let (log, data) = (Arc::from("bombs"), Bytes::from(data));
-        let next = scan_batches(&log, 0, &data, 0).unwrap();
+        let next = scan_batches(&log, 0, &data, 0).next;
         assert_eq!(next, 14, "two batches (14 MB) fit MAX_DECODED_BYTES_PER_PARTITION_FETCH, the rest waits");
         let mut n = 0;
         decode_records(&log, 0, &data, (0, next), |_| n += 1).unwrap();
         assert_eq!(n, 14);
-        assert_eq!(scan_batches(&log, 0, &data, next).unwrap(), 28, "the next piece");
+        assert_eq!(scan_batches(&log, 0, &data, next).next, 28, "the next piece");
     }
 
     #[test]
     fn a_batch_cut_off_at_the_end_of_a_fetch_is_fetched_again() {
         let (log, data) = (Arc::from("events"), fetched());
         let cut = &data[..data.len() - 1];
-        assert_eq!(scan_batches(&log, 0, cut, 10).unwrap(), 13, "the next fetch starts at the cut batch");
+        assert_eq!(scan_batches(&log, 0, cut, 10).next, 13, "the next fetch starts at the cut batch");
     }
 }

@@ -27,6 +27,8 @@ pub struct CompactionReport {
     pub segments_rewritten: usize,
     pub records_removed: u64,
     pub bytes_reclaimed: u64,
+    /// Undecodable batches kept as they are in the rewritten segments.
+    pub undecodable_kept: u64,
 }
 
 impl Partition {
@@ -35,7 +37,7 @@ impl Partition {
     /// round was skipped.
     ///
     /// # Errors
-    /// `Corruption` of a sealed segment (nothing is changed), `Io`.
+    /// `Io` (nothing is changed); undecodable batches are kept as they are.
     pub fn compact(&self, s: &CompactionSettings) -> Result<Option<CompactionReport>, StorageError> {
         let (dir, sealed, active_base) = {
             let st = self.storage.lock();
@@ -50,7 +52,7 @@ impl Partition {
             return Ok(None);
         }
         let max_keys = (s.offset_map_bytes as usize / OFFSET_MAP_ENTRY_BYTES).max(1);
-        let map = compact::build_offset_map(&dir, &sealed, max_keys)?;
+        let map = compact::build_offset_map(&sealed, max_keys);
         if map.segments_mapped == 0 {
             tracing::warn!(log = %self.log, partition = self.id, max_keys, "compaction: the first sealed segment has more keys than the offset map holds; raise [compaction] offset_map_bytes");
             return Ok(None);
@@ -72,6 +74,7 @@ impl Partition {
                 report.segments_rewritten += 1;
                 report.records_removed += stats.records_removed;
                 report.bytes_reclaimed += stats.bytes_before - stats.bytes_after;
+                report.undecodable_kept += stats.undecodable_kept;
             }
         }
         let mapped_end = sealed.get(map.segments_mapped).map_or(active_base, |g| g.base);

@@ -12,6 +12,11 @@
 //!    Offsets never change; what was dropped leaves holes readers skip.
 //!    Keyless records stay. Tombstones (empty values) that are the newest of
 //!    their key go once their batch is older than `delete_retention_ms`.
+//!    A batch that fails its checksum or does not decode (stored before the
+//!    server checked compressed records, or damaged on disk) is kept as it
+//!    is and maps no key; so is the rest of a segment whose framing breaks.
+//!    Compaction goes on around them and reports them; readers get
+//!    `CorruptData` for exactly that batch.
 //! 4. Under the lock, swap each cleaned file in if its segment is still the
 //!    one that was read (a follower's truncation or retention may have
 //!    replaced it meanwhile): delete its index files, rename the cleaned file
@@ -25,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use memmap2::Mmap;
-use pyralog_protocol::batch::{self, BatchIter};
+use pyralog_protocol::batch::{self, BatchIter, BatchView};
 
 use super::segment::{log_path, Segment};
 use super::{io_err, sync_dir, PartitionLog, RecoveryReport, StorageError};
@@ -68,27 +73,35 @@ pub struct OffsetMap {
     pub segments_mapped: usize,
 }
 
-fn corrupt(seg: &SealedSegment, dir: &Path, e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corruption { segment: log_path(dir, seg.base), position: 0, detail: format!("compaction: {e}") }
+/// A batch's records as compaction reads them, or why it keeps the batch
+/// as it is.
+fn readable<'a>(b: &BatchView<'a>) -> Result<std::borrow::Cow<'a, [u8]>, String> {
+    if !b.crc_ok() {
+        return Err(format!("the batch at offset {} fails its checksum", b.base_offset()));
+    }
+    b.plain_records().map_err(|e| format!("the batch at offset {}: {}", b.base_offset(), e.message))
+}
+
+fn kept_as_is(seg: &SealedSegment, dir: &Path, why: &str) {
+    tracing::warn!(segment = %log_path(dir, seg.base).display(), why, "compaction keeps an undecodable batch as it is");
 }
 
 /// Maps keys to their newest offsets over `segments`, stopping before the
-/// segment that would take the map past `max_keys` keys.
-///
-/// # Errors
-/// `Corruption` for a batch that fails its checksum or does not decode.
-pub fn build_offset_map(dir: &Path, segments: &[SealedSegment], max_keys: usize) -> Result<OffsetMap, StorageError> {
+/// segment that would take the map past `max_keys` keys. Batches that do
+/// not decode map nothing (module docs).
+pub fn build_offset_map(segments: &[SealedSegment], max_keys: usize) -> OffsetMap {
     let mut map = OffsetMap { newest: HashMap::new(), segments_mapped: 0 };
     for seg in segments {
         let mut staged: Vec<(KeyHash, u64)> = Vec::new();
         for b in BatchIter::new(seg.data()) {
-            let b = b.map_err(|e| corrupt(seg, dir, e.message))?;
-            if !b.crc_ok() {
-                return Err(corrupt(seg, dir, format!("batch at offset {} fails its checksum", b.base_offset())));
-            }
-            let records = b.plain_records().map_err(|e| corrupt(seg, dir, e.message))?;
+            let Ok(b) = b else { break };
+            let Ok(records) = readable(&b) else { continue };
+            let before = staged.len();
             for r in b.records_in(&records) {
-                let r = r.map_err(|e| corrupt(seg, dir, e.message))?;
+                let Ok(r) = r else {
+                    staged.truncate(before);
+                    break;
+                };
                 if let Some(k) = r.key {
                     staged.push((key_hash(k), r.offset));
                 }
@@ -101,7 +114,7 @@ pub fn build_offset_map(dir: &Path, segments: &[SealedSegment], max_keys: usize)
         map.newest.extend(staged);
         map.segments_mapped += 1;
     }
-    Ok(map)
+    map
 }
 
 /// What cleaning one segment did.
@@ -110,6 +123,9 @@ pub struct Cleaned {
     pub records_removed: u64,
     pub bytes_before: u64,
     pub bytes_after: u64,
+    /// Batches (or a segment's unframed rest) kept as they are because they
+    /// do not decode.
+    pub undecodable_kept: u64,
 }
 
 /// Writes the cleaned form of `seg` to `<base>.log.cleaned` (fsynced);
@@ -124,33 +140,30 @@ pub fn clean_segment(
     tombstones_before_ms: i64,
 ) -> Result<Option<(PathBuf, Cleaned)>, StorageError> {
     let mut out = Vec::with_capacity(seg.size);
-    let mut removed = 0u64;
+    let (mut removed, mut undecodable) = (0u64, 0u64);
+    let mut pos = 0usize;
     for b in BatchIter::new(seg.data()) {
-        let b = b.map_err(|e| corrupt(seg, dir, e.message))?;
-        let records = b.plain_records().map_err(|e| corrupt(seg, dir, e.message))?;
-        let (mut kept, mut count) = (Vec::with_capacity(records.len()), 0u32);
-        for r in b.records_in(&records) {
-            let r = r.map_err(|e| corrupt(seg, dir, e.message))?;
-            let keep = match r.key {
-                None => true,
-                Some(k) => {
-                    let newest = map.newest.get(&key_hash(k)).is_none_or(|&o| o == r.offset);
-                    let expired_tombstone = r.value.is_empty() && b.append_time_ms() < tombstones_before_ms;
-                    newest && !expired_tombstone
-                }
-            };
-            if keep {
-                kept.extend_from_slice(r.encoded);
-                count += 1;
-            } else {
-                removed += 1;
+        let Ok(b) = b else {
+            kept_as_is(seg, dir, &format!("unframed bytes from position {pos} to the segment's end"));
+            out.extend_from_slice(&seg.data()[pos..]);
+            undecodable += 1;
+            break;
+        };
+        pos += b.bytes().len();
+        match clean_batch(&b, map, tombstones_before_ms) {
+            Ok((None, dropped)) => {
+                out.extend_from_slice(b.bytes());
+                removed += dropped;
             }
-        }
-        if count == b.record_count() {
-            out.extend_from_slice(b.bytes());
-        } else if count > 0 {
-            let codec = b.compression().map_err(|e| corrupt(seg, dir, e.message))?;
-            out.extend_from_slice(&batch::rebuild(&b, &kept, count, codec));
+            Ok((Some(rebuilt), dropped)) => {
+                out.extend_from_slice(&rebuilt);
+                removed += dropped;
+            }
+            Err(why) => {
+                kept_as_is(seg, dir, &why);
+                out.extend_from_slice(b.bytes());
+                undecodable += 1;
+            }
         }
     }
     if removed == 0 {
@@ -159,8 +172,52 @@ pub fn clean_segment(
     let path = cleaned_path(dir, seg.base);
     let mut f = std::fs::File::create(&path).map_err(io_err(&path))?;
     f.write_all(&out).and_then(|()| f.sync_all()).map_err(io_err(&path))?;
-    let stats = Cleaned { records_removed: removed, bytes_before: seg.size as u64, bytes_after: out.len() as u64 };
+    let stats = Cleaned {
+        records_removed: removed,
+        bytes_before: seg.size as u64,
+        bytes_after: out.len() as u64,
+        undecodable_kept: undecodable,
+    };
     Ok(Some((path, stats)))
+}
+
+/// One batch cleaned: `None` when it stays whole, else its rebuilt bytes
+/// (empty when no record stays), and how many records went.
+///
+/// # Errors
+/// Why the batch does not decode (it is then kept as it is).
+fn clean_batch(
+    b: &BatchView<'_>,
+    map: &OffsetMap,
+    tombstones_before_ms: i64,
+) -> Result<(Option<Vec<u8>>, u64), String> {
+    let records = readable(b)?;
+    let (mut kept, mut count, mut dropped) = (Vec::with_capacity(records.len()), 0u32, 0u64);
+    for r in b.records_in(&records) {
+        let r = r.map_err(|e| format!("the batch at offset {}: {}", b.base_offset(), e.message))?;
+        let keep = match r.key {
+            None => true,
+            Some(k) => {
+                let newest = map.newest.get(&key_hash(k)).is_none_or(|&o| o == r.offset);
+                let expired_tombstone = r.value.is_empty() && b.append_time_ms() < tombstones_before_ms;
+                newest && !expired_tombstone
+            }
+        };
+        if keep {
+            kept.extend_from_slice(r.encoded);
+            count += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    match (count == b.record_count(), count) {
+        (true, _) => Ok((None, 0)),
+        (false, 0) => Ok((Some(Vec::new()), dropped)),
+        (false, _) => {
+            let codec = b.compression().map_err(|e| e.message)?;
+            Ok((Some(batch::rebuild(b, &kept, count, codec)), dropped))
+        }
+    }
 }
 
 pub fn cleaned_path(dir: &Path, base: u64) -> PathBuf {

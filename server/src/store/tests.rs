@@ -278,7 +278,7 @@ fn append_keyed(log: &mut PartitionLog, n: usize, keys: usize) {
 /// One compaction round over every sealed segment the map covers.
 fn compact_once(log: &mut PartitionLog, max_keys: usize) -> usize {
     let sealed = log.sealed_segments();
-    let map = compact::build_offset_map(log.dir(), &sealed, max_keys).unwrap();
+    let map = compact::build_offset_map(&sealed, max_keys);
     for seg in &sealed[..map.segments_mapped] {
         if let Some((path, _)) = compact::clean_segment(log.dir(), seg, &map, i64::MIN).unwrap() {
             assert!(log.swap_cleaned(seg, &path).unwrap());
