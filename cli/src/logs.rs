@@ -128,8 +128,12 @@ pub fn describe(md: &LogMetadata) {
         c.cleanup_policy
     );
     for p in &md.partitions {
+        let offline = match p.offline_replicas.is_empty() {
+            true => String::new(),
+            false => format!("  OFFLINE replicas {:?} (their node could not open them)", p.offline_replicas),
+        };
         println!(
-            "  partition {:>4}  leader {}  replicas {:?}  isr {:?}  epoch {:>4}  start {:>12}  high_watermark {:>12}",
+            "  partition {:>4}  leader {}  replicas {:?}  isr {:?}  epoch {:>4}  start {:>12}  high_watermark {:>12}{offline}",
             p.partition,
             leader_name(p.leader),
             p.replicas,

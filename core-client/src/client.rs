@@ -133,7 +133,7 @@ impl Client {
         })?;
         if p.leader == pyralog_protocol::model::NO_LEADER {
             self.forget(log);
-            return Err(Error::new(ErrorCode::NotLeader, format!("{log}/{partition} has no leader now")));
+            return Err(no_leader(log, p));
         }
         if !self.inner.nodes.knows(p.leader) {
             // Metadata cached from an admin answer names no node addresses.
@@ -596,9 +596,9 @@ impl Client {
         let md = self.cached_metadata(log).await?;
         match md.partitions.get(partition as usize) {
             Some(p) if p.leader != pyralog_protocol::model::NO_LEADER => Ok(p.leader),
-            Some(_) => {
+            Some(p) => {
                 self.forget(log);
-                Err(Error::new(ErrorCode::NotLeader, format!("{log}/{partition} has no leader now")))
+                Err(no_leader(log, p))
             }
             None => Err(Error::new(ErrorCode::PartitionNotFound, format!("log {log} has no partition {partition}"))),
         }
@@ -709,8 +709,11 @@ impl Client {
             let spec = FetchSpec { log: Arc::clone(&log), partition, offset: next, max_bytes: 4 << 20 };
             let mut f = self.fetch(&[spec], Duration::ZERO, 0, 4 << 20).await?;
             let f = f.pop().ok_or_else(unexpected)?;
-            if let Some(e) = f.error {
-                return Err(e);
+            match f.error {
+                // What was read before the server found corrupt data is delivered first.
+                Some(e) if e.code() == ErrorCode::CorruptData && !out.is_empty() => break,
+                Some(e) => return Err(e),
+                None => {}
             }
             let before = out.len();
             let from = next;
@@ -849,6 +852,21 @@ fn read_fetch(bytes: Bytes, partitions: usize) -> Result<Vec<Fetched>> {
         }
         _ => Err(unexpected()),
     })
+}
+
+/// Why a partition has no leader: a moment's election (`NotLeader`, retried)
+/// or replicas their nodes could not open (`StorageError`, an operator's matter).
+fn no_leader(log: &str, p: &pyralog_protocol::model::PartitionMetadata) -> Error {
+    match p.is_offline() {
+        true => Error::new(
+            ErrorCode::StorageError,
+            format!(
+                "{log}/{} is offline: nodes {:?} could not open its replicas (see pyralog logs describe {log})",
+                p.partition, p.offline_replicas
+            ),
+        ),
+        false => Error::new(ErrorCode::NotLeader, format!("{log}/{} has no leader now", p.partition)),
+    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,10 @@ struct PartitionMetadata {
   leaderEpoch @4 :UInt64;
   logStartOffset @5 :UInt64;
   highWatermark @6 :UInt64;
+  # Replicas whose node could not open them (a full or failing disk): a
+  # partition without a leader and with offline replicas is unavailable
+  # until an operator mends the node, not for a moment.
+  offlineReplicas @7 :List(UInt32);
 }
 
 struct CreateLogRequest {

@@ -142,6 +142,17 @@ pub struct PartitionMetadata {
     pub leader_epoch: u64,
     pub log_start_offset: u64,
     pub high_watermark: u64,
+    /// Replicas their node could not open; with no leader, the partition
+    /// is unavailable until the node is mended.
+    pub offline_replicas: Vec<u32>,
+}
+
+impl PartitionMetadata {
+    /// Whether nobody leads because the replicas could not be opened (an
+    /// operator's matter, not a moment's election).
+    pub fn is_offline(&self) -> bool {
+        self.leader == NO_LEADER && !self.offline_replicas.is_empty()
+    }
 }
 
 /// A log's metadata.
@@ -260,6 +271,7 @@ impl LogMetadata {
             pb.set_leader_epoch(p.leader_epoch);
             pb.set_log_start_offset(p.log_start_offset);
             pb.set_high_watermark(p.high_watermark);
+            write_u32_list(pb.reborrow().init_offline_replicas(p.offline_replicas.len() as u32), &p.offline_replicas);
         }
     }
 
@@ -274,6 +286,7 @@ impl LogMetadata {
                 leader_epoch: p.get_leader_epoch(),
                 log_start_offset: p.get_log_start_offset(),
                 high_watermark: p.get_high_watermark(),
+                offline_replicas: p.get_offline_replicas().map_err(malformed)?.iter().collect(),
             });
         }
         Ok(LogMetadata {

@@ -113,9 +113,20 @@ impl Broker {
     pub async fn reconcile(&self) {
         let _one = self.reconciling.lock().await;
         let state = self.cluster.applied().state;
+        let (removed, reports) = self.replicas.reconcile(&state, self.registered.load(Ordering::Acquire)).await;
         // A log gone from here takes its metric series with it.
-        for name in self.replicas.reconcile(&state, self.registered.load(Ordering::Acquire)).await {
+        for name in removed {
             self.metrics.forget_log(&name);
+        }
+        // Replicas that could not be opened (or were opened again) are
+        // reported in the background: the metadata change reconciles again.
+        for report in reports {
+            let cluster = Arc::clone(&self.cluster);
+            tokio::spawn(async move {
+                if let Err(e) = cluster.propose(report).await {
+                    tracing::warn!(error = %e, "reporting a replica's state to the metadata failed; retried at the next change");
+                }
+            });
         }
         self.follow_offsets_leadership();
     }
@@ -226,6 +237,7 @@ impl Broker {
                 let id = id as u32;
                 let p = local.as_ref().and_then(|h| h.partitions.read().get(&id).cloned());
                 PartitionMetadata {
+                    offline_replicas: a.offline.keys().copied().collect(),
                     partition: id,
                     leader: a.leader.unwrap_or(NO_LEADER),
                     replicas: a.replicas.clone(),
@@ -314,6 +326,7 @@ impl Broker {
         }
         let live: Vec<_> = state.live_nodes().collect();
         let assignments = place(&live, 0, partition_count, replication_factor)?;
+        self.check_disk(&assignments, &config)?;
         self.change(Command::CreateLog {
             name: name.to_owned(),
             replication_factor,
@@ -380,7 +393,36 @@ impl Broker {
         }
         let live: Vec<_> = self.state().live_nodes().collect();
         let assignments = place(&live, current, partition_count - current, stored.replication_factor)?;
+        self.check_disk(&assignments, &stored.config)?;
         self.change(Command::AddPartitions { name: name.to_owned(), assignments }).await
+    }
+
+    /// Refuses new partitions whose replicas here would take more disk at
+    /// once than is free beyond `disk_reserve_bytes` (the other nodes'
+    /// disks are taken to be alike; a node that still cannot open a replica
+    /// reports it offline).
+    ///
+    /// # Errors
+    /// `StorageFull` naming the figures; `StorageError` when the disk cannot be asked.
+    fn check_disk(&self, assignments: &[Vec<u32>], config: &LogConfig) -> Result<(), ProtocolError> {
+        let here = assignments.iter().filter(|r| r.contains(&self.cfg.node_id)).count() as u64;
+        if here == 0 {
+            return Ok(());
+        }
+        let need = here.saturating_mul(self.replicas.storage_config(config).initial_disk_bytes());
+        let free = crate::storage::available_disk_bytes(&self.cfg.data_dir)
+            .map_err(|e| err(ErrorCode::StorageError, e.to_string()))?;
+        if need.saturating_add(self.cfg.disk_reserve_bytes) > free {
+            return Err(err(
+                ErrorCode::StorageFull,
+                format!(
+                    "{here} new replica(s) here take {need} bytes of disk at once; {free} bytes are free and \
+                     disk_reserve_bytes keeps {} of them: nothing was created",
+                    self.cfg.disk_reserve_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Every local replica (for retention and shutdown).

@@ -7,6 +7,7 @@
 //! flush = "always"            # always | interval | never
 //! flush_interval_ms = 1000
 //! segment_bytes = 134217728
+//! disk_reserve_bytes = 268435456   # createLog/addPartitions keep this much disk free
 //! default_replication_factor = 1   # copies of a log created without one
 //!
 //! [tls]                       # absent: a self-signed CA in <data_dir>/tls
@@ -55,6 +56,8 @@ pub const DEFAULT_SEGMENT_BYTES: u64 = 128 * 1024 * 1024;
 pub const MIN_SEGMENT_BYTES: u64 = 64 * 1024;
 /// Largest segment size accepted (index entries hold u32 positions).
 pub const MAX_SEGMENT_BYTES: u64 = 1 << 31;
+/// Default disk space that creating logs and partitions leaves free.
+pub const DEFAULT_DISK_RESERVE_BYTES: u64 = 256 * 1024 * 1024;
 /// Default fsync interval for `flush = "interval"`.
 pub const DEFAULT_FLUSH_INTERVAL_MS: u32 = 1000;
 /// Most concurrent client connections.
@@ -119,6 +122,9 @@ pub struct ServerConfig {
     pub flush_interval_ms: u32,
     pub segment_bytes: u64,
     pub preallocate: bool,
+    /// Creating logs or partitions is refused (`StorageFull`) when what
+    /// their replicas here take at once would leave less free disk than this.
+    pub disk_reserve_bytes: u64,
     pub max_connections: usize,
     pub max_in_flight_per_connection: u32,
     pub request_read_timeout_ms: u64,
@@ -279,6 +285,7 @@ impl Default for ServerConfig {
             flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             preallocate: true,
+            disk_reserve_bytes: DEFAULT_DISK_RESERVE_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_in_flight_per_connection: DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
             request_read_timeout_ms: DEFAULT_REQUEST_READ_TIMEOUT_MS,

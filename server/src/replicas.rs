@@ -14,7 +14,7 @@ use pyralog_protocol::model::{FlushPolicy, LogConfig};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 
 use crate::cluster::network::Peers;
-use crate::cluster::state::{NodeId, PartitionAssignment, State, StoredLog};
+use crate::cluster::state::{Command, NodeId, PartitionAssignment, State, StoredLog};
 use crate::cluster::wire::ReplicaKey;
 use crate::config::{Flush, ServerConfig};
 use crate::partition::{Assignment, FlushMode, Partition};
@@ -27,6 +27,9 @@ pub struct LogHandle {
     pub stored: RwLock<StoredLog>,
     /// This node's replicas, by partition id.
     pub partitions: RwLock<BTreeMap<u32, Arc<Partition>>>,
+    /// Replicas placed here that could not be opened, and why (tried again
+    /// at every metadata change).
+    failed: RwLock<BTreeMap<u32, String>>,
     pub dir: PathBuf,
 }
 
@@ -41,6 +44,12 @@ impl LogHandle {
             return Ok(Arc::clone(p));
         }
         let s = self.stored.read();
+        if let Some(why) = self.failed.read().get(&id) {
+            return Err(ProtocolError::new(
+                ErrorCode::StorageError,
+                format!("{}/{id} could not be opened on this node: {why}", s.name),
+            ));
+        }
         match s.partitions.get(id as usize) {
             None => Err(ProtocolError::new(
                 ErrorCode::PartitionNotFound,
@@ -51,8 +60,16 @@ impl LogHandle {
     }
 }
 
-/// `NotLeader` for a partition this node does not lead.
+/// `NotLeader` for a partition this node does not lead; `StorageError`
+/// (not retriable) when nobody leads because its replicas could not be opened.
 pub fn not_leader(log: &str, partition: u32, a: &PartitionAssignment) -> ProtocolError {
+    if a.leader.is_none() && !a.offline.is_empty() {
+        let why: Vec<String> = a.offline.iter().map(|(n, why)| format!("node {n}: {why}")).collect();
+        return ProtocolError::new(
+            ErrorCode::StorageError,
+            format!("{log}/{partition} is offline: no in-sync replica could be opened ({})", why.join("; ")),
+        );
+    }
     let leader = a.leader.map_or_else(|| "no node (offline)".to_owned(), |l| format!("node {l}"));
     ProtocolError::new(ErrorCode::NotLeader, format!("{log}/{partition} is led by {leader}, epoch {}", a.leader_epoch))
 }
@@ -90,8 +107,10 @@ impl Replicas {
     /// that fails to open is logged and retried on the next change.
     /// Until this node is registered (`may_lead`), replicas are opened but
     /// neither lead nor follow: the metadata it starts from may be stale.
-    /// Returns the names of the logs whose replicas went.
-    pub async fn reconcile(&self, state: &State, may_lead: bool) -> Vec<String> {
+    /// Returns the names of the logs whose replicas went, and the changes
+    /// to report to the metadata (replicas that could not be opened, or
+    /// opened again).
+    pub async fn reconcile(&self, state: &State, may_lead: bool) -> (Vec<String>, Vec<Command>) {
         let gone: Vec<Arc<LogHandle>> = {
             let logs = self.logs.read();
             logs.iter()
@@ -104,21 +123,23 @@ impl Replicas {
             removed.push(h.stored.read().name.clone());
             self.remove(&h).await;
         }
+        let mut reports = Vec::new();
         for log in state.logs.values() {
             if log.partitions.iter().any(|p| p.replicas.contains(&self.node_id)) {
-                if let Err(e) = self.reconcile_log(log, may_lead) {
-                    tracing::error!(log = %log.name, error = %e, "opening a replica failed");
+                if let Err(e) = self.reconcile_log(log, may_lead, &mut reports) {
+                    tracing::error!(log = %log.name, error = %e, "reconciling a replica failed");
                 }
             }
         }
-        removed
+        (removed, reports)
     }
 
-    fn reconcile_log(&self, log: &StoredLog, may_lead: bool) -> anyhow::Result<()> {
+    fn reconcile_log(&self, log: &StoredLog, may_lead: bool, reports: &mut Vec<Command>) -> anyhow::Result<()> {
         let handle = self.get(&log.name).unwrap_or_else(|| {
             let h = Arc::new(LogHandle {
                 stored: RwLock::new(log.clone()),
                 partitions: RwLock::new(BTreeMap::new()),
+                failed: RwLock::new(BTreeMap::new()),
                 dir: self.cfg.data_dir.join("logs").join(log.dir_name()),
             });
             self.logs.write().insert(log.name.clone(), Arc::clone(&h));
@@ -140,11 +161,27 @@ impl Replicas {
                     }
                     p
                 }
-                None => {
-                    let p = self.open_partition(log, &handle.dir, id)?;
-                    handle.partitions.write().insert(id, Arc::clone(&p));
-                    p
-                }
+                None => match self.open_partition(log, &handle.dir, id) {
+                    Ok(p) => {
+                        handle.failed.write().remove(&id);
+                        handle.partitions.write().insert(id, Arc::clone(&p));
+                        if a.offline.contains_key(&self.node_id) {
+                            let (log, incarnation, node) = (log.name.clone(), log.incarnation, self.node_id);
+                            reports.push(Command::MarkReplicaOnline { log, incarnation, partition: id, node });
+                        }
+                        p
+                    }
+                    Err(e) => {
+                        let reason = format!("{e:#}");
+                        tracing::error!(log = %log.name, partition = id, error = %reason, "opening a replica failed");
+                        handle.failed.write().insert(id, reason.clone());
+                        if !a.offline.contains_key(&self.node_id) {
+                            let (log, incarnation, node) = (log.name.clone(), log.incarnation, self.node_id);
+                            reports.push(Command::MarkReplicaOffline { log, incarnation, partition: id, node, reason });
+                        }
+                        continue;
+                    }
+                },
             };
             if may_lead {
                 self.assign(log, id, a, &p)?;

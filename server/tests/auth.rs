@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::auth::{admin_cli, auth_server, cert, code, connect, token, with_cert, with_token};
+use common::raw::raw_authenticate;
 use common::unique;
 use pyralog::{Client, ClientConfig, ErrorCode};
 
@@ -158,23 +159,6 @@ async fn a_client_ca_of_its_own_and_principals_from_the_san() {
     let stranger = common::start();
     let foreign = cert(&stranger, "admin");
     assert_eq!(code(connect(&server, with_cert(&server, &foreign)).await), ErrorCode::AuthenticationFailed);
-}
-
-/// Authenticates a bare connection with `token`; the principal, or the error code.
-async fn raw_authenticate(conn: &quinn::Connection, token: &str) -> Result<String, ErrorCode> {
-    use pyralog_protocol::pyralog_capnp::{request, response};
-    let mut m = capnp::message::Builder::new_default();
-    m.init_root::<request::Builder>().init_authenticate().set_token(token);
-    let (mut send, mut recv) = conn.open_bi().await.unwrap();
-    send.write_all(&pyralog_protocol::frame::encode(&m)).await.unwrap();
-    send.finish().unwrap();
-    let bytes = tokio::time::timeout(Duration::from_secs(10), recv.read_to_end(1 << 16)).await.unwrap().unwrap();
-    let msg = pyralog_protocol::frame::decode(&bytes, 1 << 16).unwrap();
-    match msg.get_root::<response::Reader>().unwrap().which().unwrap() {
-        response::Authenticate(a) => Ok(a.unwrap().get_principal().unwrap().to_str().unwrap().to_owned()),
-        response::Error(e) => Err(ErrorCode::from_u16(e.unwrap().get_code())),
-        _ => panic!("unexpected response"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,40 +14,8 @@ use pyralog_protocol::limits::{MAX_BATCH_BYTES, MAX_RECORD_BYTES, MAX_REQUEST_BY
 use pyralog_protocol::pyralog_capnp::{request, response};
 use pyralog_protocol::ErrorCode;
 
+use common::raw::{one_record_batch, produce_request, raw_error, refusal_of};
 use common::{raw_connect, raw_endpoint};
-
-/// Sends raw bytes as one request; returns the error code answered.
-async fn raw_error(conn: &quinn::Connection, bytes: &[u8]) -> ErrorCode {
-    let (mut send, mut recv) = conn.open_bi().await.unwrap();
-    // The server may stop reading early (oversized input); that is fine.
-    let _ = send.write_all(bytes).await;
-    let _ = send.finish();
-    let resp = tokio::time::timeout(Duration::from_secs(20), recv.read_to_end(1 << 20)).await.unwrap().unwrap();
-    error_code(&resp)
-}
-
-fn error_code(resp: &[u8]) -> ErrorCode {
-    let msg = frame::decode(resp, 1 << 20).unwrap();
-    match msg.get_root::<response::Reader>().unwrap().which().unwrap() {
-        response::Error(e) => ErrorCode::from_u16(e.unwrap().get_code()),
-        _ => panic!("expected an error response"),
-    }
-}
-
-fn produce_request(log: &str, batch: &[u8]) -> Vec<u8> {
-    let mut m = Builder::new_default();
-    let mut p = m.init_root::<request::Builder>().init_produce();
-    p.set_log(log);
-    p.set_partition(0);
-    p.set_batch(batch);
-    frame::encode(&m)
-}
-
-fn one_record_batch(value: &[u8]) -> Vec<u8> {
-    let mut b = BatchBuilder::new(value.len() + 128);
-    b.push(1, None, value, &[]).unwrap();
-    b.finish()
-}
 
 async fn still_serves(server: &TestServer, log: &str) {
     let c = server.client().await;
@@ -355,7 +323,7 @@ async fn a_stream_never_finished_is_cut_off_and_others_are_served() {
     // Each stalled stream is answered Timeout once the read deadline passes.
     for (_send, mut recv) in stalled {
         let resp = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 16)).await.unwrap().unwrap();
-        assert_eq!(error_code(&resp), ErrorCode::Timeout);
+        assert_eq!(refusal_of(&resp).0, ErrorCode::Timeout);
     }
     still_serves(&server, &log).await;
 }

@@ -239,9 +239,13 @@ impl TestServer {
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.rsplit_once('.').is_some_and(|(name, _)| name == log))
+                p.file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit_once('.')).is_some_and(|(name, _)| {
+                    match name.split_once('~') {
+                        // A long name's directory: its first bytes, `~`, a hash.
+                        Some((prefix, _)) => log.len() > prefix.len() && log.starts_with(prefix),
+                        None => name == log,
+                    }
+                })
             })
             .expect("log directory");
         dir.join(partition.to_string())
@@ -280,4 +284,29 @@ pub fn stored_batches(dir: &Path) -> Vec<Vec<u8>> {
         out.extend(valid.map(|b| b.bytes().to_vec()));
     }
     out
+}
+
+/// Damages the stored batch of `dir` that starts at offset `base` the way
+/// a bad disk would: flips one byte of its records in place (the running
+/// server reads segments through a shared mapping and serves the change).
+/// Returns the segment file.
+///
+/// # Panics
+/// When no stored batch starts at `base`.
+pub fn damage_batch(dir: &Path, base: u64) -> PathBuf {
+    use std::os::unix::fs::FileExt;
+    for seg in segments(dir) {
+        let bytes = std::fs::read(&seg).unwrap_or_default();
+        let mut pos = 0usize;
+        for b in pyralog_protocol::batch::BatchIter::new(&bytes).map_while(Result::ok) {
+            if b.base_offset() == base {
+                let at = pos + pyralog_protocol::batch::HEADER_BYTES;
+                let file = std::fs::OpenOptions::new().write(true).open(&seg).expect("open the segment");
+                file.write_all_at(&[bytes[at] ^ 0xff], at as u64).expect("damage the batch");
+                return seg;
+            }
+            pos += b.bytes().len();
+        }
+    }
+    panic!("no stored batch starts at offset {base} in {}", dir.display());
 }

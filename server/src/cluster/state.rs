@@ -45,12 +45,45 @@ pub struct PartitionAssignment {
     pub leader_epoch: u64,
     /// In-sync replicas; never empty (the last member stays while offline).
     pub isr: Vec<NodeId>,
+    /// Replicas their node could not open (a full or failing disk), and why:
+    /// they neither lead nor count as in sync until the node opens them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub offline: BTreeMap<NodeId, String>,
 }
 
 impl PartitionAssignment {
     /// A new partition on `replicas`, led by the first.
     pub fn new(replicas: Vec<NodeId>) -> Self {
-        PartitionAssignment { leader: replicas.first().copied(), leader_epoch: 1, isr: replicas.clone(), replicas }
+        PartitionAssignment {
+            leader: replicas.first().copied(),
+            leader_epoch: 1,
+            isr: replicas.clone(),
+            replicas,
+            offline: BTreeMap::new(),
+        }
+    }
+
+    /// `node`'s replica could not be opened: it leaves the ISR (unless it
+    /// is the last member) and leadership passes to another live in-sync
+    /// replica, or to none.
+    fn mark_offline(&mut self, node: NodeId, reason: String, live: &[NodeId]) {
+        self.offline.insert(node, reason);
+        if self.isr.len() > 1 {
+            self.isr.retain(|n| *n != node);
+        }
+        if self.leader == Some(node) {
+            self.leader = self.isr.iter().copied().find(|n| *n != node && live.contains(n));
+            self.leader_epoch += 1;
+        }
+    }
+
+    /// `node` opened its replica again; it leads if it is the partition's
+    /// last in-sync replica and nobody does.
+    fn mark_online(&mut self, node: NodeId) {
+        if self.offline.remove(&node).is_some() && self.leader.is_none() && self.isr == [node] {
+            self.leader = Some(node);
+            self.leader_epoch += 1;
+        }
     }
 }
 
@@ -73,11 +106,29 @@ impl StoredLog {
         self.partitions.len() as u32
     }
 
-    /// Directory name of this incarnation's data.
+    /// Directory name of this incarnation's data: `<name>.<incarnation>`,
+    /// or — when that would pass the filesystem's `NAME_MAX` (a long name
+    /// with a large incarnation) — the name's first `LONG_NAME_PREFIX_BYTES`,
+    /// `~`, a hash of the whole name, `.<incarnation>` (`~` is no log-name
+    /// character, so the two forms never meet).
     pub fn dir_name(&self) -> String {
-        format!("{}.{}", self.name, self.incarnation)
+        let plain = format!("{}.{}", self.name, self.incarnation);
+        if plain.len() <= NAME_MAX_BYTES {
+            return plain;
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.name.as_bytes());
+        let hash: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+        // Log names are ASCII: any byte is a character boundary.
+        let prefix = &self.name[..LONG_NAME_PREFIX_BYTES.min(self.name.len())];
+        format!("{prefix}~{hash}.{}", self.incarnation)
     }
 }
+
+/// Longest file name the filesystems we run on take (Linux `NAME_MAX`).
+pub const NAME_MAX_BYTES: usize = 255;
+/// Bytes of a long log name kept in its directory's name.
+const LONG_NAME_PREFIX_BYTES: usize = 200;
+const _: () = assert!(LONG_NAME_PREFIX_BYTES + 1 + 16 + 1 + 20 <= NAME_MAX_BYTES);
 
 /// A node as the metadata knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +208,22 @@ pub enum Command {
         from: u16,
         #[serde(default)]
         owner: Option<String>,
+    },
+    /// A node could not open its replica of a partition (of the log's
+    /// `incarnation`): `PartitionAssignment::mark_offline`.
+    MarkReplicaOffline {
+        log: String,
+        incarnation: u64,
+        partition: u32,
+        node: NodeId,
+        reason: String,
+    },
+    /// The node opened that replica after all.
+    MarkReplicaOnline {
+        log: String,
+        incarnation: u64,
+        partition: u32,
+        node: NodeId,
     },
     /// Adds an allow rule (a rule that exists changes nothing).
     AddAcl {
@@ -307,6 +374,13 @@ impl State {
             Command::AlterIsr { log, partition, leader_epoch, isr } => {
                 self.alter_isr(&log, partition, leader_epoch, isr)
             }
+            Command::MarkReplicaOffline { log, incarnation, partition, node, reason } => {
+                let live: Vec<NodeId> = self.live_nodes().collect();
+                self.change_replica(&log, incarnation, partition, |p| p.mark_offline(node, reason, &live))
+            }
+            Command::MarkReplicaOnline { log, incarnation, partition, node } => {
+                self.change_replica(&log, incarnation, partition, |p| p.mark_online(node))
+            }
             Command::AllocateProducerIds { count, owner } => {
                 let from = self.next_producer_id;
                 self.next_producer_id = from.saturating_add(count);
@@ -360,10 +434,36 @@ impl State {
         }
     }
 
+    /// Changes partition `partition` of `log` if the log is still the
+    /// same incarnation (else nothing: the log was deleted and re-created).
+    fn change_replica(
+        &mut self,
+        log: &str,
+        incarnation: u64,
+        partition: u32,
+        change: impl FnOnce(&mut PartitionAssignment),
+    ) -> Outcome {
+        match self.logs.get_mut(log).filter(|l| l.incarnation == incarnation) {
+            Some(l) => match l.partitions.get_mut(partition as usize) {
+                Some(p) => {
+                    change(p);
+                    Outcome::log(l)
+                }
+                None => {
+                    Outcome::refused(ErrorCode::PartitionNotFound, format!("log {log} has no partition {partition}"))
+                }
+            },
+            None => not_found(log),
+        }
+    }
+
     fn register(&mut self, node_id: NodeId, addr: String, unclean: bool) {
         let incarnation = self.nodes.get(&node_id).map_or(1, |n| n.incarnation + 1);
         self.nodes.insert(node_id, NodeRecord { addr, incarnation, fenced: false });
         for p in self.logs.values_mut().flat_map(|l| l.partitions.iter_mut()) {
+            if p.offline.contains_key(&node_id) {
+                continue;
+            }
             let leads = p.leader == Some(node_id);
             let may_lead = p.leader.is_none() && p.isr.contains(&node_id);
             if leads || may_lead {
@@ -552,6 +652,23 @@ mod tests {
         let first = s.apply(Command::DeleteLog { name: "a".into() }).log.unwrap();
         let second = s.apply(create("a", vec![vec![1]])).log.unwrap();
         assert_ne!(first.dir_name(), second.dir_name());
+    }
+
+    #[test]
+    fn log_directories_stay_within_name_max_for_every_valid_name() {
+        let mut s = State::new();
+        let longest = "a".repeat(pyralog_protocol::limits::MAX_LOG_ID_BYTES);
+        let other = format!("{}b", &longest[..longest.len() - 1]);
+        s.next_incarnation = u64::MAX - 10;
+        for name in [&longest, &other] {
+            s.apply(create(name, vec![vec![1]]));
+        }
+        s.apply(create("short", vec![vec![1]]));
+        let dir = |n: &str| s.logs[n].dir_name();
+        assert!(dir(&longest).len() <= NAME_MAX_BYTES && dir(&other).len() <= NAME_MAX_BYTES);
+        assert_ne!(dir(&longest), dir(&other), "names that share the kept prefix differ by their hash");
+        assert!(dir(&longest).ends_with(&format!(".{}", u64::MAX - 9)));
+        assert_eq!(dir("short"), format!("short.{}", u64::MAX - 7), "names that fit keep the plain form");
     }
 
     #[test]

@@ -223,6 +223,7 @@ mod legacy {
                         leader: Some(node),
                         leader_epoch: e,
                         isr: vec![node],
+                        offline: Default::default(),
                     })
                     .collect();
                 let log = StoredLog {

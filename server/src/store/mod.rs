@@ -61,6 +61,14 @@ pub struct StorageConfig {
     pub preallocate: bool,
 }
 
+impl StorageConfig {
+    /// Disk a new partition with these settings takes at once (its first
+    /// segment's first allocation step and index files).
+    pub fn initial_disk_bytes(&self) -> u64 {
+        segment::Segment::initial_disk_bytes(self.segment_bytes.min(MAX_SEGMENT_BYTES), self.index_interval_bytes)
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
@@ -93,6 +101,24 @@ pub enum StorageError {
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     move |source| StorageError::Io { path: path.to_owned(), source }
+}
+
+/// Bytes an unprivileged writer may still take on the filesystem of `dir`.
+///
+/// # Errors
+/// `Io` when the filesystem cannot be asked.
+pub fn available_disk_bytes(dir: &Path) -> Result<u64, StorageError> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| io_err(dir)(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: statvfs writes the struct it is handed; `c` is a valid C string.
+    if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return Err(io_err(dir)(std::io::Error::last_os_error()));
+    }
+    // SAFETY: statvfs returned 0, so it filled the struct.
+    let st = unsafe { st.assume_init() };
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
@@ -369,7 +395,9 @@ impl PartitionLog {
     }
 
     /// Whole batches from the one containing `offset`, below `upper`, up to
-    /// `max_bytes` (at least one batch), checksums verified.
+    /// `max_bytes` (at least one batch), checksums verified: reading stops
+    /// before a batch that fails its checksum, and a read that starts at one
+    /// gets that batch alone, as it is (its reader reports it).
     ///
     /// # Errors
     /// `OffsetOutOfRange`; `Corruption` naming the segment and position.
@@ -418,9 +446,12 @@ impl PartitionLog {
             if batch.next_offset() > offset {
                 if !batch.crc_ok() {
                     if first.is_some() {
-                        break; // return what is good; the next read reports it
+                        break; // return what is good; the next read hands over the bad batch
                     }
-                    return Err(corrupt(pos, format!("batch at offset {} fails its checksum", batch.base_offset())));
+                    // Alone and as it is: its reader reports it with its
+                    // range (a follower refuses it), and reads after it go on.
+                    tracing::error!(segment = %seg.path.display(), position = pos, offset = batch.base_offset(), "a stored batch fails its checksum");
+                    return Ok(ReadSlice { map: seg.map_arc(), start: pos, end: pos + len });
                 }
                 first.get_or_insert(pos);
             }

@@ -1,7 +1,11 @@
 //! One segment: a `.log` file of record batches with its offset and time
-//! indexes. The active segment's file is preallocated to its capacity and
-//! mapped whole, so appends (positional writes) become readable through the
-//! mapping without remapping; sealing truncates it to its data.
+//! indexes. The active segment is mapped at its capacity, so appends
+//! (positional writes) become readable through the mapping without
+//! remapping; its file's blocks are allocated ahead of the writer in steps
+//! of `PREALLOCATE_STEP_BYTES` (not the whole capacity at once: a new
+//! partition reserves one step), so a full disk is `ENOSPC` at an
+//! allocation, before anything is written, and readers never touch a page
+//! past the file's end. Sealing truncates it to its data.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -16,6 +20,10 @@ use super::{io_err, StorageError};
 
 /// Index files get room for one entry per this many bytes of capacity, plus slack.
 const INDEX_SLACK_ENTRIES: usize = 16;
+/// Bytes of an active segment's blocks allocated at once, ahead of the
+/// writer (at least one whole batch).
+pub const PREALLOCATE_STEP_BYTES: u64 = 16 * 1024 * 1024;
+const _: () = assert!(PREALLOCATE_STEP_BYTES >= pyralog_protocol::limits::MAX_BATCH_BYTES as u64);
 
 pub fn log_path(dir: &Path, base: u64) -> PathBuf {
     dir.join(format!("{base:020}.log"))
@@ -36,8 +44,10 @@ pub struct Segment {
     map: Option<Arc<Mmap>>,
     /// Bytes of valid batches.
     pub size: u64,
-    /// Length of the file (and mapping) while active.
+    /// Length of the mapping while active: the most the segment holds.
     capacity: u64,
+    /// Length of the file (its blocks allocated when preallocating).
+    allocated: u64,
     /// Offset after the last record.
     pub next_offset: u64,
     /// Largest effective timestamp of any record, `i64::MIN` when empty.
@@ -73,16 +83,47 @@ impl Segment {
         let path = log_path(dir, base);
         let file =
             OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).map_err(io_err(&path))?;
-        if preallocate {
-            allocate(&file, capacity).map_err(io_err(&path))?;
-        } else {
-            file.set_len(capacity).map_err(io_err(&path))?;
-        }
         let slots = (capacity / u64::from(index_interval.max(1))) as usize + INDEX_SLACK_ENTRIES;
         let offsets = IndexFile::create(&index_path(dir, base), OFFSET_ENTRY_BYTES, slots)?;
         let times = IndexFile::create(&time_index_path(dir, base), TIME_ENTRY_BYTES, slots)?;
-        let map = map_file(&file, &path, capacity)?;
-        Ok(Segment::assemble(base, path, file, map, (0, capacity), (offsets, times), index_interval))
+        let mut seg = Segment::assemble(base, path, file, None, (0, 0), (offsets, times), index_interval);
+        seg.activate(capacity, preallocate)?;
+        Ok(seg)
+    }
+
+    /// Bytes a new active segment of `capacity` takes on disk at once (its
+    /// first allocation step and its index files).
+    pub fn initial_disk_bytes(capacity: u64, index_interval: u32) -> u64 {
+        let slots = (capacity / u64::from(index_interval.max(1))) + INDEX_SLACK_ENTRIES as u64;
+        capacity.min(PREALLOCATE_STEP_BYTES) + slots * (OFFSET_ENTRY_BYTES + TIME_ENTRY_BYTES) as u64
+    }
+
+    /// Makes the segment active with room for `capacity` bytes: maps that
+    /// much and allocates the first step past its data.
+    fn activate(&mut self, capacity: u64, preallocate: bool) -> Result<(), StorageError> {
+        self.map = None;
+        self.capacity = capacity.max(self.size);
+        self.file.set_len(self.size).map_err(io_err(&self.path))?;
+        self.allocated = self.size;
+        match preallocate {
+            true => self.allocate_for(self.size.max(1))?,
+            // Sparse, for tests that want small files fast.
+            false => {
+                self.file.set_len(self.capacity).map_err(io_err(&self.path))?;
+                self.allocated = self.capacity;
+            }
+        }
+        self.map = map_file(&self.file, &self.path, self.capacity)?;
+        Ok(())
+    }
+
+    /// Allocates blocks up to the step that holds byte `end` (at most the capacity).
+    fn allocate_for(&mut self, end: u64) -> Result<(), StorageError> {
+        let stepped = end.div_ceil(PREALLOCATE_STEP_BYTES).saturating_mul(PREALLOCATE_STEP_BYTES);
+        let len = stepped.min(self.capacity).max(end);
+        allocate(&self.file, len).map_err(io_err(&self.path))?;
+        self.allocated = len;
+        Ok(())
     }
 
     /// A segment of `size` valid bytes in a file of `capacity`, before recovery
@@ -104,6 +145,7 @@ impl Segment {
             map,
             size,
             capacity,
+            allocated: capacity,
             next_offset: base,
             max_timestamp: i64::MIN,
             created_ms: 0,
@@ -207,8 +249,13 @@ impl Segment {
         self.next_offset = batch.next_offset();
     }
 
-    /// Writes a stamped batch at the end.
+    /// Writes a stamped batch at the end (allocating the next step first
+    /// when it reaches past the allocated blocks).
     pub fn write(&mut self, batch: &[u8]) -> Result<(), StorageError> {
+        let end = self.size + batch.len() as u64;
+        if end > self.allocated {
+            self.allocate_for(end)?;
+        }
         self.file.write_all_at(batch, self.size).map_err(io_err(&self.path))?;
         let pos = self.size;
         let view = BatchView::new(batch).expect("caller validated the batch");
@@ -235,17 +282,7 @@ impl Segment {
 
     /// Makes this segment the active one again with room for `capacity` bytes.
     pub fn reactivate(&mut self, capacity: u64, preallocate: bool) -> Result<(), StorageError> {
-        let capacity = capacity.max(self.size);
-        self.map = None;
-        self.file.set_len(self.size).map_err(io_err(&self.path))?;
-        if preallocate {
-            allocate(&self.file, capacity).map_err(io_err(&self.path))?;
-        } else {
-            self.file.set_len(capacity).map_err(io_err(&self.path))?;
-        }
-        self.capacity = capacity;
-        self.map = map_file(&self.file, &self.path, capacity)?;
-        Ok(())
+        self.activate(capacity, preallocate)
     }
 
     /// Truncates the preallocated tail, syncs data and indexes.
@@ -254,6 +291,7 @@ impl Segment {
         self.file.set_len(self.size).map_err(io_err(&self.path))?;
         self.file.sync_all().map_err(io_err(&self.path))?;
         self.capacity = self.size;
+        self.allocated = self.size;
         self.map = map_file(&self.file, &self.path, self.size)?;
         self.offsets.seal()?;
         self.times.seal()

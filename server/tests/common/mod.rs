@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cluster;
 pub mod ledger;
+pub mod raw;
 pub mod target;
 
 #[allow(unused_imports)]
