@@ -35,10 +35,10 @@ pub fn reader_options() -> ReaderOptions {
 ///
 /// # Errors
 /// `InvalidRequest` naming the list and the limit.
-pub fn bounded_len(len: u32, max: usize, what: &str) -> Result<usize, ProtocolError> {
+pub fn bounded_len(len: u32, max: usize, limit: &str, what: &str) -> Result<usize, ProtocolError> {
     let n = len as usize;
     if n > max {
-        return Err(ProtocolError::new(ErrorCode::InvalidRequest, format!("{what} has {n} entries; at most {max}")));
+        return Err(ProtocolError::new(ErrorCode::InvalidRequest, format!("{what} has {n} entries; {limit} is {max}")));
     }
     Ok(n)
 }

@@ -46,7 +46,12 @@ impl LogPartitions {
             log: text(r.get_log(), "log")?.to_owned(),
             partitions: {
                 let list = r.get_partitions().map_err(malformed)?;
-                bounded_len(list.len(), MAX_PARTITIONS_PER_LOG as usize, "a log's partition list")?;
+                bounded_len(
+                    list.len(),
+                    MAX_PARTITIONS_PER_LOG as usize,
+                    "MAX_PARTITIONS_PER_LOG",
+                    "a log's partition list",
+                )?;
                 list.iter().collect()
             },
         })
@@ -65,7 +70,12 @@ impl LogPartitions {
         r: capnp::Result<capnp::struct_list::Reader<'_, pc::log_partitions::Owned>>,
     ) -> Result<Vec<Self>, ProtocolError> {
         let list = r.map_err(malformed)?;
-        bounded_len(list.len(), MAX_OFFSET_COMMIT_PARTITIONS, "a list of logs' partitions")?;
+        bounded_len(
+            list.len(),
+            MAX_OFFSET_COMMIT_PARTITIONS,
+            "MAX_OFFSET_COMMIT_PARTITIONS",
+            "a list of logs' partitions",
+        )?;
         list.iter().map(LogPartitions::read).collect()
     }
 }
@@ -83,7 +93,7 @@ impl Subscription {
     /// `InvalidRequest` for a malformed message.
     pub fn read(r: pc::member_subscription::Reader<'_>) -> Result<Self, ProtocolError> {
         let logs = r.get_logs().map_err(malformed)?;
-        bounded_len(logs.len(), MAX_LOGS, "a subscription's logs")?;
+        bounded_len(logs.len(), MAX_LOGS, "MAX_LOGS", "a subscription's logs")?;
         Ok(Subscription {
             logs: logs.iter().map(|t| text(t, "logs").map(str::to_owned)).collect::<Result<_, _>>()?,
             owned: LogPartitions::read_list(r.get_owned())?,
@@ -123,7 +133,7 @@ impl PartitionOffset {
         r: capnp::Result<capnp::struct_list::Reader<'_, pc::partition_offset::Owned>>,
     ) -> Result<Vec<Self>, ProtocolError> {
         let list = r.map_err(malformed)?;
-        bounded_len(list.len(), MAX_OFFSET_COMMIT_PARTITIONS, "an offset list")?;
+        bounded_len(list.len(), MAX_OFFSET_COMMIT_PARTITIONS, "MAX_OFFSET_COMMIT_PARTITIONS", "an offset list")?;
         list.iter().map(PartitionOffset::read).collect()
     }
 }

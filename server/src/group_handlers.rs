@@ -107,7 +107,12 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
         request::JoinGroup(r) => {
             let r = r.map_err(malformed)?;
             let list = r.get_protocols().map_err(malformed)?;
-            let mut protocols = Vec::with_capacity(bounded_len(list.len(), MAX_GROUP_PROTOCOLS, "join protocols")?);
+            let mut protocols = Vec::with_capacity(bounded_len(
+                list.len(),
+                MAX_GROUP_PROTOCOLS,
+                "MAX_GROUP_PROTOCOLS",
+                "join protocols",
+            )?);
             for p in list.iter() {
                 let sub = Subscription::read(p.get_subscription().map_err(malformed)?)?;
                 protocols.push((text(p.get_name(), "name")?.to_owned(), sub));
@@ -124,7 +129,12 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
         request::SyncGroup(r) => {
             let r = r.map_err(malformed)?;
             let list = r.get_assignments().map_err(malformed)?;
-            let mut assignments = Vec::with_capacity(bounded_len(list.len(), MAX_GROUP_MEMBERS, "sync assignments")?);
+            let mut assignments = Vec::with_capacity(bounded_len(
+                list.len(),
+                MAX_GROUP_MEMBERS,
+                "MAX_GROUP_MEMBERS",
+                "sync assignments",
+            )?);
             for a in list.iter() {
                 let member = text(a.get_member_id(), "memberId")?.to_owned();
                 assignments.push((member, LogPartitions::read_list(a.get_partitions())?));

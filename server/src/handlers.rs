@@ -296,7 +296,12 @@ fn decode_other(which: request::WhichReader<'_>) -> Result<Req> {
     Ok(match which {
         request::Metadata(r) => {
             let names = r.map_err(malformed)?.get_logs().map_err(malformed)?;
-            frame::bounded_len(names.len(), pyralog_protocol::limits::MAX_LOGS, "a metadata request's logs")?;
+            frame::bounded_len(
+                names.len(),
+                pyralog_protocol::limits::MAX_LOGS,
+                "MAX_LOGS",
+                "a metadata request's logs",
+            )?;
             Req::Metadata(names.iter().map(|n| text(n, "logs").map(str::to_owned)).collect::<Result<_>>()?)
         }
         request::CreateLog(r) => {

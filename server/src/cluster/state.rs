@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pyralog_protocol::acl::Acl;
-use pyralog_protocol::limits::MAX_ACLS;
+use pyralog_protocol::limits::{MAX_ACLS, MAX_LOGS};
 use pyralog_protocol::model::{LogConfig, LogState};
 use pyralog_protocol::{ErrorCode, ProtocolError};
 use serde::{Deserialize, Serialize};
@@ -340,6 +340,12 @@ impl State {
                 if self.logs.contains_key(&name) {
                     return Outcome::refused(ErrorCode::LogAlreadyExists, format!("log {name:?} already exists"));
                 }
+                if self.logs.len() >= MAX_LOGS {
+                    return Outcome::refused(
+                        ErrorCode::InvalidConfig,
+                        format!("the cluster holds MAX_LOGS ({MAX_LOGS}) logs; delete some first"),
+                    );
+                }
                 self.next_incarnation += 1;
                 let log = StoredLog {
                     name: name.clone(),
@@ -652,6 +658,25 @@ mod tests {
         let first = s.apply(Command::DeleteLog { name: "a".into() }).log.unwrap();
         let second = s.apply(create("a", vec![vec![1]])).log.unwrap();
         assert_ne!(first.dir_name(), second.dir_name());
+    }
+
+    #[test]
+    fn the_metadata_holds_at_most_max_logs_logs_and_max_acls_acls() {
+        let mut s = State::new();
+        for i in 0..MAX_LOGS {
+            assert!(s.apply(create(&format!("l{i}"), vec![vec![1]])).error.is_none());
+        }
+        let over = s.apply(create("one-more", vec![vec![1]])).error.unwrap();
+        assert!(over.0 == ErrorCode::InvalidConfig.as_u16() && over.1.contains("MAX_LOGS"), "{over:?}");
+        assert_eq!(s.logs.len(), MAX_LOGS);
+        for i in 0..MAX_ACLS {
+            let acl = Acl::parse(&format!("p{i}"), "read", "log:x").unwrap();
+            assert!(s.apply(Command::AddAcl { acl }).error.is_none());
+        }
+        let acl = Acl::parse("one-more", "read", "log:x").unwrap();
+        let over = s.apply(Command::AddAcl { acl }).error.unwrap();
+        assert!(over.1.contains("MAX_ACLS"), "{over:?}");
+        assert_eq!(s.acls.len(), MAX_ACLS);
     }
 
     #[test]

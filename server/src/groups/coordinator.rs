@@ -251,15 +251,23 @@ impl Coordinator {
     /// `InconsistentGroupProtocol`, `GroupMaxSizeReached`, `InvalidRequest`.
     pub fn join(&mut self, j: Join, now_ms: u64) -> Result<Pending<Joined>, ProtocolError> {
         validate_log_id(&j.group).map_err(|e| err(ErrorCode::InvalidGroupId, e.message))?;
-        if !(MIN_SESSION_TIMEOUT_MS..=MAX_SESSION_TIMEOUT_MS).contains(&j.session_timeout_ms)
-            || j.rebalance_timeout_ms > MAX_REBALANCE_TIMEOUT_MS
-        {
-            return Err(err(
-                ErrorCode::InvalidSessionTimeout,
-                format!(
-                    "session timeout must be {MIN_SESSION_TIMEOUT_MS}..={MAX_SESSION_TIMEOUT_MS} ms and rebalance \
-                     timeout at most {MAX_REBALANCE_TIMEOUT_MS} ms"
-                ),
+        let timeout = |what: String| Err(err(ErrorCode::InvalidSessionTimeout, what));
+        if j.session_timeout_ms < MIN_SESSION_TIMEOUT_MS {
+            return timeout(format!(
+                "session timeout {} ms is below MIN_SESSION_TIMEOUT_MS ({MIN_SESSION_TIMEOUT_MS})",
+                j.session_timeout_ms
+            ));
+        }
+        if j.session_timeout_ms > MAX_SESSION_TIMEOUT_MS {
+            return timeout(format!(
+                "session timeout {} ms is above MAX_SESSION_TIMEOUT_MS ({MAX_SESSION_TIMEOUT_MS})",
+                j.session_timeout_ms
+            ));
+        }
+        if j.rebalance_timeout_ms > MAX_REBALANCE_TIMEOUT_MS {
+            return timeout(format!(
+                "rebalance timeout {} ms is above MAX_REBALANCE_TIMEOUT_MS ({MAX_REBALANCE_TIMEOUT_MS})",
+                j.rebalance_timeout_ms
             ));
         }
         if j.protocols.is_empty() {

@@ -380,6 +380,22 @@ mod tests {
     }
 
     #[test]
+    fn given_more_producers_than_remembered_the_least_recently_writing_is_forgotten() {
+        let mut s = ProducerStates::default();
+        let n = MAX_PRODUCERS_PER_PARTITION as u64;
+        for id in 0..n {
+            s.record(&who(id, 0, 0, 1), at(0, 1, id));
+        }
+        assert_eq!(s.producer_count(), MAX_PRODUCERS_PER_PARTITION);
+        // Producer 0 writes again: producer 1 is now the least recent.
+        s.record(&who(0, 0, 1, 1), at(1, 1, n));
+        s.record(&who(u64::MAX - 1, 0, 0, 1), at(0, 1, n + 1));
+        assert_eq!(s.producer_count(), MAX_PRODUCERS_PER_PARTITION);
+        assert_eq!(code(s.check(&who(1, 0, 1, 1))), ErrorCode::UnknownProducer, "forgotten");
+        assert!(matches!(s.check(&who(0, 0, 1, 1)).unwrap(), Sequencing::Duplicate(_)), "kept");
+    }
+
+    #[test]
     fn given_more_batches_than_remembered_when_oldest_retried_should_refuse_it() {
         let mut s = ProducerStates::default();
         for i in 0..=MAX_IN_FLIGHT_BATCHES_PER_PARTITION as u64 {

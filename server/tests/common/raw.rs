@@ -12,7 +12,7 @@ use pyralog_protocol::ErrorCode;
 /// Longest a raw request waits for its answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest answer read.
-const MAX_ANSWER_BYTES: usize = 1 << 20;
+const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// Sends raw bytes as one request; returns the answer's bytes.
 pub async fn exchange(conn: &quinn::Connection, bytes: &[u8]) -> Vec<u8> {
