@@ -107,13 +107,13 @@ fn a_server_holds_at_most_max_groups_groups_of_at_most_max_group_members() {
     use pyralog_protocol::limits::{MAX_GROUPS, MAX_GROUP_MEMBERS};
     let mut c = Coordinator::default();
     for i in 0..MAX_GROUP_MEMBERS {
-        let _ = c.join(join(""), i as u64).unwrap();
+        drop(c.join(join(""), i as u64).unwrap());
     }
     assert_eq!(c.group("g").unwrap().member_count(), MAX_GROUP_MEMBERS);
     let e = c.join(join(""), 0).unwrap_err();
     assert!(e.code == ErrorCode::GroupMaxSizeReached && e.message.contains("MAX_GROUP_MEMBERS"), "{e:?}");
     for i in 1..MAX_GROUPS {
-        let _ = c.join(Join { group: format!("g{i}"), ..join("") }, 0).unwrap();
+        drop(c.join(Join { group: format!("g{i}"), ..join("") }, 0).unwrap());
     }
     let e = c.join(Join { group: "one-more".into(), ..join("") }, 0).unwrap_err();
     assert!(e.code == ErrorCode::GroupMaxSizeReached && e.message.contains("MAX_GROUPS"), "{e:?}");
