@@ -639,22 +639,30 @@ impl Client {
 
     /// The offset for `spec` in one partition: (offset, timestamp of that record or -1).
     pub(crate) async fn list_offset(&self, log: &str, partition: u32, spec: OffsetSpec, ts: i64) -> Result<(u64, i64)> {
-        let req = wire::request(|r| {
-            let mut l = r.init_list_offsets();
-            l.set_log(log);
-            l.set_partition(partition);
-            l.set_spec(spec);
-            l.set_timestamp_ms(ts);
-        });
         let timeout = self.inner.config.request_timeout;
-        self.call_routed(Route::Leader(log, partition), req, timeout, |w| match w {
-            response::ListOffsets(l) => {
-                let l = l.map_err(capnp_err)?;
-                Ok((l.get_offset(), l.get_timestamp_ms()))
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let req = wire::request(|r| {
+                let mut l = r.init_list_offsets();
+                l.set_log(log);
+                l.set_partition(partition);
+                l.set_spec(spec);
+                l.set_timestamp_ms(ts);
+            });
+            let answer = self
+                .call_routed(Route::Leader(log, partition), req, timeout, |w| match w {
+                    response::ListOffsets(l) => {
+                        let l = l.map_err(capnp_err)?;
+                        Ok((l.get_offset(), l.get_timestamp_ms()))
+                    }
+                    _ => Err(unexpected()),
+                })
+                .await;
+            match answer {
+                Err(e) if leadership_moving(&e, deadline) => tokio::time::sleep(LEADER_RETRY_BACKOFF).await,
+                other => return other,
             }
-            _ => Err(unexpected()),
-        })
-        .await
+        }
     }
 
     /// Earliest offset still stored in a partition.
@@ -705,6 +713,7 @@ impl Client {
         let log: Arc<str> = Arc::from(log);
         let mut out = Vec::new();
         let mut next = start;
+        let deadline = tokio::time::Instant::now() + self.inner.config.request_timeout;
         while out.len() < max {
             let spec = FetchSpec { log: Arc::clone(&log), partition, offset: next, max_bytes: 4 << 20 };
             let mut f = self.fetch(&[spec], Duration::ZERO, 0, 4 << 20).await?;
@@ -712,6 +721,10 @@ impl Client {
             match f.error {
                 // What was read before the server found corrupt data is delivered first.
                 Some(e) if e.code() == ErrorCode::CorruptData && !out.is_empty() => break,
+                Some(e) if leadership_moving(&e, deadline) => {
+                    tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
+                    continue;
+                }
                 Some(e) => return Err(e),
                 None => {}
             }
@@ -852,6 +865,17 @@ fn read_fetch(bytes: Bytes, partitions: usize) -> Result<Vec<Fetched>> {
         }
         _ => Err(unexpected()),
     })
+}
+
+/// Waits between asks of a partition whose leadership is moving.
+const LEADER_RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Whether `e` says the partition's leadership is moving (a node that has
+/// not taken it up yet, or has just handed it over) and there is time to
+/// ask again before `deadline` (the metadata was forgotten: the next ask
+/// goes where it now says).
+fn leadership_moving(e: &Error, deadline: tokio::time::Instant) -> bool {
+    e.code() == ErrorCode::NotLeader && tokio::time::Instant::now() + LEADER_RETRY_BACKOFF < deadline
 }
 
 /// Why a partition has no leader: a moment's election (`NotLeader`, retried)
