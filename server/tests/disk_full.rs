@@ -69,7 +69,8 @@ async fn given_a_full_disk_produce_is_refused_reads_go_on_and_writes_resume_once
     };
     let ballast: PathBuf = disk.path().join("ballast");
     std::fs::write(&ballast, vec![1u8; BALLAST_BYTES]).unwrap();
-    let config = "segment_bytes = 1048576\ngroup_offsets_segment_bytes = 65536\n";
+    // No reserve: the whole small disk is the log's to fill.
+    let config = "segment_bytes = 1048576\ngroup_offsets_segment_bytes = 65536\ndisk_reserve_bytes = 0\n";
     let server = TestServer::start_in(env!("CARGO_BIN_EXE_pyralog-server"), disk.path().join("data"), config);
     let c = server.client().await;
     let log = unique("disk-full");
