@@ -710,6 +710,12 @@ impl Client {
             let mut f = self.fetch(&[spec], Duration::ZERO, 0, 4 << 20).await?;
             let f = f.pop().ok_or_else(unexpected)?;
             if let Some(e) = f.error {
+                // A batch the server refuses as corrupt, after records were
+                // read: those are returned; a read from it reports it.
+                let e = wire::locate_fetch_error(e, &log, partition, next);
+                if e.corrupt_batch().is_some() && !out.is_empty() {
+                    break;
+                }
                 return Err(e);
             }
             let before = out.len();
