@@ -29,6 +29,51 @@ PY_EXTRA_EXPORTS = ["BY_CODE", "PyralogError", "UsedAfterFork"]
 # Line width of the generated Python (the SDK's ruff line length).
 PY_LINE_WIDTH = 100
 
+# What a class says and carries beyond its code, per language: `CorruptData` raised for
+# fetched data names the batch that cannot be decoded (pyralog::Error::corrupt_batch).
+CORRUPT_DATA_DOC = (
+    "Raised for fetched data, it names the batch that cannot be decoded: {fields}"
+    " ({absent} when not known). Every record before that batch was delivered; to skip the"
+    " batch (after deciding its records are lost: a replica may still hold them intact),"
+    " seek the partition to {skip}."
+)
+PY_CLASS_EXTRAS = {
+    "CorruptData": (
+        CORRUPT_DATA_DOC.format(
+            fields="`log`, `partition` and its offsets `first_offset` to `last_offset`",
+            absent="None",
+            skip="`last_offset + 1`",
+        ),
+        """
+    #: The log of the batch that cannot be decoded.
+    log: str | None = None
+    #: Its partition.
+    partition: int | None = None
+    #: Its first offset (the first record not delivered).
+    first_offset: int | None = None
+    #: Its last offset: seek to `last_offset + 1` to skip it.
+    last_offset: int | None = None
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        retry_after_ms: int | None = None,
+        *,
+        log: str | None = None,
+        partition: int | None = None,
+        first_offset: int | None = None,
+        last_offset: int | None = None,
+    ) -> None:
+        super().__init__(code, message, retry_after_ms)
+        self.log = log
+        self.partition = partition
+        self.first_offset = first_offset
+        self.last_offset = last_offset
+""",
+    ),
+}
+
 
 def codes() -> list[tuple[str, int, str]]:
     """(name, code, doc) of every `Name = code,` line (the variants of `ErrorCode`)."""
@@ -57,7 +102,12 @@ def python(table) -> str:
             initial_indent='    """',
             subsequent_indent="    ",
         )
-        s += f'\n\nclass {name}(PyralogError):\n{doc}"""\n\n    code = {code}\n'
+        extra_doc, body = PY_CLASS_EXTRAS.get(name, ("", ""))
+        if extra_doc:
+            doc += "\n\n" + textwrap.fill(
+                extra_doc, PY_LINE_WIDTH - 3, initial_indent="    ", subsequent_indent="    "
+            )
+        s += f'\n\nclass {name}(PyralogError):\n{doc}"""\n\n    code = {code}\n{body}'
     s += "\n\n#: Error class per code.\nBY_CODE: dict[int, type[PyralogError]] = {\n"
     s += "".join(f"    {code}: {name},\n" for name, code, _ in table)
     s += "}\n"
