@@ -164,10 +164,10 @@ class OffsetOutOfRange(PyralogError):
 class CorruptData(PyralogError):
     """Stored data failed its checksum inside a sealed segment. (code 305)
 
-    Raised for fetched data, it names the batch that cannot be decoded: `log`, `partition` and
-    its offsets `first_offset` to `last_offset` (None when not known). Every record before that
-    batch was delivered; to skip the batch (after deciding its records are lost: a replica may
-    still hold them intact), seek the partition to `last_offset + 1`."""
+    Raised for fetched data, it names the batch that cannot be decoded in `log`, `partition`,
+    `first_offset` and `last_offset`, None when it names none. Every record before that batch was
+    delivered; to skip the batch (after deciding its records are lost: a replica may still hold
+    them intact), seek the partition to `last_offset + 1`."""
 
     code = 305
 
