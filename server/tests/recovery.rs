@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::{segments, unique, TestServer};
 use pyralog::{ConsumerConfig, ErrorCode, LogConfig, LogOffset, LogPartition, LogSpec, Record};
-use pyralog_protocol::batch::BatchView;
+use pyralog_protocol::batch::{BatchView, HEADER_BYTES};
 
 const SMALL_SEGMENTS: &str = "segment_bytes = 65536\nretention_check_interval_ms = 200\n";
 
@@ -146,7 +146,7 @@ async fn given_a_batch_corrupted_while_served_readers_take_the_records_before_it
     {
         use std::os::unix::fs::FileExt;
         let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
-        let at = ((start + 80 + end) / 2) as u64;
+        let at = ((start + HEADER_BYTES + end) / 2) as u64;
         let mut byte = [0u8];
         f.read_exact_at(&mut byte, at).unwrap();
         f.write_all_at(&[byte[0] ^ 0xff], at).unwrap();
