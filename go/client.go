@@ -243,6 +243,9 @@ func (cl *Client) Consume(ctx context.Context, log string, offset uint64, max in
 
 // ConsumeFromPartition returns up to max records of one partition from
 // offset (OffsetEnd: only what is newer). Past the end: ErrOffsetOutOfRange.
+// The records before a stored batch that cannot be decoded are returned; a
+// read from it fails with ErrCorruptData, whose CorruptBatch names it (read
+// on from its LastOffset+1 to skip it).
 func (cl *Client) ConsumeFromPartition(ctx context.Context, log string, partition int32, offset uint64, max int) ([]Record, error) {
 	var r *C.pyralog_records_t
 	err := cl.named(ctx, log, func(c *C.pyralog_client_t, n C.pyralog_str_t, t *C.pyralog_cancel_t) *C.pyralog_error_t {

@@ -219,7 +219,9 @@ func (k *Consumer) Assignment() ([]LogPartition, error) {
 }
 
 // Poll returns the next records, or none after timeout; ctx ends the wait
-// early.
+// early. A stored batch that cannot be decoded fails with ErrCorruptData,
+// whose CorruptBatch names it, once the records before it were returned,
+// on every poll until Seek moves its partition to CorruptBatch.LastOffset+1.
 func (k *Consumer) Poll(ctx context.Context, timeout time.Duration) ([]Record, error) {
 	var r *C.pyralog_records_t
 	err := k.use(func(c *C.pyralog_consumer_t) error {

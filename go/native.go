@@ -52,6 +52,9 @@ func takeError(e *C.pyralog_error_t) error {
 		return nil
 	}
 	err := &Error{Code: Code(e.code), Message: C.GoString(e.message), RetryAfter: time.Duration(e.retry_after_ms) * time.Millisecond}
+	if b := e.corrupt_batch; b.log != nil {
+		err.CorruptBatch = &BatchLocation{Log: C.GoString(b.log), Partition: int32(b.partition), FirstOffset: uint64(b.first_offset), LastOffset: uint64(b.last_offset)}
+	}
 	C.pyralog_error_free(e)
 	return err
 }

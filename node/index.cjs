@@ -9,7 +9,8 @@ const native = require('./lib/native.cjs');
 const errors = require('./lib/errors.cjs');
 
 native.registerErrorFactory(
-  (code, message, retryAfterMs) => new (errors.BY_CODE.get(code) ?? errors.PyralogError)(code, message, retryAfterMs),
+  (code, message, retryAfterMs, corruptBatch) =>
+    new (errors.BY_CODE.get(code) ?? errors.PyralogError)(code, message, retryAfterMs, corruptBatch),
 );
 
 const { Client } = require('./lib/client.cjs');

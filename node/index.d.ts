@@ -371,7 +371,9 @@ export class Client {
   /**
    * Up to `maxRecords` (default 1000) records of one partition starting exactly at `offset`
    * (default 0: the log start; {@link OFFSET_END}: nothing yet), without waiting.
-   * Rejects `OffsetOutOfRange` past the end.
+   * Rejects `OffsetOutOfRange` past the end. The records before a stored batch that cannot be
+   * decoded are returned; a read from it rejects with `CorruptData`, whose `corruptBatch` names
+   * it (read on from its `lastOffset + 1` to skip it).
    */
   consumeFromPartition(log: string, partition: number, offset?: Offset, maxRecords?: number): Promise<ConsumerRecord[]>;
   /** A batching producer. Throws `InvalidArgument` for bad options. */
@@ -436,7 +438,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   assignLog(log: string): Promise<void>;
   /** The partitions read now. */
   assignment(): LogPartition[];
-  /** Resolves with the next records, or an empty array after `timeoutMs` (default 1000). */
+  /**
+   * Resolves with the next records, or an empty array after `timeoutMs` (default 1000). A
+   * stored batch that cannot be decoded rejects with `CorruptData`, whose `corruptBatch` names
+   * it, once the records before it were returned, on every poll until `seek` moves its
+   * partition to `corruptBatch.lastOffset + 1`.
+   */
   poll(timeoutMs?: number): Promise<ConsumerRecord[]>;
   /** Yields records one by one (polling 1000 ms at a time) until the consumer is closed. */
   [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord>;
@@ -483,6 +490,17 @@ export class PyralogError extends Error {
   readonly code: number;
   /** Milliseconds the server asked to wait before a retry (set on `Throttled`); `undefined` when it did not say. */
   readonly retryAfterMs: number | undefined;
+}
+/**
+ * A stored batch that cannot be decoded (`CorruptData.corruptBatch`): records `firstOffset` to
+ * `lastOffset` of `log`/`partition`. Every record before them was delivered; seek the partition
+ * to `lastOffset + 1` to skip them.
+ */
+export interface BatchLocation {
+  readonly log: string;
+  readonly partition: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
 }
 /** An error the server could not classify; the message says more. (code 100) */
 export class Unknown extends PyralogError {
@@ -594,10 +612,20 @@ export class OffsetOutOfRange extends PyralogError {
   /** This class's error code. */
   static readonly code: 304;
 }
-/** Stored data failed its checksum inside a sealed segment. (code 305) */
+/**
+ * Stored data failed its checksum inside a sealed segment. (code 305)
+ *
+ * Raised for fetched data, it names the batch that cannot be decoded in `corruptBatch`,
+ * `undefined` when it names none. Every record before that batch was delivered; to skip the batch
+ * (after deciding its records are lost: a replica may still hold them intact), seek the partition
+ * to `lastOffset + 1`.
+ */
 export class CorruptData extends PyralogError {
   /** This class's error code. */
   static readonly code: 305;
+  constructor(code: number, message: string, retryAfterMs?: number | null, corruptBatch?: BatchLocation | null);
+  /** Where the batch that cannot be decoded lies; `undefined` when the error names none. */
+  readonly corruptBatch: BatchLocation | undefined;
 }
 /** A batch's sequence leaves a gap after the last one written. (code 400) */
 export class OutOfOrderSequence extends PyralogError {

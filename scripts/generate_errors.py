@@ -29,6 +29,51 @@ PY_EXTRA_EXPORTS = ["BY_CODE", "PyralogError", "UsedAfterFork"]
 # Line width of the generated Python (the SDK's ruff line length).
 PY_LINE_WIDTH = 100
 
+# What a class says and carries beyond its code, per language: `CorruptData` raised for
+# fetched data names the batch that cannot be decoded (pyralog::Error::corrupt_batch).
+CORRUPT_DATA_DOC = (
+    "Raised for fetched data, it names the batch that cannot be decoded in {fields}, {absent}"
+    " when it names none. Every record before that batch was delivered; to skip the batch"
+    " (after deciding its records are lost: a replica may still hold them intact), seek the"
+    " partition to {skip}."
+)
+PY_CLASS_EXTRAS = {
+    "CorruptData": (
+        CORRUPT_DATA_DOC.format(
+            fields="`log`, `partition`, `first_offset` and `last_offset`",
+            absent="None",
+            skip="`last_offset + 1`",
+        ),
+        """
+    #: The log of the batch that cannot be decoded.
+    log: str | None = None
+    #: Its partition.
+    partition: int | None = None
+    #: Its first offset (the first record not delivered).
+    first_offset: int | None = None
+    #: Its last offset: seek to `last_offset + 1` to skip it.
+    last_offset: int | None = None
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        retry_after_ms: int | None = None,
+        *,
+        log: str | None = None,
+        partition: int | None = None,
+        first_offset: int | None = None,
+        last_offset: int | None = None,
+    ) -> None:
+        super().__init__(code, message, retry_after_ms)
+        self.log = log
+        self.partition = partition
+        self.first_offset = first_offset
+        self.last_offset = last_offset
+""",
+    ),
+}
+
 
 def codes() -> list[tuple[str, int, str]]:
     """(name, code, doc) of every `Name = code,` line (the variants of `ErrorCode`)."""
@@ -57,7 +102,12 @@ def python(table) -> str:
             initial_indent='    """',
             subsequent_indent="    ",
         )
-        s += f'\n\nclass {name}(PyralogError):\n{doc}"""\n\n    code = {code}\n'
+        extra_doc, body = PY_CLASS_EXTRAS.get(name, ("", ""))
+        if extra_doc:
+            doc += "\n\n" + textwrap.fill(
+                extra_doc, PY_LINE_WIDTH - 3, initial_indent="    ", subsequent_indent="    "
+            )
+        s += f'\n\nclass {name}(PyralogError):\n{doc}"""\n\n    code = {code}\n{body}'
     s += "\n\n#: Error class per code.\nBY_CODE: dict[int, type[PyralogError]] = {\n"
     s += "".join(f"    {code}: {name},\n" for name, code, _ in table)
     s += "}\n"
@@ -107,28 +157,81 @@ def go(table) -> str:
 JAVA_HEADER = "// Generated from pyralog::ErrorCode; ErrorCodesTest keeps it in step with the native library.\n"
 
 
+# Java's extra imports, class doc, fields, constructor body and members per class.
+JAVA_CLASS_EXTRAS = {
+    "CorruptData": {
+        "imports": ["io.pyralog.BatchLocation", "java.util.Optional"],
+        "doc": CORRUPT_DATA_DOC.format(
+            fields="{@link #corruptBatch()} (its log, partition, first and last offset)",
+            absent="empty",
+            skip="{@code lastOffset + 1}",
+        ),
+        "fields": """
+    /** Where the batch that cannot be decoded lies; null when the error names none. */
+    private final BatchLocation corruptBatch;
+""",
+        "constructor": "        this(message, null);\n",
+        "members": """
+    /**
+     * Creates the exception naming the batch that cannot be decoded.
+     *
+     * @param message what happened and what to do
+     * @param corruptBatch where the batch lies, or null
+     */
+    public CorruptDataException(String message, BatchLocation corruptBatch) {
+        super(CODE, message);
+        this.corruptBatch = corruptBatch;
+    }
+
+    /**
+     * Where the batch that cannot be decoded lies: every record before it was delivered; seek
+     * its partition to {@code lastOffset() + 1} to skip it.
+     *
+     * @return its log, partition and offsets, or empty when the error names no batch
+     */
+    public Optional<BatchLocation> corruptBatch() {
+        return Optional.ofNullable(corruptBatch);
+    }
+""",
+    },
+}
+
+
+def javadoc_paragraph(text: str) -> str:
+    """`text` as a `<p>` paragraph of a class's Javadoc, its inline tags kept on one line."""
+    text = re.sub(r"\{@[^}]*\}", lambda m: m[0].replace(" ", "\0"), f"<p>{text}")
+    lines = textwrap.wrap(text, 96, initial_indent=" * ", subsequent_indent=" * ")
+    return "\n".join(lines).replace("\0", " ")
+
+
 def java_exception(name: str, code: int, doc: str) -> str:
-    doc = doc.replace("*/", "* /")
+    extra = JAVA_CLASS_EXTRAS.get(name, {})
+    imports = sorted(["io.pyralog.PyralogException", *extra.get("imports", [])])
+    imports = "".join(f"import {i};\n" for i in imports)
+    doc = f"{doc} (code {code})".replace("*/", "* /")
+    if "doc" in extra:
+        doc = f"/**\n * {doc}\n *\n{javadoc_paragraph(extra['doc'])}\n */"
+    else:
+        doc = f"/** {doc} */"
+    constructor = extra.get("constructor", "        super(CODE, message);\n")
     return f"""{JAVA_HEADER}package io.pyralog.errors;
 
-import io.pyralog.PyralogException;
-
-/** {doc} (code {code}) */
+{imports}
+{doc}
 public final class {name}Exception extends PyralogException {{
     private static final long serialVersionUID = 1L;
 
     /** The error code of this exception. */
     public static final int CODE = {code};
-
+{extra.get("fields", "")}
     /**
      * Creates the exception.
      *
      * @param message what happened and what to do
      */
     public {name}Exception(String message) {{
-        super(CODE, message);
-    }}
-}}
+{constructor}    }}
+{extra.get("members", "")}}}
 """
 
 

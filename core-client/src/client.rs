@@ -718,9 +718,11 @@ impl Client {
             let spec = FetchSpec { log: Arc::clone(&log), partition, offset: next, max_bytes: 4 << 20 };
             let mut f = self.fetch(&[spec], Duration::ZERO, 0, 4 << 20).await?;
             let f = f.pop().ok_or_else(unexpected)?;
-            match f.error {
-                // What was read before the server found corrupt data is delivered first.
-                Some(e) if e.code() == ErrorCode::CorruptData && !out.is_empty() => break,
+            match f.error.map(|e| wire::locate_fetch_error(e, &log, partition, next)) {
+                // A batch the server refuses as corrupt (its framing on
+                // disk), after records were read: those are returned; a
+                // read from it reports it.
+                Some(e) if e.corrupt_batch().is_some() && !out.is_empty() => break,
                 Some(e) if leadership_moving(&e, deadline) => {
                     tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
                     continue;

@@ -346,10 +346,10 @@ impl Consumer {
     /// fetch is in flight while the records are decoded. A lasting fetch
     /// error stops the check there: the partitions before it are still
     /// taken, and the error is returned after them. A batch that cannot be
-    /// decoded stops its partition just before it: the records before it
-    /// are delivered, and the partition, fetched again from the bad batch,
-    /// reports `CorruptData` (with the batch's range) on every poll until
-    /// the caller seeks past it.
+    /// decoded (or that the server refuses as corrupt) stops its partition
+    /// just before it: the records before it are delivered, and the
+    /// partition, fetched again from the bad batch, reports `CorruptData`
+    /// (with the batch's range) on every poll until the caller seeks past it.
     fn absorb(&mut self, specs: &[FetchSpec], fetched: Vec<Fetched>) -> Result<()> {
         let mut accepted = Vec::with_capacity(specs.len());
         let mut failure = None;
@@ -368,6 +368,12 @@ impl Consumer {
                         continue;
                     }
                     _ if e.is_retriable() => continue,
+                    // A batch the server refuses as corrupt: reported (named
+                    // at the fetch offset) like one that does not decode.
+                    ErrorCode::CorruptData => {
+                        failure = failure.or(Some(wire::locate_fetch_error(e, &lp.log, lp.partition, spec.offset)));
+                        continue;
+                    }
                     _ => {
                         failure = Some(e);
                         break;

@@ -147,6 +147,19 @@ fn corrupt_at(log: &str, partition: u32, first: u64, batch: Option<&BatchView<'_
     Error::corrupt_data(at, detail)
 }
 
+/// A partition's fetch error, read from `offset`: the server's own
+/// `CorruptData` (a stored batch there failed its checksum or framing; the
+/// server serves the batches before it and refuses it) names no batch, so it
+/// is named here. The server does not say where that batch ends: the range
+/// is `offset` alone, so that skipping always moves on (through a batch of
+/// several records, one record per seek). Every other error is unchanged.
+pub(crate) fn locate_fetch_error(e: Error, log: &str, partition: u32, offset: u64) -> Error {
+    if e.code() != ErrorCode::CorruptData || e.corrupt_batch().is_some() {
+        return e;
+    }
+    corrupt_at(log, partition, offset, None, e.message())
+}
+
 /// Bytes a batch's records take once decompressed (what it announces; an
 /// invalid announcement counts as the most a batch may hold).
 fn decoded_size(batch: &BatchView<'_>) -> usize {
@@ -302,6 +315,18 @@ mod tests {
         assert!(e.message().contains("seek the partition to 15"), "{e}");
         let scanned = scan_batches(&log, 2, &bad, 13);
         assert_eq!((scanned.next, scanned.corrupt.is_some()), (13, true), "reported again from there");
+    }
+
+    #[test]
+    fn a_corrupt_data_fetch_error_of_the_server_is_named_at_the_fetch_offset() {
+        let server = Error::new(ErrorCode::CorruptData, "corrupt data in 00.log at byte position 282");
+        let e = locate_fetch_error(server, "events", 2, 3);
+        assert_eq!(e.code(), ErrorCode::CorruptData);
+        let at = e.corrupt_batch().unwrap();
+        assert_eq!((at.log.as_str(), at.partition, at.first_offset, at.last_offset), ("events", 2, 3, 3));
+        assert!(e.message().contains("byte position 282") && e.message().contains("seek the partition to 4"), "{e}");
+        let other = Error::new(ErrorCode::NotLeader, "moved");
+        assert_eq!(locate_fetch_error(other.clone(), "events", 2, 3), other, "only CorruptData is named");
     }
 
     #[test]

@@ -158,10 +158,29 @@ class OffsetOutOfRange extends PyralogError {
   static code = 304;
 }
 
-/** Stored data failed its checksum inside a sealed segment. (code 305) */
+/**
+ * Stored data failed its checksum inside a sealed segment. (code 305)
+ *
+ * Raised for fetched data, it names the batch that cannot be decoded in `corruptBatch`,
+ * `undefined` when it names none. Every record before that batch was delivered; to skip the batch
+ * (after deciding its records are lost: a replica may still hold them intact), seek the partition
+ * to `lastOffset + 1`.
+ */
 class CorruptData extends PyralogError {
   /** This class's error code. */
   static code = 305;
+
+  /**
+   * @param {number} code
+   * @param {string} message
+   * @param {number | null} [retryAfterMs]
+   * @param {{log: string, partition: number, firstOffset: number, lastOffset: number} | null} [corruptBatch]
+   */
+  constructor(code, message, retryAfterMs, corruptBatch) {
+    super(code, message, retryAfterMs);
+    /** Where the batch that cannot be decoded lies; `undefined` when the error names none. */
+    this.corruptBatch = corruptBatch ?? undefined;
+  }
 }
 
 /** A batch's sequence leaves a gap after the last one written. (code 400) */

@@ -2,11 +2,13 @@
 import {
   Client,
   ConsumerRecord,
+  CorruptData,
   LogNotFound,
   OFFSET_END,
   PyralogError,
   RecordMetadata,
   Throttled,
+  type BatchLocation,
   type LogPartition,
 } from 'pyralog';
 
@@ -34,6 +36,12 @@ export async function example(addr: string, caFile: string): Promise<number> {
   for await (const record of consumer) {
     const value: Buffer = record.value;
     if (value.length) break;
+  }
+  try {
+    await consumer.poll(100);
+  } catch (e) {
+    const at: BatchLocation | undefined = e instanceof CorruptData ? e.corruptBatch : undefined;
+    if (at) consumer.seek({ log: at.log, partition: at.partition }, at.lastOffset + 1);
   }
   await consumer.commit([{ log: 'events', partition: 0, offset: 12 }]);
   const committed = await consumer.committed();

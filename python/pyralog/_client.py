@@ -158,7 +158,9 @@ class Client:
         self, log: str, partition: int, offset: int = 0, max_records: int = DEFAULT_MAX_RECORDS
     ) -> list[Record]:
         """Up to `max_records` records of one partition from `offset` (`OFFSET_END`: only
-        what is newer). Raises `OffsetOutOfRange` past the end."""
+        what is newer). Raises `OffsetOutOfRange` past the end. The records before a stored
+        batch that cannot be decoded are returned; a read starting at it raises `CorruptData`
+        naming it (read on from its `last_offset + 1` to skip it)."""
         return self._c.consume_from_partition(log, partition, offset, max_records).result()
 
     def producer(self, **settings: Any) -> Producer:

@@ -74,7 +74,9 @@ class Consumer:
         return self._c.assignment()
 
     def poll(self, timeout: float = DEFAULT_POLL_TIMEOUT_S) -> list[Record]:
-        """The next records, or an empty list after `timeout` seconds."""
+        """The next records, or an empty list after `timeout` seconds. A stored batch that
+        cannot be decoded raises `CorruptData` naming it, once the records before it were
+        returned, on every poll until `seek(partition, e.last_offset + 1)` skips it."""
         return self._c.poll(timeout).result()
 
     def __iter__(self) -> Iterator[Record]:

@@ -1,6 +1,8 @@
 """Typed errors: `PyralogError` and one subclass per stable error code.
 
-Every error carries `code` (the number on the wire), `message` and `retry_after_ms`.
+Every error carries `code` (the number on the wire), `message` and `retry_after_ms`;
+`CorruptData` also names the batch that cannot be decoded (`log`, `partition`,
+`first_offset`, `last_offset`).
 """
 
 from __future__ import annotations
@@ -160,9 +162,40 @@ class OffsetOutOfRange(PyralogError):
 
 
 class CorruptData(PyralogError):
-    """Stored data failed its checksum inside a sealed segment. (code 305)"""
+    """Stored data failed its checksum inside a sealed segment. (code 305)
+
+    Raised for fetched data, it names the batch that cannot be decoded in `log`, `partition`,
+    `first_offset` and `last_offset`, None when it names none. Every record before that batch was
+    delivered; to skip the batch (after deciding its records are lost: a replica may still hold
+    them intact), seek the partition to `last_offset + 1`."""
 
     code = 305
+
+    #: The log of the batch that cannot be decoded.
+    log: str | None = None
+    #: Its partition.
+    partition: int | None = None
+    #: Its first offset (the first record not delivered).
+    first_offset: int | None = None
+    #: Its last offset: seek to `last_offset + 1` to skip it.
+    last_offset: int | None = None
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        retry_after_ms: int | None = None,
+        *,
+        log: str | None = None,
+        partition: int | None = None,
+        first_offset: int | None = None,
+        last_offset: int | None = None,
+    ) -> None:
+        super().__init__(code, message, retry_after_ms)
+        self.log = log
+        self.partition = partition
+        self.first_offset = first_offset
+        self.last_offset = last_offset
 
 
 class OutOfOrderSequence(PyralogError):

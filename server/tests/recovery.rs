@@ -5,8 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{segments, unique, TestServer};
-use pyralog::{ErrorCode, LogConfig, LogOffset, LogSpec, Record};
-use pyralog_protocol::batch::BatchView;
+use pyralog::{ConsumerConfig, ErrorCode, LogConfig, LogOffset, LogPartition, LogSpec, Record};
+use pyralog_protocol::batch::{BatchView, HEADER_BYTES};
 
 const SMALL_SEGMENTS: &str = "segment_bytes = 65536\nretention_check_interval_ms = 200\n";
 
@@ -84,7 +84,7 @@ async fn given_a_torn_write_when_restarted_the_partial_batch_is_removed() {
 }
 
 #[tokio::test]
-async fn given_corruption_inside_a_sealed_segment_reads_report_the_segment_and_position() {
+async fn given_corruption_inside_a_sealed_segment_reads_report_the_batch_and_read_on_past_it() {
     let mut server = common::start_with(SMALL_SEGMENTS);
     let log = unique("sealed");
     server.client().await.create_log(&log, 1).await.unwrap();
@@ -94,21 +94,93 @@ async fn given_corruption_inside_a_sealed_segment_reads_report_the_segment_and_p
     let segs = segments(&server.partition_dir(&log, 0));
     assert!(segs.len() >= 3, "expected several segments, got {}", segs.len());
     let first = &segs[0];
-    let ranges = batch_ranges(&std::fs::read(first).unwrap());
+    let bytes = std::fs::read(first).unwrap();
+    let ranges = batch_ranges(&bytes);
     let (start, end) = ranges[ranges.len() / 2];
+    let bad = BatchView::split(&bytes[start..]).unwrap().unwrap().0.base_offset();
     flip(first, end - 10);
 
     server.restart();
     let c = server.client().await;
-    let err = c.consume_from_partition(&log, 0, LogOffset::ZERO, 10_000).await.unwrap_err();
+    let before = c.consume_from_partition(&log, 0, LogOffset::ZERO, 10_000).await.unwrap();
+    assert_eq!(before.len() as u64, bad, "every record before the corrupt batch is read");
+    let err = c.consume_from_partition(&log, 0, LogOffset(bad), 10_000).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::CorruptData);
-    let name = first.file_name().unwrap().to_str().unwrap();
-    assert!(err.message().contains(name), "message names the segment: {}", err.message());
-    assert!(err.message().contains(&start.to_string()), "message names the position {start}: {}", err.message());
+    // The server logs the segment and position; the reader is told the batch.
+    assert!(err.message().contains("failed its checksum"), "{}", err.message());
+    let at = err.corrupt_batch().expect("the error names the batch");
+    assert_eq!((at.log.as_str(), at.partition, at.first_offset, at.last_offset), (log.as_str(), 0, bad, bad));
+    let skipped = c.consume_from_partition(&log, 0, LogOffset(at.last_offset + 1), 1).await.unwrap();
+    assert_eq!(skipped[0].offset, bad + 1, "reading on after the batch skips it");
     // Data in later segments is still served, and the log is appendable.
     let later = c.consume_from_partition(&log, 0, LogOffset(399), 1).await.unwrap();
     assert_eq!(later.len(), 1);
     c.produce(&log, Record::new("still-writable").partition(0)).await.unwrap();
+}
+
+/// Polls `consumer` until it fails, within `limit`; no poll returns records before.
+async fn poll_until_error(consumer: &mut pyralog::Consumer, limit: Duration) -> pyralog::Error {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        match consumer.poll(Duration::from_millis(200)).await {
+            Ok(recs) => assert!(recs.is_empty(), "records past a corrupt batch: {recs:?}"),
+            Err(e) => return e,
+        }
+    }
+    panic!("no error within {limit:?}");
+}
+
+/// The SDK suites' scenario (python/tests/test_corrupt_data.py and its
+/// siblings): one-record batches, the fourth flipped on disk while the
+/// server runs (it serves segments from a shared mapping).
+#[tokio::test]
+async fn given_a_batch_corrupted_while_served_readers_take_the_records_before_it_and_seek_past_it() {
+    let server = common::start_with(SMALL_SEGMENTS);
+    let log = unique("corrupt-live");
+    let c = server.client().await;
+    c.create_log(&log, 1).await.unwrap();
+    produce_values(&server, &log, 6, 20).await;
+    let path = segments(&server.partition_dir(&log, 0)).remove(0);
+    let (start, end) = batch_ranges(&std::fs::read(&path).unwrap())[3];
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let at = ((start + HEADER_BYTES + end) / 2) as u64;
+        let mut byte = [0u8];
+        f.read_exact_at(&mut byte, at).unwrap();
+        f.write_all_at(&[byte[0] ^ 0xff], at).unwrap();
+    }
+
+    let got = c.consume_from_partition(&log, 0, LogOffset::ZERO, 10).await.unwrap();
+    assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, 1, 2]);
+    let err = c.consume_from_partition(&log, 0, LogOffset(3), 10).await.unwrap_err();
+    let at = err.corrupt_batch().unwrap_or_else(|| panic!("names the batch: {err}"));
+    assert_eq!((at.log.as_str(), at.partition, at.first_offset, at.last_offset), (log.as_str(), 0, 3, 3));
+
+    let mut consumer = c.consumer(ConsumerConfig::default());
+    let lp = LogPartition::new(&log, 0);
+    consumer.assign([lp.clone()]).unwrap();
+    consumer.seek(&lp, LogOffset(0)).unwrap();
+    let mut got = Vec::new();
+    let t = Instant::now();
+    while got.len() < 3 && t.elapsed() < Duration::from_secs(10) {
+        got.extend(consumer.poll(Duration::from_millis(200)).await.unwrap().into_iter().map(|r| r.offset));
+    }
+    assert_eq!(got, [0, 1, 2]);
+    for _ in 0..2 {
+        let err = poll_until_error(&mut consumer, Duration::from_secs(10)).await;
+        assert_eq!(err.code(), ErrorCode::CorruptData, "{err}");
+        let at = err.corrupt_batch().unwrap_or_else(|| panic!("names the batch: {err}"));
+        assert_eq!((at.partition, at.first_offset, at.last_offset), (0, 3, 3));
+    }
+    consumer.seek(&lp, LogOffset(4)).unwrap();
+    let mut after = Vec::new();
+    let t = Instant::now();
+    while after.len() < 2 && t.elapsed() < Duration::from_secs(10) {
+        after.extend(consumer.poll(Duration::from_millis(200)).await.unwrap().into_iter().map(|r| r.offset));
+    }
+    assert_eq!(after, [4, 5]);
+    consumer.close().await;
 }
 
 async fn wait_until<F, Fut>(limit: Duration, mut f: F) -> bool

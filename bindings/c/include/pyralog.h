@@ -32,6 +32,19 @@ typedef struct pyralog_consumer_t pyralog_consumer_t;
 // `pyralog_producer_close`, take the last reports, then free it.
 typedef struct pyralog_producer_t pyralog_producer_t;
 
+// A stored batch that cannot be decoded: records `first_offset` to
+// `last_offset` of `log`/`partition`. Every record before them was
+// delivered; seek the partition to `last_offset + 1` to skip them (after
+// deciding they are lost: a replica may still hold them intact).
+typedef struct {
+  // The log's name, NUL-terminated UTF-8; NULL when there is no batch
+  // (the other fields are 0 then). Freed with its error.
+  char *log;
+  uint32_t partition;
+  uint64_t first_offset;
+  uint64_t last_offset;
+} pyralog_batch_location_t;
+
 // An error: `code` is a stable error code (`pyralog_error_code_name` names
 // it), `message` a NUL-terminated UTF-8 text. Free with `pyralog_error_free`.
 typedef struct {
@@ -40,6 +53,9 @@ typedef struct {
   // How long the server asked to wait before a retry, in ms (`Throttled`,
   // 702); 0 when it gave no advice.
   uint64_t retry_after_ms;
+  // Where the batch of a `CorruptData` error (305) raised for fetched
+  // data lies; its `log` is NULL on every other error.
+  pyralog_batch_location_t corrupt_batch;
 } pyralog_error_t;
 
 // A UTF-8 string: pointer and length in bytes (no NUL needed).

@@ -34,6 +34,23 @@ pub struct pyralog_error_t {
     /// How long the server asked to wait before a retry, in ms (`Throttled`,
     /// 702); 0 when it gave no advice.
     pub retry_after_ms: u64,
+    /// Where the batch of a `CorruptData` error (305) raised for fetched
+    /// data lies; its `log` is NULL on every other error.
+    pub corrupt_batch: pyralog_batch_location_t,
+}
+
+/// A stored batch that cannot be decoded: records `first_offset` to
+/// `last_offset` of `log`/`partition`. Every record before them was
+/// delivered; seek the partition to `last_offset + 1` to skip them (after
+/// deciding they are lost: a replica may still hold them intact).
+#[repr(C)]
+pub struct pyralog_batch_location_t {
+    /// The log's name, NUL-terminated UTF-8; NULL when there is no batch
+    /// (the other fields are 0 then). Freed with its error.
+    pub log: *mut c_char,
+    pub partition: u32,
+    pub first_offset: u64,
+    pub last_offset: u64,
 }
 
 pub(crate) type Ret = *mut pyralog_error_t;
@@ -41,10 +58,20 @@ pub(crate) type Ret = *mut pyralog_error_t;
 pub(crate) fn error_ptr(e: Error) -> Ret {
     let message = CString::new(e.message().replace('\0', " ")).unwrap_or_default();
     let retry_after_ms = e.retry_after_ms().map_or(0, u64::from);
+    let corrupt_batch = match e.corrupt_batch() {
+        Some(at) => pyralog_batch_location_t {
+            log: CString::new(at.log.replace('\0', " ")).unwrap_or_default().into_raw(),
+            partition: at.partition,
+            first_offset: at.first_offset,
+            last_offset: at.last_offset,
+        },
+        None => pyralog_batch_location_t { log: std::ptr::null_mut(), partition: 0, first_offset: 0, last_offset: 0 },
+    };
     Box::into_raw(Box::new(pyralog_error_t {
         code: i32::from(e.code().as_u16()),
         message: message.into_raw(),
         retry_after_ms,
+        corrupt_batch,
     }))
 }
 
@@ -131,6 +158,10 @@ pub unsafe extern "C" fn pyralog_error_free(e: *mut pyralog_error_t) {
         // SAFETY: `message` came from `CString::into_raw`.
         drop(unsafe { CString::from_raw(e.message) });
     }
+    if !e.corrupt_batch.log.is_null() {
+        // SAFETY: `corrupt_batch.log` came from `CString::into_raw`.
+        drop(unsafe { CString::from_raw(e.corrupt_batch.log) });
+    }
 }
 
 /// The name of an error code (`"LogNotFound"`), a static NUL-terminated
@@ -186,5 +217,34 @@ mod tests {
     fn given_an_error_without_advice_when_crossing_should_carry_zero_retry_after() {
         let (code, _, retry_after_ms) = take(error_ptr(Error::new(ErrorCode::NotAuthorized, "no ACL")));
         assert_eq!((code, retry_after_ms), (701, 0));
+    }
+
+    /// Reads and frees an error pointer's corrupt batch: (log, partition,
+    /// first_offset, last_offset), `None` when its log is NULL.
+    fn take_corrupt_batch(e: Ret) -> Option<(String, u32, u64, u64)> {
+        assert!(!e.is_null());
+        // SAFETY: a live error from `error_ptr`, freed once.
+        unsafe {
+            let b = &(*e).corrupt_batch;
+            let out = (!b.log.is_null()).then(|| {
+                let log = std::ffi::CStr::from_ptr(b.log).to_string_lossy().into_owned();
+                (log, b.partition, b.first_offset, b.last_offset)
+            });
+            pyralog_error_free(e);
+            out
+        }
+    }
+
+    #[test]
+    fn given_corrupt_data_naming_its_batch_when_crossing_should_carry_where_it_lies() {
+        let at = pyralog::CorruptBatch { log: "events".to_owned(), partition: 2, first_offset: 13, last_offset: 14 };
+        let e = Error::corrupt_data(at, "the batch at offset 13 failed its checksum");
+        assert_eq!(take_corrupt_batch(error_ptr(e)), Some(("events".to_owned(), 2, 13, 14)));
+    }
+
+    #[test]
+    fn given_an_error_naming_no_batch_when_crossing_should_carry_a_null_log() {
+        let e = Error::new(ErrorCode::CorruptData, "corrupt data in a segment");
+        assert_eq!(take_corrupt_batch(error_ptr(e)), None);
     }
 }

@@ -28,7 +28,9 @@ impl From<jni::errors::Error> for Fail {
 pub type Res<T> = Result<T, Fail>;
 
 const EXCEPTION_CLASS: &str = "io/pyralog/PyralogException";
-const FACTORY_SIG: &str = "(ILjava/lang/String;J)Lio/pyralog/PyralogException;";
+const FACTORY_SIG: &str = "(ILjava/lang/String;JLio/pyralog/BatchLocation;)Lio/pyralog/PyralogException;";
+const BATCH_LOCATION_CLASS: &str = "io/pyralog/BatchLocation";
+const BATCH_LOCATION_SIG: &str = "(Ljava/lang/String;IJJ)V";
 
 /// The server's advised wait before a retry in milliseconds, 0 for none
 /// (`PyralogException.retryAfter()` is empty then).
@@ -36,12 +38,30 @@ pub fn retry_after_ms(e: &Error) -> i64 {
     e.retry_after_ms().map_or(0, i64::from)
 }
 
-/// Throws the typed exception of `e` (`PyralogException.create(code, message, retryAfterMs)`).
+/// Where the batch of a `CorruptData` error lies, as a `BatchLocation`
+/// (`CorruptDataException.corruptBatch()`); null for every other error.
+fn corrupt_batch<'l>(env: &mut JNIEnv<'l>, e: &Error) -> jni::errors::Result<JObject<'l>> {
+    let Some(at) = e.corrupt_batch() else {
+        return Ok(JObject::null());
+    };
+    let log = env.new_string(&at.log)?;
+    let args = [
+        JValue::Object(&log),
+        JValue::Int(i32::try_from(at.partition).unwrap_or(i32::MAX)),
+        JValue::Long(i64::try_from(at.first_offset).unwrap_or(i64::MAX)),
+        JValue::Long(i64::try_from(at.last_offset).unwrap_or(i64::MAX)),
+    ];
+    env.new_object(BATCH_LOCATION_CLASS, BATCH_LOCATION_SIG, &args)
+}
+
+/// Throws the typed exception of `e` (`PyralogException.create(code,
+/// message, retryAfterMs, corruptBatch)`).
 fn throw_core(env: &mut JNIEnv<'_>, e: &Error) {
     let made = (|| -> jni::errors::Result<JObject<'_>> {
         let msg = env.new_string(e.message())?;
+        let batch = corrupt_batch(env, e)?;
         let code = i32::from(e.code().as_u16());
-        let args = [JValue::Int(code), JValue::Object(&msg), JValue::Long(retry_after_ms(e))];
+        let args = [JValue::Int(code), JValue::Object(&msg), JValue::Long(retry_after_ms(e)), JValue::Object(&batch)];
         env.call_static_method(EXCEPTION_CLASS, "create", FACTORY_SIG, &args)?.l()
     })();
     match made {

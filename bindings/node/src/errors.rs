@@ -1,8 +1,8 @@
 //! Error mapping: every core error becomes an instance of the JavaScript
 //! class of its code (`LogNotFound`, ...), with the server's advised wait
-//! (`retryAfterMs`) when there is one, made by the factory that `index.cjs`
-//! registers per JavaScript environment; and promises that settle with
-//! those errors.
+//! (`retryAfterMs`) when there is one and, on `CorruptData`, where its batch
+//! lies (`corruptBatch`), made by the factory that `index.cjs` registers per
+//! JavaScript environment; and promises that settle with those errors.
 
 use std::future::Future;
 
@@ -11,10 +11,21 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use pyralog::{Error, ErrorCode};
 
-/// `(code, message, retryAfterMs) => PyralogError`, kept per environment
-/// (main thread and each worker thread have their own). `retryAfterMs` is
-/// `null` when the error advises no wait.
-type FactoryArgs = FnArgs<(u32, String, Option<f64>)>;
+/// `(code, message, retryAfterMs, corruptBatch) => PyralogError`, kept per
+/// environment (main thread and each worker thread have their own).
+/// `retryAfterMs` is `null` when the error advises no wait, `corruptBatch`
+/// when it names no batch.
+type FactoryArgs = FnArgs<(u32, String, Option<f64>, Option<BatchLocation>)>;
+
+/// A stored batch that cannot be decoded (`CorruptData.corruptBatch`):
+/// records `firstOffset` to `lastOffset` of `log`/`partition`.
+#[napi(object)]
+pub struct BatchLocation {
+    pub log: String,
+    pub partition: u32,
+    pub first_offset: f64,
+    pub last_offset: f64,
+}
 
 struct Factory(FunctionRef<FactoryArgs, Unknown<'static>>);
 
@@ -33,7 +44,7 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
 }
 
 /// Registers the function that makes a typed error from
-/// `(code, message, retryAfterMs)`.
+/// `(code, message, retryAfterMs, corruptBatch)`.
 #[napi]
 pub fn register_error_factory(env: &Env, factory: Function<FactoryArgs, Unknown<'static>>) -> napi::Result<()> {
     let factory = Factory(factory.create_ref()?);
@@ -48,7 +59,7 @@ pub fn to_js(env: &Env, e: &Error) -> napi::Error {
     let code = u32::from(e.code().as_u16());
     let made = env.get_instance_data::<Factory>().ok().flatten().and_then(|f| {
         let func = f.0.borrow_back(env).ok()?;
-        func.call((code, e.message().to_owned(), retry_after_ms(e)).into()).ok()
+        func.call((code, e.message().to_owned(), retry_after_ms(e), corrupt_batch(e)).into()).ok()
     });
     match made {
         Some(obj) => napi::Error::from(obj),
@@ -60,6 +71,17 @@ pub fn to_js(env: &Env, e: &Error) -> napi::Error {
 /// milliseconds.
 fn retry_after_ms(e: &Error) -> Option<f64> {
     e.retry_after_ms().map(f64::from)
+}
+
+/// Where the batch of a `CorruptData` error lies (offsets as numbers, like
+/// every offset the package hands out).
+fn corrupt_batch(e: &Error) -> Option<BatchLocation> {
+    e.corrupt_batch().map(|at| BatchLocation {
+        log: at.log.clone(),
+        partition: at.partition,
+        first_offset: at.first_offset as f64,
+        last_offset: at.last_offset as f64,
+    })
 }
 
 /// A core `InvalidArgument` error.

@@ -65,15 +65,35 @@ pub fn error_codes() -> Vec<(u16, &'static str)> {
 }
 
 /// The typed Python exception for a core error: `code`, `message` and
-/// `retry_after_ms` (the server's advised wait, or `None`).
+/// `retry_after_ms` (the server's advised wait, or `None`); a `CorruptData`
+/// naming its batch also gets `log`, `partition`, `first_offset` and
+/// `last_offset` (keywords only its class takes).
 pub fn to_py_err(e: pyralog::Error) -> PyErr {
     Python::with_gil(|py| {
         let code = e.code().as_u16();
         let retry_after_ms = e.retry_after_ms();
         let class = ERRORS.get().and_then(|d| d.bind(py).get_item(code).ok().flatten());
-        match class.map(|cls| cls.call1((code, e.message().to_owned(), retry_after_ms))) {
+        let made = class.map(|cls| {
+            let kwargs = corrupt_batch_kwargs(py, &e)?;
+            cls.call((code, e.message().to_owned(), retry_after_ms), kwargs.as_ref())
+        });
+        match made {
             Some(Ok(exc)) => PyErr::from_value(exc),
             _ => PyRuntimeError::new_err(format!("{}: {}", e.code().name(), e.message())),
         }
     })
+}
+
+/// Where the batch of a `CorruptData` error lies, as its exception's
+/// keyword arguments; `None` for every other error.
+fn corrupt_batch_kwargs<'py>(py: Python<'py>, e: &pyralog::Error) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let Some(at) = e.corrupt_batch() else {
+        return Ok(None);
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("log", &at.log)?;
+    kwargs.set_item("partition", at.partition)?;
+    kwargs.set_item("first_offset", at.first_offset)?;
+    kwargs.set_item("last_offset", at.last_offset)?;
+    Ok(Some(kwargs))
 }

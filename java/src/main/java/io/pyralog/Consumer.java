@@ -59,6 +59,9 @@ public final class Consumer implements AutoCloseable {
      *
      * @param timeout how long to wait for records
      * @return the records, in order per partition
+     * @throws io.pyralog.errors.CorruptDataException at a stored batch that cannot be decoded,
+     *     once the records before it were returned, on every poll until {@link #seek} moves its
+     *     partition to {@code corruptBatch().lastOffset() + 1}
      */
     public List<Record> poll(Duration timeout) {
         RebalanceBridge b = bridge;

@@ -226,7 +226,8 @@ public final class PyralogClient implements AutoCloseable {
 
     /**
      * Up to {@code max} records of one partition from {@code offset} ({@link #OFFSET_END}:
-     * only what is newer).
+     * only what is newer). The records before a stored batch that cannot be decoded are
+     * returned; a read from it fails.
      *
      * @param log the log
      * @param partition the partition
@@ -234,6 +235,8 @@ public final class PyralogClient implements AutoCloseable {
      * @param max most records
      * @return the records
      * @throws io.pyralog.errors.OffsetOutOfRangeException past the end
+     * @throws io.pyralog.errors.CorruptDataException at a batch that cannot be decoded; its
+     *     {@code corruptBatch()} names it (read on from its {@code lastOffset() + 1} to skip it)
      */
     public List<Record> consumeFromPartition(String log, int partition, long offset, int max) {
         return Codec.records(handle.call(h -> Native.consume(h, log, partition, offset, max)));

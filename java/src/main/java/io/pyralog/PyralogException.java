@@ -1,5 +1,6 @@
 package io.pyralog;
 
+import io.pyralog.errors.CorruptDataException;
 import io.pyralog.errors.ErrorCodes;
 import java.time.Duration;
 import java.util.Optional;
@@ -9,7 +10,8 @@ import java.util.Optional;
  * to do. Each code has its subclass in {@code io.pyralog.errors} ({@code
  * LogNotFoundException}, {@code InvalidLogIdException}, ...). When the server asked to wait
  * before a retry ({@code ThrottledException}: the principal is over a quota), {@link
- * #retryAfter()} says how long.
+ * #retryAfter()} says how long. A {@link CorruptDataException} raised for fetched data names
+ * the batch that cannot be decoded ({@link CorruptDataException#corruptBatch()}).
  */
 public class PyralogException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -51,7 +53,25 @@ public class PyralogException extends RuntimeException {
      * @return the exception to throw
      */
     public static PyralogException create(int code, String message, long retryAfterMs) {
-        PyralogException e = ErrorCodes.create(code, message);
+        return create(code, message, retryAfterMs, null);
+    }
+
+    /**
+     * The typed exception of a code, with the server's advice on when to retry and, for a
+     * {@link CorruptDataException} raised for fetched data, where the batch that cannot be
+     * decoded lies; called by the native library.
+     *
+     * @param code the stable error code
+     * @param message what happened
+     * @param retryAfterMs how long the server asked to wait before a retry, in milliseconds;
+     *     0 (or less) for no advice
+     * @param corruptBatch where the batch of a {@code CorruptDataException} lies; null for none
+     * @return the exception to throw
+     */
+    public static PyralogException create(int code, String message, long retryAfterMs, BatchLocation corruptBatch) {
+        PyralogException e = corruptBatch != null && code == CorruptDataException.CODE
+            ? new CorruptDataException(message, corruptBatch)
+            : ErrorCodes.create(code, message);
         e.retryAfterMs = Math.max(0, retryAfterMs);
         return e;
     }

@@ -68,6 +68,11 @@ final class TestServer implements AutoCloseable {
         caFile = data.resolve("tls").resolve("ca.pem").toString();
     }
 
+    /** This server's data directory ({@code --data-dir}). */
+    Path dataDir() {
+        return data;
+    }
+
     PyralogClient client() {
         return PyralogClient.connect(addr, ClientConfig.builder().caFile(caFile).build());
     }
