@@ -70,17 +70,15 @@ async fn peer_refusal(endpoint: &quinn::Endpoint, addr: std::net::SocketAddr) ->
     }
 }
 
-/// Produces one record as `client` every 50 ms until `stop`; how many landed.
-async fn keep_producing(client: pyralog::Client, log: String, stop: Arc<tokio::sync::Notify>) -> usize {
+/// Produces one record as `client` every 50 ms until `stop` turns true; how many landed.
+async fn keep_producing(client: pyralog::Client, log: String, mut stop: tokio::sync::watch::Receiver<bool>) -> usize {
     let mut landed = 0;
-    loop {
+    while !*stop.borrow_and_update() {
         client.produce(&log, Record::new("served")).await.expect("a legitimate client is served during the flood");
         landed += 1;
-        tokio::select! {
-            () = stop.notified() => return landed,
-            () = tokio::time::sleep(Duration::from_millis(50)) => {}
-        }
+        let _ = tokio::time::timeout(Duration::from_millis(50), stop.changed()).await;
     }
+    landed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,8 +90,8 @@ async fn a_flood_of_peer_connections_without_a_certificate_is_refused_and_client
     admin.create_log(&log, 1).await.unwrap();
     let by_token = connect(&server, with_token(&server, &admin_token)).await.unwrap();
     let by_cert = connect(&server, with_cert(&server, &cert(&server, "admin"))).await.unwrap();
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let writers = [by_token, by_cert].map(|c| tokio::spawn(keep_producing(c, log.clone(), Arc::clone(&stop))));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writers = [by_token, by_cert].map(|c| tokio::spawn(keep_producing(c, log.clone(), stopped.clone())));
 
     let endpoint = stranger_endpoint(&server, pyralog_server::tls::PEER_ALPN);
     let addr = server.addr.parse().unwrap();
@@ -109,7 +107,7 @@ async fn a_flood_of_peer_connections_without_a_certificate_is_refused_and_client
     println!("{PEER_FLOOD} peer connections without a certificate refused in {:?}", began.elapsed());
     // A client arriving after the flood connects at once.
     connect(&server, with_token(&server, &admin_token)).await.expect("a new client is let in");
-    stop.notify_waiters();
+    stop.send(true).unwrap();
     for w in writers {
         assert!(w.await.unwrap() > 0);
     }
