@@ -50,8 +50,8 @@ rm -rf "$WHEELS"
 # Go SDK: cgo over the C ABI's static library built above; vet, then the
 # conformance and runtime tests with the race detector.
 echo "== go"
-mkdir -p go/lib
-cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
+mkdir -p go/lib/linux_amd64
+cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/linux_amd64/
 unformatted="$(gofmt -l go examples/go tests/interop/go)"
 [ -z "$unformatted" ] || { echo "$unformatted"; echo "gofmt: files above need formatting"; exit 1; }
 (cd go && go vet ./... && go test -race -count=1 ./...)
