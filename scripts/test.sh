@@ -20,6 +20,8 @@ fi
 
 echo "== error lists (Python, Go, Java) match protocol/src/error.rs"
 python3 scripts/generate_errors.py --check
+echo "== one version: every package agrees with Cargo.toml's workspace version"
+python3 scripts/version.py --check
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
