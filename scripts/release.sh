@@ -22,8 +22,8 @@
 #   server/  pyralog-V-x86_64-linux-gnu.tar.gz: pyralog-server and pyralog
 #   SHA256SUMS
 #
-# Needs Rust, a C compiler, Python 3 with venv, Java 17 with Maven, Node with
-# npm, Go is not needed. Installs its own tools (maturin, ziglang,
+# Needs Rust, a C compiler, Python 3 with venv, Java 17 with Maven and Node
+# with npm (not Go). Installs its own tools (maturin, ziglang,
 # cargo-zigbuild, auditwheel: pinned, into $CARGO_TARGET_DIR/release-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +50,7 @@ export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
-# The one platform this script builds, and the glibc its libraries need at least.
+# The one platform this script builds, and the glibc its binaries and libraries need at least.
 rust_target=x86_64-unknown-linux-gnu
 glibc_floor=2.17
 # Tool versions: maturin embeds cargo-zigbuild 0.24, and zig 0.17 is the one both were run with.
@@ -69,13 +69,11 @@ tools=$CARGO_TARGET_DIR/release-tools
 # cargo-zigbuild and maturin find zig as `python3 -m ziglang`: this venv's python first.
 export PATH="$tools/bin:$PATH"
 
-echo "== the server and the CLI ($profile, host toolchain)"
-cargo build --locked --profile "$profile" -p pyralog-server -p pyralog-cli
-echo "== the native libraries (C, JNI, Node) for $rust_target, glibc $glibc_floor (zig)"
+# One cargo invocation for all of them, so they share every dependency they can.
+echo "== the native libraries (C, JNI, Node), the server and the CLI for $rust_target, glibc $glibc_floor (zig)"
 cargo-zigbuild build --locked --profile "$profile" --target "$rust_target.$glibc_floor" \
-  -p pyralog-c -p pyralog-java -p pyralog-node
+  -p pyralog-c -p pyralog-java -p pyralog-node -p pyralog-server -p pyralog-cli
 native=$CARGO_TARGET_DIR/$rust_target/$profile_dir
-host=$CARGO_TARGET_DIR/$profile_dir
 
 echo "== python: abi3 wheel (manylinux2014 through zig) and sdist"
 (cd python && maturin build --locked --profile "$profile" --zig --target "$rust_target" \
@@ -166,7 +164,7 @@ tar -C "$stage" -czf "$out/c/$cdir.tar.gz" "$cdir"
 echo "== server: pyralog-server and pyralog"
 sdir=pyralog-$version-x86_64-linux-gnu
 mkdir -p "$stage/$sdir/bin" "$out/server"
-cp "$host/pyralog-server" "$host/pyralog" "$stage/$sdir/bin/"
+cp "$native/pyralog-server" "$native/pyralog" "$stage/$sdir/bin/"
 tar -C "$stage" -czf "$out/server/$sdir.tar.gz" "$sdir"
 
 (cd "$out" && find python npm maven goproxy c server -type f | sort | xargs sha256sum > SHA256SUMS)

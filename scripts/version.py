@@ -31,7 +31,10 @@ SPELLED = [
     ("Cargo.toml", rf'\[workspace\.package\]\nversion = "(?P<v>{VERSION_RE})"'),
     ("node/package.json", rf'^  "version": "(?P<v>{VERSION_RE})"'),
     ("node/npm/linux-x64-gnu/package.json", rf'^  "version": "(?P<v>{VERSION_RE})"'),
-    ("java/pom.xml", rf"<artifactId>pyralog</artifactId>\n  <version>(?P<v>{VERSION_RE})</version>"),
+    (
+        "java/pom.xml",
+        rf"<artifactId>pyralog</artifactId>\n  <version>(?P<v>{VERSION_RE})</version>",
+    ),
     (
         "java/src/main/java/io/pyralog/PyralogClient.java",
         rf'public static final String VERSION = "(?P<v>{VERSION_RE})";',
