@@ -76,8 +76,11 @@ cargo-zigbuild build --locked --profile "$profile" --target "$rust_target.$glibc
 native=$CARGO_TARGET_DIR/$rust_target/$profile_dir
 
 echo "== python: abi3 wheel (manylinux2014 through zig) and sdist"
-(cd python && maturin build --locked --profile "$profile" --zig --target "$rust_target" \
-  --compatibility manylinux2014 --out "$out/python")
+# A target directory of its own: maturin's zig wrapper is another linker than
+# cargo-zigbuild's, so in one directory each build would invalidate the other's
+# shared dependencies and rebuild them all every time.
+(cd python && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/wheel" maturin build --locked --profile "$profile" --zig \
+  --target "$rust_target" --compatibility manylinux2014 --out "$out/python")
 (cd python && maturin sdist --out "$out/python")
 wheel=$(ls "$out"/python/*.whl)
 auditwheel show "$wheel" | tee "$stage/auditwheel.txt"

@@ -69,11 +69,14 @@ mvn -q -B -f java/pom.xml verify
 # and node --test against the real server.
 ./scripts/test-node.sh
 
-# The repository's own tests: the README's examples match examples/, every
-# SDK installed as a user would (outside the repository) runs its language's
-# examples, the Rust examples run, and the five languages read each other's
-# records and share one consumer group (tests/interop/README.md).
-echo "== repository tests (README, examples, installs, interop)"
+# The repository's own tests: the README's examples match examples/; the
+# release's artifacts (scripts/release.sh --profile dev: zig-linked, into
+# $CARGO_TARGET_DIR/registry-dist) published to local pypiserver, Verdaccio,
+# Maven and Go module registries and every SDK installed from them with no
+# Rust on PATH, running its language's examples (tests/test_registry.py); the
+# Rust examples run; and the five languages read each other's records and
+# share one consumer group (tests/interop/README.md).
+echo "== repository tests (README, examples, registry installs, interop)"
 (cd tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)
 
 # Hostile input: every cargo-fuzz target (request decoder, record batches,
