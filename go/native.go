@@ -21,10 +21,22 @@ import (
 // platform_unsupported.go, from_source.go.
 
 func init() {
-	if native := C.GoString(C.pyralog_version()); native != Version {
-		panic(fmt.Sprintf("pyralog: the linked native library libpyralog_c is version %s, but this Go package is %s: "+
-			"link the library of the same release (a stale lib/ left from another version?)", native, Version))
+	if err := checkNativeVersion(nativeVersion()); err != nil {
+		panic(err)
 	}
+}
+
+// nativeVersion is the version the linked library reports.
+func nativeVersion() string { return C.GoString(C.pyralog_version()) }
+
+// checkNativeVersion says whether the linked library's version is this
+// package's.
+func checkNativeVersion(native string) error {
+	if native != Version {
+		return fmt.Errorf("pyralog: the linked native library libpyralog_c is version %s, but this Go package is %s: "+
+			"link the library of the same release (a stale lib/ left from another version?)", native, Version)
+	}
+	return nil
 }
 
 // cstr copies s into C memory; free it with freeStr. No Go pointer ever
