@@ -223,6 +223,8 @@ def verdaccio(workdir: pathlib.Path):
         "  'pyralog':\n    access: $all\n    publish: $authenticated\n"
         "  '**':\n    access: $all\n    publish: $authenticated\n"
         "log: { type: stdout, format: pretty, level: warn }\n"
+        # The platform package of a debug build carries a 50 MB addon.
+        "max_body_size: 200mb\n"
     )
     argv = [binary, "--config", root / "config.yaml", "--listen", f"127.0.0.1:{port}"]
     with process(argv, workdir / "verdaccio.log", f"{url}-/ping", cwd=root):

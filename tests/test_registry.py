@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -266,7 +267,8 @@ def test_java_from_a_maven_repository(dist, workdir, released_server, user):
 
         def exec_java(main: str, args: str = "") -> str:
             argv = mvn + ["exec:java", f"-Dexec.mainClass=io.pyralog.examples.{main}"]
-            return run(argv + [f"-Dexec.args={args}"], EXAMPLE_TIMEOUT_S, env=env).stdout
+            out = run(argv + [f"-Dexec.args={args}"], EXAMPLE_TIMEOUT_S, env=env).stdout
+            return re.sub(r"\x1b\[[0-9;]*m", "", out)  # Maven 3.8 colours even in batch mode
 
         assert exec_java("PrintVersion").strip() == VERSION
         server_args = f"{released_server.addr} {released_server.ca_file}"
