@@ -45,7 +45,11 @@ SPELLED = [
         rf"<artifactId>pyralog</artifactId>\n\s*<version>(?P<v>{VERSION_RE})</version>",
     ),
     ("java/README.md", rf'"io\.pyralog:pyralog:(?P<v>{VERSION_RE})"'),
-    ("go/README.md", rf"go get github\.com/pyralog/pyralog/go@v(?P<v>{VERSION_RE})"),
+    ("go/README.md", rf"github\.com/pyralog/pyralog/go@v(?P<v>{VERSION_RE})"),
+    ("examples/go/README.md", rf"github\.com/pyralog/pyralog/go@v(?P<v>{VERSION_RE})"),
+    ("README.md", rf"github\.com/pyralog/pyralog/go@v(?P<v>{VERSION_RE})"),
+    ("README.md", rf"`io\.pyralog:pyralog:(?P<v>{VERSION_RE})`"),
+    ("bindings/c/README.md", rf"pyralog-c-(?P<v>{VERSION_RE})-x86_64-linux-gnu"),
     (
         "examples/java/pom.xml",
         rf"<artifactId>pyralog</artifactId>\n\s*<version>(?P<v>{VERSION_RE})</version>",
