@@ -21,6 +21,7 @@
 // ErrThrottled, the last with Error.RetryAfter set to the wait the server
 // asked for.
 //
-// The static library must be built first (see README.md): the package links
-// go/lib/libpyralog_c.a.
+// The package links the core client's static library, prebuilt for
+// linux/amd64 in the module zip that `go get` fetches (lib/linux_amd64/), so
+// only a C toolchain is needed; elsewhere, build it from source (README.md).
 package pyralog

@@ -3,8 +3,7 @@
 package pyralog
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../bindings/c/include
-#cgo LDFLAGS: -L${SRCDIR}/lib -lpyralog_c -lm -ldl -lpthread
+#cgo CFLAGS: -I${SRCDIR}/include -I${SRCDIR}/../bindings/c/include
 #include <stdlib.h>
 #include "pyralog.h"
 */
@@ -16,6 +15,29 @@ import (
 	"time"
 	"unsafe"
 )
+
+// The header is include/pyralog.h in the module zip, ../bindings/c/include
+// in a checkout. Which library is linked: lib_linux_amd64.go,
+// platform_unsupported.go, from_source.go.
+
+func init() {
+	if err := checkNativeVersion(nativeVersion()); err != nil {
+		panic(err)
+	}
+}
+
+// nativeVersion is the version the linked library reports.
+func nativeVersion() string { return C.GoString(C.pyralog_version()) }
+
+// checkNativeVersion says whether the linked library's version is this
+// package's.
+func checkNativeVersion(native string) error {
+	if native != Version {
+		return fmt.Errorf("pyralog: the linked native library libpyralog_c is version %s, but this Go package is %s: "+
+			"link the library of the same release (a stale lib/ left from another version?)", native, Version)
+	}
+	return nil
+}
 
 // cstr copies s into C memory; free it with freeStr. No Go pointer ever
 // reaches C: everything crosses as a copy.

@@ -27,6 +27,9 @@ function errorCodes() {
   return native.errorCodes();
 }
 
+/** This package's version, the repository's one version (its native addon's too: checked at load). */
+const version = require('./package.json').version;
+
 /** "debug" or "release": how the loaded native addon was built. */
 function buildProfile() {
   return native.buildProfile();
@@ -40,5 +43,6 @@ module.exports = {
   OFFSET_BEGINNING,
   errorCodes,
   buildProfile,
+  version,
   ...errors,
 };

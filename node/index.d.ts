@@ -32,6 +32,8 @@ export const OFFSET_BEGINNING: 0;
 export function errorCodes(): { code: number; name: string }[];
 /** "debug" or "release": how the loaded native addon was built. */
 export function buildProfile(): 'debug' | 'release';
+/** This package's version (its native addon's too: checked at load). */
+export const version: string;
 
 /** Options of {@link Client.connect}. Unknown keys are rejected with `InvalidArgument`. */
 export interface ClientOptions {

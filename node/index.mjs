@@ -2,7 +2,7 @@
 import pyralog from './index.cjs';
 
 export default pyralog;
-export const { Client, Producer, Consumer, OFFSET_END, OFFSET_BEGINNING, errorCodes, buildProfile } = pyralog;
+export const { Client, Producer, Consumer, OFFSET_END, OFFSET_BEGINNING, errorCodes, buildProfile, version } = pyralog;
 // BEGIN GENERATED ERRORS (scripts/generate-errors.mjs)
 export const {
   PyralogError,

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --locked -p pyralog-server -p pyralog-c
-mkdir -p go/lib
-cp "$CARGO_TARGET_DIR/release/libpyralog_c.a" go/lib/
+mkdir -p go/lib/linux_amd64
+cp "$CARGO_TARGET_DIR/release/libpyralog_c.a" go/lib/linux_amd64/
 cd go
 PYRALOG_SERVER_BIN="$CARGO_TARGET_DIR/release/pyralog-server" \
   go test -run '^$' -bench BenchmarkProduceConsume1M -benchtime 1x -count 3 .

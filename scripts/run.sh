@@ -50,11 +50,12 @@ run_java() {
 
 run_go() {
   cargo build --release -p pyralog-c
-  mkdir -p go/lib && cp "$CARGO_TARGET_DIR/release/libpyralog_c.a" go/lib/
+  mkdir -p go/lib/linux_amd64 && cp "$CARGO_TARGET_DIR/release/libpyralog_c.a" go/lib/linux_amd64/
   (cd examples/go && go run ./quickstart "${args[@]}" && go run ./group "${args[@]}")
 }
 
 run_node() {
+  (cd node && npm run build)
   (cd examples/node && npm install --no-audit --no-fund --loglevel=error && node quickstart.mjs "${args[@]}" && node group.mjs "${args[@]}")
 }
 

@@ -20,6 +20,8 @@ fi
 
 echo "== error lists (Python, Go, Java) match protocol/src/error.rs"
 python3 scripts/generate_errors.py --check
+echo "== one version: every package agrees with Cargo.toml's workspace version"
+python3 scripts/version.py --check
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -50,8 +52,8 @@ rm -rf "$WHEELS"
 # Go SDK: cgo over the C ABI's static library built above; vet, then the
 # conformance and runtime tests with the race detector.
 echo "== go"
-mkdir -p go/lib
-cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/
+mkdir -p go/lib/linux_amd64
+cp "$CARGO_TARGET_DIR/debug/libpyralog_c.a" go/lib/linux_amd64/
 unformatted="$(gofmt -l go examples/go tests/interop/go)"
 [ -z "$unformatted" ] || { echo "$unformatted"; echo "gofmt: files above need formatting"; exit 1; }
 (cd go && go vet ./... && go test -race -count=1 ./...)
@@ -67,11 +69,14 @@ mvn -q -B -f java/pom.xml verify
 # and node --test against the real server.
 ./scripts/test-node.sh
 
-# The repository's own tests: the README's examples match examples/, every
-# SDK installed as a user would (outside the repository) runs its language's
-# examples, the Rust examples run, and the five languages read each other's
-# records and share one consumer group (tests/interop/README.md).
-echo "== repository tests (README, examples, installs, interop)"
+# The repository's own tests: the README's examples match examples/; the
+# release's artifacts (scripts/release.sh --profile dev: zig-linked, into
+# $CARGO_TARGET_DIR/registry-dist) published to local pypiserver, Verdaccio,
+# Maven and Go module registries and every SDK installed from them with no
+# Rust on PATH, running its language's examples (tests/test_registry.py); the
+# Rust examples run; and the five languages read each other's records and
+# share one consumer group (tests/interop/README.md).
+echo "== repository tests (README, examples, registry installs, interop)"
 (cd tests && "$VENV/bin/pytest" -q -p no:cacheprovider .)
 
 # Hostile input: every cargo-fuzz target (request decoder, record batches,

@@ -19,10 +19,11 @@ CLUSTER_LIVE_TIMEOUT_S = 60
 
 
 class Server:
-    """`pyralog-server` on a free loopback port with a fresh data directory."""
+    """`pyralog-server` (the debug build unless `binary` names another) on a free loopback
+    port with a fresh data directory."""
 
-    def __init__(self, workdir: pathlib.Path) -> None:
-        binary = TARGET / "debug" / "pyralog-server"
+    def __init__(self, workdir: pathlib.Path, binary: pathlib.Path | None = None) -> None:
+        binary = binary or TARGET / "debug" / "pyralog-server"
         if not binary.exists():
             pytest.fail(f"{binary} is missing: build the workspace first (cargo build --workspace)")
         data = workdir / "data"

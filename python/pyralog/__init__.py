@@ -7,7 +7,7 @@
 ...     records = client.consume_from_partition("user_events", md.partition, 0, 10)
 """
 
-from . import errors
+from . import _pyralog, errors
 from ._client import OFFSET_END, AsyncClient, Client
 from ._consumer import AsyncConsumer, Consumer
 from ._producer import AsyncProducer, Producer
@@ -24,6 +24,34 @@ from ._pyralog import (
 )
 from .errors import *
 from .errors import PyralogError
+
+
+def _spelling(version: str) -> str:
+    return "".join(c for c in version.lower() if c.isalnum())
+
+
+def _check_native_version() -> str:
+    """The package's version; raises ImportError if its native module is of another one
+    (a stale `_pyralog` left from another build), naming both."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover (Python < 3.8 is not supported)
+        return _pyralog.__version__
+    try:
+        installed = version("pyralog")
+    except PackageNotFoundError:  # run from a source tree: only the native module knows
+        return _pyralog.__version__
+    # Cargo spells a pre-release 0.2.0-rc.1, the wheel's metadata 0.2.0rc1.
+    if _spelling(installed) != _spelling(_pyralog.__version__):
+        raise ImportError(
+            f"pyralog: the native module {_pyralog.__file__} is version {_pyralog.__version__}, "
+            f"but the installed package is {installed}: reinstall pyralog (pip install "
+            f"--force-reinstall pyralog=={installed})"
+        )
+    return installed
+
+
+__version__: str = _check_native_version()
 
 __all__ = [
     "OFFSET_END",

@@ -9,6 +9,8 @@ BytesLike: TypeAlias = bytes | str
 Headers: TypeAlias = Sequence[tuple[str, BytesLike]]
 _T = TypeVar("_T")
 
+__version__: str
+
 class Delivery(Generic[_T]):
     """The outcome of an operation: `result(timeout)` from a thread (GIL released),
     `await` from asyncio (never blocks the event loop), `done()` to look."""

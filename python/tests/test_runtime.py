@@ -216,3 +216,21 @@ def test_stubs_name_every_native_class_and_method():
         assert name in stubbed, f"{name} is missing from _pyralog.pyi"
         methods = {m for m in vars(obj) if not m.startswith("__") and callable(getattr(obj, m))}
         assert methods <= stubbed[name], f"{name}: {methods - stubbed[name]} not in the stub"
+
+
+def test_version_is_the_native_modules_and_the_installed_distributions():
+    from importlib.metadata import version
+
+    assert pyralog.__version__ == version("pyralog")
+    assert pyralog._spelling(pyralog.__version__) == pyralog._spelling(_pyralog.__version__)
+
+
+def test_given_a_native_module_of_another_version_when_importing_should_name_both(monkeypatch):
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1")
+    with pytest.raises(ImportError) as refused:
+        pyralog._check_native_version()
+    said = str(refused.value)
+    assert f"is version {_pyralog.__version__}" in said, said
+    assert "the installed package is 0.0.1" in said, said

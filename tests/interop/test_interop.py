@@ -120,7 +120,13 @@ def programs(workdir):
         check=True,
         timeout=PROGRAM_TIMEOUT_S,
     )
-    jar = REPO / "java" / "target" / "pyralog-0.1.0.jar"
+    version = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "version.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    jar = REPO / "java" / "target" / f"pyralog-{version}.jar"
     assert jar.exists(), f"{jar} is missing: run `mvn -f java/pom.xml verify` first"
     return {
         "rust": [str(TARGET / "debug" / "pyralog-interop")],

@@ -323,6 +323,12 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
+// This library's version, the repository's one version (`Cargo.toml`'s
+// `[workspace.package] version`): a static NUL-terminated string. Every
+// package built over this library compares it with its own version when it
+// loads, so a stale library left beside a newer package is named at once.
+const char *pyralog_version(void);
+
 // A new, untriggered cancel token.
 pyralog_cancel_t *pyralog_cancel_new(void);
 

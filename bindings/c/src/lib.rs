@@ -34,3 +34,20 @@ pub use error::*;
 pub use producer::*;
 pub use reporting::MAX_UNREPORTED_RECORDS;
 pub use types::*;
+
+use std::ffi::c_char;
+
+/// This library's version, the repository's one version (`Cargo.toml`'s
+/// `[workspace.package] version`): a static NUL-terminated string. Every
+/// package built over this library compares it with its own version when it
+/// loads, so a stale library left beside a newer package is named at once.
+#[no_mangle]
+pub extern "C" fn pyralog_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(version) => version,
+        Err(_) => panic!("the package version has no NUL"),
+    };

@@ -14,3 +14,19 @@ mod codec;
 mod consumer;
 mod jvm;
 mod producer;
+
+use jni::objects::JClass;
+use jni::sys::jstring;
+use jni::JNIEnv;
+
+/// This library's version (the repository's one version), which
+/// `NativeLibrary` compares with the jar's own at load: a stale library on
+/// `java.library.path` is named instead of failing later in some call.
+/// Null (with the Java exception pending) if the JVM cannot make the string.
+#[no_mangle]
+pub extern "system" fn Java_io_pyralog_internal_NativeLibrary_nativeVersion<'l>(
+    env: JNIEnv<'l>,
+    _c: JClass<'l>,
+) -> jstring {
+    env.new_string(env!("CARGO_PKG_VERSION")).map_or(std::ptr::null_mut(), |s| s.into_raw())
+}

@@ -22,6 +22,13 @@ fn init() {
     runtime::install();
 }
 
+/// This addon's version (the repository's one version): the loader compares
+/// it with the package's own and names a mismatch.
+#[napi]
+pub fn native_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
 /// "debug" or "release": the profile this addon was built with (the bench
 /// refuses to measure a debug build).
 #[napi]

@@ -13,6 +13,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _pyralog(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The package compares it with its own version at import.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::_Client>()?;
     m.add_class::<producer::Producer>()?;
     m.add_class::<consumer::Consumer>()?;

@@ -21,6 +21,12 @@ import java.util.List;
  * }</pre>
  */
 public final class PyralogClient implements AutoCloseable {
+    /**
+     * This SDK's version, the repository's one version; its native library must report the
+     * same, or loading it fails naming both.
+     */
+    public static final String VERSION = "0.1.0";
+
     /** An offset meaning "the end of the partition at the time of the read". */
     public static final long OFFSET_END = -1;
 

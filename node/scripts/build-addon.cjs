@@ -1,10 +1,10 @@
 'use strict';
-// The package's install step. In the repository (node/ beside bindings/node) it builds the
-// native addon with cargo (release profile) and copies it to pyralog.node; in an installed
-// tarball (`npm pack` runs this with --require-source first) the prebuilt pyralog.node is
-// already inside, so there is nothing to do.
+// Builds the native addon from source with cargo and copies it to pyralog.node,
+// which lib/loader.cjs prefers over a platform package: `npm run build` in a
+// checkout (contributors, and platforms without a published package). Never
+// run on install: the published package carries no scripts.
 //
-//   PYRALOG_NODE_PROFILE=debug  build the debug profile instead
+//   PYRALOG_NODE_PROFILE=debug  build the debug profile instead of release
 //   CARGO_TARGET_DIR            where cargo builds (default: <repository>/target)
 const { execFileSync } = require('node:child_process');
 const { copyFileSync, existsSync } = require('node:fs');
@@ -13,7 +13,6 @@ const path = require('node:path');
 const pkg = path.resolve(__dirname, '..');
 const repo = path.resolve(pkg, '..');
 const addon = path.join(pkg, 'pyralog.node');
-const hasSource = existsSync(path.join(repo, 'bindings', 'node', 'Cargo.toml'));
 
 function libraryName() {
   if (process.platform === 'win32') return 'pyralog_node.dll';
@@ -21,16 +20,9 @@ function libraryName() {
   return 'libpyralog_node.so';
 }
 
-if (!hasSource) {
-  if (process.argv.includes('--require-source')) {
-    console.error(`pyralog: no Rust sources at ${repo}; pack the package from the repository`);
-    process.exit(1);
-  }
-  if (!existsSync(addon)) {
-    console.error('pyralog: this package has no prebuilt pyralog.node and no Rust sources to build one from');
-    process.exit(1);
-  }
-  process.exit(0);
+if (!existsSync(path.join(repo, 'bindings', 'node', 'Cargo.toml'))) {
+  console.error(`pyralog: no Rust sources at ${repo}; build from a checkout of the repository`);
+  process.exit(1);
 }
 
 const profile = process.env.PYRALOG_NODE_PROFILE === 'debug' ? 'debug' : 'release';
@@ -45,4 +37,4 @@ try {
   process.exit(1);
 }
 copyFileSync(path.join(target, profile, libraryName()), addon);
-console.error(`pyralog: installed ${addon} (${profile})`);
+console.error(`pyralog: built ${addon} (${profile})`);
