@@ -90,7 +90,7 @@ func (k RebalanceKind) String() string {
 }
 
 // RebalanceListener hears of assignment changes. It runs inside Poll on the
-// polling goroutine and must not call the consumer (that fails ErrBusy).
+// polling goroutine and must not call the consumer (that fails ErrConcurrentCall).
 type RebalanceListener func(kind RebalanceKind, partitions []LogPartition)
 
 type listenerBox struct{ f RebalanceListener }
@@ -103,7 +103,7 @@ func (l *listenerBox) call(kind RebalanceKind, parts []LogPartition) {
 
 // Consumer reads assigned partitions (Assign) or a group's share of logs
 // (Subscribe). It serves one caller at a time: a call made while another
-// runs fails with ErrBusy instead of waiting. Close it to leave the group.
+// runs fails with ErrConcurrentCall instead of waiting. Close it to leave the group.
 type Consumer struct {
 	c        *C.pyralog_consumer_t
 	life     sync.RWMutex

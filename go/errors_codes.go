@@ -12,7 +12,7 @@ const (
 	CodeRequestTooLarge Code = 102
 	// CodeTimeout: A wait ran out of time (durability, long-poll, connect).
 	CodeTimeout Code = 103
-	// CodeBusy: A connection or in-flight limit was reached; retry later.
+	// CodeBusy: A connection or waiting-room limit of the server was reached; retry later.
 	CodeBusy Code = 104
 	// CodeShuttingDown: The server is shutting down.
 	CodeShuttingDown Code = 105
@@ -20,6 +20,8 @@ const (
 	CodeStorageError Code = 106
 	// CodeStorageFull: The server's disk is full: nothing was written. Writes resume once space is freed; reads go on.
 	CodeStorageFull Code = 107
+	// CodeNodeStarting: The node is starting (recovering its replicas, joining the cluster): it serves requests within seconds; retry shortly.
+	CodeNodeStarting Code = 108
 	// CodeLogNotFound: No log of that name exists.
 	CodeLogNotFound Code = 200
 	// CodeLogAlreadyExists: A log of that name already exists.
@@ -102,8 +104,10 @@ const (
 	CodeInvalidArgument Code = 903
 	// CodeBufferFull: A local buffer limit was reached.
 	CodeBufferFull Code = 904
-	// CodeCancelled: The caller cancelled the wait (a Go context, a cancel token); the operation itself may still complete.
+	// CodeCancelled: The caller cancelled the wait (a Go context, a cancel token, a consumer's `wakeup`); the operation itself may still complete.
 	CodeCancelled Code = 905
+	// CodeConcurrentCall: The consumer is running another call (an unawaited poll, or a rebalance callback calling its own consumer): it serves one caller at a time.
+	CodeConcurrentCall Code = 906
 )
 
 // Sentinels, one per code, for errors.Is(err, pyralog.ErrLogNotFound).
@@ -116,6 +120,7 @@ var (
 	ErrShuttingDown              = &Error{Code: CodeShuttingDown}
 	ErrStorageError              = &Error{Code: CodeStorageError}
 	ErrStorageFull               = &Error{Code: CodeStorageFull}
+	ErrNodeStarting              = &Error{Code: CodeNodeStarting}
 	ErrLogNotFound               = &Error{Code: CodeLogNotFound}
 	ErrLogAlreadyExists          = &Error{Code: CodeLogAlreadyExists}
 	ErrInvalidLogId              = &Error{Code: CodeInvalidLogId}
@@ -158,6 +163,7 @@ var (
 	ErrInvalidArgument           = &Error{Code: CodeInvalidArgument}
 	ErrBufferFull                = &Error{Code: CodeBufferFull}
 	ErrCancelled                 = &Error{Code: CodeCancelled}
+	ErrConcurrentCall            = &Error{Code: CodeConcurrentCall}
 )
 
 var codeNames = map[Code]string{
@@ -169,6 +175,7 @@ var codeNames = map[Code]string{
 	CodeShuttingDown:              "ShuttingDown",
 	CodeStorageError:              "StorageError",
 	CodeStorageFull:               "StorageFull",
+	CodeNodeStarting:              "NodeStarting",
 	CodeLogNotFound:               "LogNotFound",
 	CodeLogAlreadyExists:          "LogAlreadyExists",
 	CodeInvalidLogId:              "InvalidLogId",
@@ -211,4 +218,5 @@ var codeNames = map[Code]string{
 	CodeInvalidArgument:           "InvalidArgument",
 	CodeBufferFull:                "BufferFull",
 	CodeCancelled:                 "Cancelled",
+	CodeConcurrentCall:            "ConcurrentCall",
 }

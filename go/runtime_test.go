@@ -40,7 +40,7 @@ func TestCancellingTheContextAbortsALongPoll(t *testing.T) {
 	}
 }
 
-func TestARebalanceCallbackCallingItsConsumerGetsBusyNotADeadlock(t *testing.T) {
+func TestARebalanceCallbackCallingItsConsumerGetsConcurrentCallNotADeadlock(t *testing.T) {
 	c, ctx := connect(t), ctxFor(t, 30*time.Second)
 	log := unique("gbusy")
 	must(c.CreateLog(ctx, log, 1))
@@ -56,7 +56,7 @@ func TestARebalanceCallbackCallingItsConsumerGetsBusyNotADeadlock(t *testing.T) 
 		must(k.Poll(ctx, 200*time.Millisecond))
 		return inner != nil
 	})
-	if !errors.Is(inner, pyralog.ErrBusy) {
+	if !errors.Is(inner, pyralog.ErrConcurrentCall) {
 		t.Fatalf("nested call: %v", inner)
 	}
 }

@@ -524,7 +524,7 @@ export class Timeout extends PyralogError {
   /** This class's error code. */
   static readonly code: 103;
 }
-/** A connection or in-flight limit was reached; retry later. (code 104) */
+/** A connection or waiting-room limit of the server was reached; retry later. (code 104) */
 export class Busy extends PyralogError {
   /** This class's error code. */
   static readonly code: 104;
@@ -543,6 +543,11 @@ export class StorageError extends PyralogError {
 export class StorageFull extends PyralogError {
   /** This class's error code. */
   static readonly code: 107;
+}
+/** The node is starting (recovering its replicas, joining the cluster): it serves requests within seconds; retry shortly. (code 108) */
+export class NodeStarting extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 108;
 }
 /** No log of that name exists. (code 200) */
 export class LogNotFound extends PyralogError {
@@ -759,10 +764,15 @@ export class BufferFull extends PyralogError {
   /** This class's error code. */
   static readonly code: 904;
 }
-/** The caller cancelled the wait (a Go context, a cancel token); the operation itself may still complete. (code 905) */
+/** The caller cancelled the wait (a Go context, a cancel token, a consumer's `wakeup`); the operation itself may still complete. (code 905) */
 export class Cancelled extends PyralogError {
   /** This class's error code. */
   static readonly code: 905;
+}
+/** The consumer is running another call (an unawaited poll, or a rebalance callback calling its own consumer): it serves one caller at a time. (code 906) */
+export class ConcurrentCall extends PyralogError {
+  /** This class's error code. */
+  static readonly code: 906;
 }
 /** The error class of each code. */
 export const BY_CODE: ReadonlyMap<number, typeof PyralogError>;

@@ -15,6 +15,7 @@ export const {
   ShuttingDown,
   StorageError,
   StorageFull,
+  NodeStarting,
   LogNotFound,
   LogAlreadyExists,
   InvalidLogId,
@@ -57,5 +58,6 @@ export const {
   InvalidArgument,
   BufferFull,
   Cancelled,
+  ConcurrentCall,
 } = pyralog;
 // END GENERATED ERRORS

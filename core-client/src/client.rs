@@ -809,7 +809,14 @@ impl Client {
 /// Whether a failed produce surely wrote nothing (so sending it again
 /// cannot write it twice).
 fn wrote_nothing(e: &Error) -> bool {
-    matches!(e.code(), ErrorCode::NotLeader | ErrorCode::FencedEpoch | ErrorCode::NotEnoughReplicas | ErrorCode::Busy)
+    matches!(
+        e.code(),
+        ErrorCode::NotLeader
+            | ErrorCode::FencedEpoch
+            | ErrorCode::NotEnoughReplicas
+            | ErrorCode::Busy
+            | ErrorCode::NodeStarting
+    )
 }
 
 /// A produce acknowledgement.

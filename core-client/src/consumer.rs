@@ -43,8 +43,55 @@ struct PartState {
 
 type Prefetch = (Vec<FetchSpec>, JoinHandle<Result<Vec<Fetched>>>);
 
+/// Ends a consumer's poll from another thread or task: the poll waiting for
+/// records returns `Cancelled` at once (or, when none runs, the next poll
+/// does, like Kafka's `wakeup`). A poll in the middle of a rebalance step
+/// returns when that step ends. Cheap to clone; every binding keeps one
+/// beside its consumer, so waking never waits for the consumer itself.
+#[derive(Clone, Default)]
+pub struct Wakeup {
+    inner: Arc<WakeupState>,
+}
+
+#[derive(Default)]
+struct WakeupState {
+    pending: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Wakeup {
+    /// Wakes the running poll, or the next one.
+    pub fn wake(&self) {
+        self.inner.pending.store(true, std::sync::atomic::Ordering::Release);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Takes a pending wakeup.
+    fn take(&self) -> Result<()> {
+        match self.inner.pending.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            true => Err(Error::new(ErrorCode::Cancelled, "the poll was woken by wakeup")),
+            false => Ok(()),
+        }
+    }
+
+    /// Runs `wait`, or ends with `Cancelled` once woken.
+    async fn or_woken<T>(&self, wait: impl std::future::Future<Output = T>) -> Result<T> {
+        let woken = self.inner.notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        self.take()?;
+        tokio::select! {
+            r = wait => Ok(r),
+            () = woken => {
+                self.take()?;
+                Err(Error::new(ErrorCode::Cancelled, "the poll was woken by wakeup"))
+            }
+        }
+    }
+}
+
 /// Reads assigned partitions. Not shared between tasks: wrap it in a mutex
-/// to do so.
+/// to do so ([`Consumer::wakeup_handle`] wakes it without the mutex).
 pub struct Consumer {
     pub(crate) client: Client,
     pub(crate) cfg: ConsumerConfig,
@@ -54,6 +101,7 @@ pub struct Consumer {
     closed: bool,
     /// Set by `subscribe`: the group membership that decides the assignment.
     pub(crate) group: Option<GroupSession>,
+    wakeup: Wakeup,
 }
 
 impl Consumer {
@@ -66,7 +114,13 @@ impl Consumer {
             prefetch: None,
             closed: false,
             group: None,
+            wakeup: Wakeup::default(),
         }
+    }
+
+    /// A handle that wakes this consumer's poll from anywhere ([`Wakeup`]).
+    pub fn wakeup_handle(&self) -> Wakeup {
+        self.wakeup.clone()
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {
@@ -303,10 +357,12 @@ impl Consumer {
     /// An empty result means none arrived in time.
     ///
     /// # Errors
-    /// `Closed`; `OffsetOutOfRange` with `auto_offset_reset = Error`;
-    /// `LogNotFound` if an assigned log was deleted; connection errors.
+    /// `Closed`; `Cancelled` when woken ([`Consumer::wakeup_handle`]);
+    /// `OffsetOutOfRange` with `auto_offset_reset = Error`; `LogNotFound`
+    /// if an assigned log was deleted; connection errors.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         self.check_open()?;
+        self.wakeup.take()?;
         let deadline = Instant::now() + timeout;
         loop {
             if self.group.is_some() {
@@ -320,11 +376,20 @@ impl Consumer {
             if self.prefetch.is_none() {
                 self.start_fetch(self.cfg.fetch_max_wait.min(remaining));
             }
+            let wakeup = self.wakeup.clone();
             let Some((specs, mut handle)) = self.prefetch.take() else {
-                tokio::time::sleep(remaining).await;
+                wakeup.or_woken(tokio::time::sleep(remaining)).await?;
                 return Ok(Vec::new());
             };
-            match tokio::time::timeout(remaining, &mut handle).await {
+            let waited = wakeup.or_woken(tokio::time::timeout(remaining, &mut handle)).await;
+            let waited = match waited {
+                Ok(w) => w,
+                Err(woken) => {
+                    self.prefetch = Some((specs, handle));
+                    return Err(woken);
+                }
+            };
+            match waited {
                 Ok(joined) => {
                     let fetched =
                         joined.map_err(|e| Error::new(ErrorCode::Unknown, format!("fetch task failed: {e}")))??;

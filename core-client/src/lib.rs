@@ -32,7 +32,7 @@ pub use acl::Acl;
 pub use client::{Client, LogSpec};
 pub use cluster::{ClusterDescription, NodeDescription};
 pub use config::{Acks, ClientConfig, ConsumerConfig, OffsetReset, ProducerConfig};
-pub use consumer::Consumer;
+pub use consumer::{Consumer, Wakeup};
 pub use error::{CorruptBatch, Error, ErrorCode, Result};
 pub use group::{GroupDescription, GroupMember, GroupOffset, GroupSummary, RebalanceListener};
 pub use nodes::{parse_servers, MAX_BOOTSTRAP_SERVERS};

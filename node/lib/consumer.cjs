@@ -12,7 +12,7 @@ const CALLBACKS = ['onAssign', 'onRevoke', 'onLost'];
  * resolves with the next records; `for await (const record of consumer)` yields them one by
  * one until the consumer is closed. A consumer serves one call at a time: a call made while
  * another runs (an unawaited `poll`, or a rebalance callback calling its own consumer)
- * fails with `Busy`. Close it to leave the group.
+ * fails with `ConcurrentCall`. Close it to leave the group.
  */
 class Consumer {
   #n;

@@ -50,7 +50,7 @@ class Timeout extends PyralogError {
   static code = 103;
 }
 
-/** A connection or in-flight limit was reached; retry later. (code 104) */
+/** A connection or waiting-room limit of the server was reached; retry later. (code 104) */
 class Busy extends PyralogError {
   /** This class's error code. */
   static code = 104;
@@ -72,6 +72,12 @@ class StorageError extends PyralogError {
 class StorageFull extends PyralogError {
   /** This class's error code. */
   static code = 107;
+}
+
+/** The node is starting (recovering its replicas, joining the cluster): it serves requests within seconds; retry shortly. (code 108) */
+class NodeStarting extends PyralogError {
+  /** This class's error code. */
+  static code = 108;
 }
 
 /** No log of that name exists. (code 200) */
@@ -339,10 +345,16 @@ class BufferFull extends PyralogError {
   static code = 904;
 }
 
-/** The caller cancelled the wait (a Go context, a cancel token); the operation itself may still complete. (code 905) */
+/** The caller cancelled the wait (a Go context, a cancel token, a consumer's `wakeup`); the operation itself may still complete. (code 905) */
 class Cancelled extends PyralogError {
   /** This class's error code. */
   static code = 905;
+}
+
+/** The consumer is running another call (an unawaited poll, or a rebalance callback calling its own consumer): it serves one caller at a time. (code 906) */
+class ConcurrentCall extends PyralogError {
+  /** This class's error code. */
+  static code = 906;
 }
 
 /** The error class of each code. */
@@ -355,6 +367,7 @@ const BY_CODE = new Map([
   [105, ShuttingDown],
   [106, StorageError],
   [107, StorageFull],
+  [108, NodeStarting],
   [200, LogNotFound],
   [201, LogAlreadyExists],
   [202, InvalidLogId],
@@ -397,6 +410,7 @@ const BY_CODE = new Map([
   [903, InvalidArgument],
   [904, BufferFull],
   [905, Cancelled],
+  [906, ConcurrentCall],
 ]);
 
 module.exports = {
@@ -410,6 +424,7 @@ module.exports = {
   ShuttingDown,
   StorageError,
   StorageFull,
+  NodeStarting,
   LogNotFound,
   LogAlreadyExists,
   InvalidLogId,
@@ -452,4 +467,5 @@ module.exports = {
   InvalidArgument,
   BufferFull,
   Cancelled,
+  ConcurrentCall,
 };

@@ -270,7 +270,7 @@ class Member {
         await this.consumer.commit();
       }
     } catch (e) {
-      if (!this.closing) throw e; // a commit racing close() may fail Busy; close commits
+      if (!this.closing) throw e; // a commit racing close() may fail ConcurrentCall; close commits
     }
   }
 

@@ -1,6 +1,6 @@
 // The host-runtime rules of the Node binding (DESIGN.md §7): it never blocks the
 // event loop, never parks work on the libuv thread pool, and lets the process exit on
-// its own after close(); plus the rest of the bridge: Busy, callback exceptions, option
+// its own after close(); plus the rest of the bridge: ConcurrentCall, callback exceptions, option
 // checking, typed errors generated from the native list, types covering the API.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import * as esm from '../index.mjs';
 import {
   BY_CODE,
   BufferFull,
-  Busy,
+  ConcurrentCall,
   Client,
   InvalidArgument,
   LogNotFound,
@@ -123,11 +123,11 @@ test('the process exits on its own after close() (no stray handles)', LIMIT, asy
   assert.ok(Date.now() - started < 20_000);
 });
 
-test('a consumer used while a poll runs fails Busy at once (no deadlock)', LIMIT, async () => {
+test('a consumer used while a poll runs fails ConcurrentCall at once (no deadlock)', LIMIT, async () => {
   const { consumer } = await emptyLogConsumer();
   const running = consumer.poll(1000);
-  await assert.rejects(consumer.poll(10), (e) => e instanceof Busy && e.code === 104);
-  assert.throws(() => consumer.seekToBeginning(), Busy);
+  await assert.rejects(consumer.poll(10), (e) => e instanceof ConcurrentCall && e.code === 906);
+  assert.throws(() => consumer.seekToBeginning(), ConcurrentCall);
   assert.deepEqual(await running, []);
   assert.deepEqual(await consumer.poll(10), []); // free again
   await consumer.close();
@@ -156,7 +156,7 @@ test('an exception in a rebalance callback rejects the poll with that very excep
   await consumer.close();
 });
 
-test('a rebalance callback calling its own consumer gets Busy, and the poll goes on', LIMIT, async () => {
+test('a rebalance callback calling its own consumer gets ConcurrentCall, and the poll goes on', LIMIT, async () => {
   const log = unique('rt-cb2');
   await client.createLog(log, 1);
   await client.produce(log, 'x');
@@ -175,7 +175,7 @@ test('a rebalance callback calling its own consumer gets Busy, and the poll goes
   const deadline = Date.now() + 20_000;
   while (got.length === 0 && Date.now() < deadline) got.push(...(await consumer.poll(200)));
   await consumer.close();
-  assert.ok(inner instanceof Busy, `${inner}`);
+  assert.ok(inner instanceof ConcurrentCall, `${inner}`);
   assert.equal(got[0].value.toString(), 'x');
 });
 

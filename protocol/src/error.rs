@@ -45,7 +45,7 @@ error_codes! {
     RequestTooLarge = 102,
     /// A wait ran out of time (durability, long-poll, connect).
     Timeout = 103,
-    /// A connection or in-flight limit was reached; retry later.
+    /// A connection or waiting-room limit of the server was reached; retry later.
     Busy = 104,
     /// The server is shutting down.
     ShuttingDown = 105,
@@ -54,6 +54,9 @@ error_codes! {
     /// The server's disk is full: nothing was written. Writes resume once
     /// space is freed; reads go on.
     StorageFull = 107,
+    /// The node is starting (recovering its replicas, joining the cluster):
+    /// it serves requests within seconds; retry shortly.
+    NodeStarting = 108,
 
     // 2xx: logs and partitions
     /// No log of that name exists.
@@ -156,9 +159,13 @@ error_codes! {
     InvalidArgument = 903,
     /// A local buffer limit was reached.
     BufferFull = 904,
-    /// The caller cancelled the wait (a Go context, a cancel token); the
-    /// operation itself may still complete.
+    /// The caller cancelled the wait (a Go context, a cancel token, a
+    /// consumer's `wakeup`); the operation itself may still complete.
     Cancelled = 905,
+    /// The consumer is running another call (an unawaited poll, or a
+    /// rebalance callback calling its own consumer): it serves one caller
+    /// at a time.
+    ConcurrentCall = 906,
 }
 
 impl ErrorCode {
@@ -173,6 +180,7 @@ impl ErrorCode {
             self,
             ErrorCode::Timeout
                 | ErrorCode::Busy
+                | ErrorCode::NodeStarting
                 | ErrorCode::ShuttingDown
                 | ErrorCode::NotLeader
                 | ErrorCode::FencedEpoch

@@ -1,7 +1,7 @@
 """`Consumer` (blocking, iterable) and `AsyncConsumer` (asyncio, `async for`).
 
 A consumer serves one caller at a time: a call made while another runs (from another
-thread or task, or from a rebalance callback) raises `Busy` instead of waiting.
+thread or task, or from a rebalance callback) raises `ConcurrentCall` instead of waiting.
 """
 
 from __future__ import annotations

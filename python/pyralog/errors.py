@@ -53,7 +53,7 @@ class Timeout(PyralogError):
 
 
 class Busy(PyralogError):
-    """A connection or in-flight limit was reached; retry later. (code 104)"""
+    """A connection or waiting-room limit of the server was reached; retry later. (code 104)"""
 
     code = 104
 
@@ -75,6 +75,13 @@ class StorageFull(PyralogError):
     go on. (code 107)"""
 
     code = 107
+
+
+class NodeStarting(PyralogError):
+    """The node is starting (recovering its replicas, joining the cluster): it serves requests
+    within seconds; retry shortly. (code 108)"""
+
+    code = 108
 
 
 class LogNotFound(PyralogError):
@@ -361,10 +368,17 @@ class BufferFull(PyralogError):
 
 
 class Cancelled(PyralogError):
-    """The caller cancelled the wait (a Go context, a cancel token); the operation itself may
-    still complete. (code 905)"""
+    """The caller cancelled the wait (a Go context, a cancel token, a consumer's `wakeup`); the
+    operation itself may still complete. (code 905)"""
 
     code = 905
+
+
+class ConcurrentCall(PyralogError):
+    """The consumer is running another call (an unawaited poll, or a rebalance callback calling
+    its own consumer): it serves one caller at a time. (code 906)"""
+
+    code = 906
 
 
 #: Error class per code.
@@ -377,6 +391,7 @@ BY_CODE: dict[int, type[PyralogError]] = {
     105: ShuttingDown,
     106: StorageError,
     107: StorageFull,
+    108: NodeStarting,
     200: LogNotFound,
     201: LogAlreadyExists,
     202: InvalidLogId,
@@ -419,6 +434,7 @@ BY_CODE: dict[int, type[PyralogError]] = {
     903: InvalidArgument,
     904: BufferFull,
     905: Cancelled,
+    906: ConcurrentCall,
 }
 
 
@@ -445,6 +461,7 @@ __all__ = [
     "Busy",
     "Cancelled",
     "Closed",
+    "ConcurrentCall",
     "ConnectionFailed",
     "CorruptBatch",
     "CorruptData",
@@ -467,6 +484,7 @@ __all__ = [
     "LogDeleting",
     "LogNotFound",
     "LogPaused",
+    "NodeStarting",
     "NotAuthorized",
     "NotCoordinator",
     "NotEnoughReplicas",

@@ -1,6 +1,6 @@
 """The host-runtime rules of the Python binding: GIL released on waits, Ctrl-C within half
 a second, a clear error after fork, an event loop that keeps running, and the rest of the
-native bridge (Delivery, Busy, callback errors, complete stubs)."""
+native bridge (Delivery, ConcurrentCall, callback errors, complete stubs)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def test_given_a_cancelled_await_should_cancel_the_poll_and_free_the_consumer(se
                 with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(k.poll(30.0), 0.3)
                 await asyncio.sleep(0.1)
-                assert await k.poll(0.1) == []  # not Busy: the cancelled poll let go
+                assert await k.poll(0.1) == []  # not ConcurrentCall: the cancelled poll let go
 
     asyncio.run(asyncio.wait_for(main(), 30))
 
@@ -161,7 +161,7 @@ def test_delivery_result_timeout_leaves_the_operation_running(client):
 def test_consumer_used_during_a_running_poll_raises_busy(client):
     _, consumer = empty_log_consumer(client)
     running = consumer._c.poll(1.0)
-    with pytest.raises(pyralog.Busy):
+    with pytest.raises(pyralog.ConcurrentCall):
         consumer.poll(0.1)
     running.result()
     consumer.close()

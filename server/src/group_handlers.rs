@@ -10,7 +10,7 @@ use pyralog_protocol::{ErrorCode, ProtocolError};
 use crate::auth::Access;
 use crate::broker::Broker;
 use crate::groups::coordinator::{GroupState, Join, Joined, MemberView};
-use crate::groups::Groups;
+use crate::groups::{Groups, Incarnations};
 
 type Result<T> = std::result::Result<T, ProtocolError>;
 
@@ -183,10 +183,10 @@ pub fn decode(which: request::WhichReader<'_>) -> Result<Option<GroupReq>> {
     }))
 }
 
-fn summary(groups: &Groups, name: &str) -> Option<Summary> {
+fn summary(groups: &Groups, name: &str, incarnations: Incarnations<'_>) -> Option<Summary> {
     let coordinator = groups.coordinator();
     let g = coordinator.group(name);
-    let known = g.is_some() || !groups.fetch(name, &[]).is_empty();
+    let known = g.is_some() || !groups.fetch(name, &[], incarnations).is_empty();
     known.then(|| Summary {
         name: name.to_owned(),
         state: g.map_or(GroupState::Empty, |g| g.state),
@@ -206,6 +206,9 @@ pub async fn execute(broker: &Broker, access: &Access, req: GroupReq) -> Result<
     let describable = |n: &&String| access.allows(Describe, Resource::Group(n));
     // Offsets, lags and assignments name logs: only those the principal may describe.
     let log_visible = |log: &str| access.allows(Describe, Resource::Log(log));
+    // Offsets count for the incarnation of the log they were committed for.
+    let state = broker.state();
+    let incarnations = |log: &str| state.logs.get(log).map(|l| l.incarnation);
     Ok(match req {
         GroupReq::Join(j) => GroupResp::Joined(groups.join(j).await?),
         GroupReq::Sync { group, generation, member_id, assignments } => {
@@ -220,23 +223,27 @@ pub async fn execute(broker: &Broker, access: &Access, req: GroupReq) -> Result<
             GroupResp::Left
         }
         GroupReq::Commit { group, generation, member_id, offsets } => {
-            GroupResp::Committed(groups.commit(&group, generation, &member_id, offsets).await?)
+            GroupResp::Committed(groups.commit(&group, generation, &member_id, offsets, &incarnations).await?)
         }
         GroupReq::Fetch { group, partitions } => {
-            GroupResp::Fetched(groups.fetch(&group, &partitions).into_iter().filter(|o| log_visible(&o.log)).collect())
+            let fetched = groups.fetch(&group, &partitions, &incarnations);
+            GroupResp::Fetched(fetched.into_iter().filter(|o| log_visible(&o.log)).collect())
         }
         GroupReq::List => {
-            GroupResp::List(groups.names().iter().filter(describable).filter_map(|n| summary(groups, n)).collect())
+            let names = groups.names();
+            GroupResp::List(
+                names.iter().filter(describable).filter_map(|n| summary(groups, n, &incarnations)).collect(),
+            )
         }
         GroupReq::Describe(name) => {
-            let s = summary(groups, &name)
+            let s = summary(groups, &name, &incarnations)
                 .ok_or_else(|| ProtocolError::new(ErrorCode::GroupNotFound, format!("no group {name:?}")))?;
             let mut members = groups.coordinator().group(&name).map(|g| g.members()).unwrap_or_default();
             for m in &mut members {
                 m.assignment.retain(|lp| log_visible(&lp.log));
             }
             let lags = groups
-                .fetch(&name, &[])
+                .fetch(&name, &[], &incarnations)
                 .into_iter()
                 .filter(|o| log_visible(&o.log))
                 .map(|offset| {

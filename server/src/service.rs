@@ -226,7 +226,7 @@ async fn peer_connection(
 /// One peer request: the quorum's calls go to the cluster, the followers'
 /// fetches to the replicas here.
 async fn peer_request(node: &Node, from: u32, bytes: &[u8]) -> Result<PeerReply, ProtocolError> {
-    let starting = || ProtocolError::new(ErrorCode::Busy, "the node is starting");
+    let starting = || ProtocolError::new(ErrorCode::NodeStarting, "the node is starting");
     let cluster = node.cluster.get().ok_or_else(starting)?;
     let (header, call) = cluster.admit(from, bytes)?;
     match call {
@@ -328,7 +328,7 @@ async fn stream(
     let (response, _held) = match read {
         Ok(Ok((bytes, held))) => {
             let response = match node.broker.get() {
-                None => failure(&ProtocolError::new(ErrorCode::Busy, "the node is starting; retry shortly")),
+                None => failure(&ProtocolError::new(ErrorCode::NodeStarting, "the node is starting; retry shortly")),
                 Some(broker) => match handle(broker, session, bytes).await {
                     Some(response) => response,
                     None => {

@@ -292,3 +292,33 @@ async fn bulk_transfers_keep_the_discovered_path_mtu() {
     assert_eq!(n.black_holes, 0, "no connection fell back to 1200-byte packets: {n:?}");
     assert!(n.smallest_mtu > 1452, "loopback carries more than Ethernet's MTU: {n:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wakeup_ends_a_waiting_poll_at_once_and_a_wakeup_before_a_poll_ends_the_next() {
+    let server = common::start();
+    let c = server.client().await;
+    let log = unique("wakeup");
+    c.create_log(&log, 1).await.unwrap();
+    let mut consumer = c.consumer(ConsumerConfig::default());
+    consumer.assign_log(&log).await.unwrap();
+    let wakeup = consumer.wakeup_handle();
+    let waker = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        wakeup.wake();
+        std::time::Instant::now()
+    });
+    let e = consumer.poll(Duration::from_secs(30)).await.unwrap_err();
+    let woken_after = waker.await.unwrap().elapsed();
+    assert_eq!(e.code(), pyralog::ErrorCode::Cancelled, "{e}");
+    assert!(woken_after < Duration::from_millis(100), "woken {woken_after:?} after wake()");
+    // Nothing pending: the next poll waits as usual, and sees a record produced.
+    c.produce(&log, Record::new("after")).await.unwrap();
+    let mut got = Vec::new();
+    while got.is_empty() {
+        got = consumer.poll(Duration::from_secs(5)).await.unwrap();
+    }
+    // A wakeup with no poll running ends the next poll.
+    consumer.wakeup_handle().wake();
+    assert_eq!(consumer.poll(Duration::from_secs(30)).await.unwrap_err().code(), pyralog::ErrorCode::Cancelled);
+    consumer.close().await;
+}

@@ -96,3 +96,55 @@ async fn given_server_sigkilled_under_a_group_member_it_rejoins_and_resumes_at_t
     consumer.close().await;
     c.close().await;
 }
+
+/// Polls `consumer` until it has `n` records (within 30 s); their values.
+async fn poll_values(consumer: &mut pyralog::Consumer, n: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut got = Vec::new();
+    while got.len() < n {
+        assert!(tokio::time::Instant::now() < deadline, "only {got:?}");
+        let records = consumer.poll(std::time::Duration::from_millis(200)).await.unwrap();
+        got.extend(records.iter().map(|r| String::from_utf8(r.value.to_vec()).unwrap()));
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_log_deleted_and_created_again_its_groups_read_the_new_log_from_the_start() {
+    use pyralog::{ConsumerConfig, Record};
+
+    let server = common::start();
+    let c = server.client().await;
+    let (log, group) = (unique("recreated"), unique("recreated-g"));
+    let member = || {
+        let mut consumer = c.consumer(ConsumerConfig {
+            group_id: Some(group.clone()),
+            enable_auto_commit: false,
+            ..ConsumerConfig::default()
+        });
+        consumer.subscribe(&[&log], None).unwrap();
+        consumer
+    };
+    c.create_log(&log, 1).await.unwrap();
+    for i in 0..5 {
+        c.produce(&log, Record::new(format!("old-{i}"))).await.unwrap();
+    }
+    let mut consumer = member();
+    assert_eq!(poll_values(&mut consumer, 5).await.len(), 5);
+    consumer.commit().await.unwrap();
+    consumer.close().await;
+
+    c.delete_log(&log).await.unwrap();
+    c.create_log(&log, 1).await.unwrap();
+    // More records than the old commit's offset: an old offset would
+    // silently skip the first five, not trip the reset policy.
+    for i in 0..8 {
+        c.produce(&log, Record::new(format!("new-{i}"))).await.unwrap();
+    }
+    let described = c.describe_group(&group).await.unwrap();
+    assert!(described.offsets.is_empty(), "the deleted log's offsets are not the new log's: {described:?}");
+    let mut consumer = member();
+    let expected: Vec<String> = (0..8).map(|i| format!("new-{i}")).collect();
+    assert_eq!(poll_values(&mut consumer, 8).await, expected, "from the start of the new log");
+    consumer.close().await;
+}

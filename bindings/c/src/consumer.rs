@@ -116,7 +116,7 @@ unsafe fn lock(c: *const pyralog_consumer_t) -> pyralog::Result<Guard> {
     let c = unsafe { c.as_ref() }.ok_or_else(|| invalid("the consumer is NULL"))?;
     Arc::clone(&c.inner).try_lock_owned().map_err(|_| {
         Error::new(
-            ErrorCode::Busy,
+            ErrorCode::ConcurrentCall,
             "the consumer is running another call (from another thread or a rebalance callback); \
              a consumer serves one caller at a time",
         )
@@ -421,7 +421,7 @@ pub unsafe extern "C" fn pyralog_consumer_close(
         block(cancel.run(async move {
             let mut k = tokio::time::timeout(Duration::from_millis(CLOSE_WAIT_MS), inner.lock_owned())
                 .await
-                .map_err(|_| Error::new(ErrorCode::Busy, "a running call did not end in time to close"))?;
+                .map_err(|_| Error::new(ErrorCode::Timeout, "a running call did not end in time to close"))?;
             k.close().await;
             Ok(())
         }))

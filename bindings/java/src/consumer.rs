@@ -30,7 +30,7 @@ fn shared(h: jlong) -> Res<Shared> {
 fn lock(h: jlong) -> Res<Guard> {
     shared(h)?.try_lock_owned().map_err(|_| {
         Error::new(
-            ErrorCode::Busy,
+            ErrorCode::ConcurrentCall,
             "the consumer is running another call (from another thread or its rebalance listener); \
              a consumer serves one caller at a time",
         )
@@ -339,7 +339,7 @@ pub extern "system" fn Java_io_pyralog_internal_Native_consumerClose<'l>(
         Ok(block(async move {
             let mut k = tokio::time::timeout(CLOSE_WAIT, k.lock_owned())
                 .await
-                .map_err(|_| Error::new(ErrorCode::Busy, "a running call did not end in time to close"))?;
+                .map_err(|_| Error::new(ErrorCode::Timeout, "a running call did not end in time to close"))?;
             k.close().await;
             Ok(())
         })?)

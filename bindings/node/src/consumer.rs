@@ -36,7 +36,7 @@ type Callback = ThreadsafeFunction<Vec<JsLogPartition>, Unknown<'static>, Vec<Js
 
 fn busy() -> Error {
     Error::new(
-        ErrorCode::Busy,
+        ErrorCode::ConcurrentCall,
         "the consumer is running another call (an unawaited poll, or a rebalance callback calling its consumer); \
          a consumer serves one caller at a time",
     )

@@ -86,7 +86,7 @@ where
 
 fn busy() -> PyErr {
     to_py_err(pyralog::Error::new(
-        pyralog::ErrorCode::Busy,
+        pyralog::ErrorCode::ConcurrentCall,
         "the consumer is running another call (from another thread, task or a rebalance callback); \
          a consumer serves one caller at a time",
     ))

@@ -166,7 +166,14 @@ struct CallError(String);
 /// Whether a failed call means the peer cannot take Raft calls now (down,
 /// silent, starting or stopping): the library backs off before retrying.
 fn unreachable(code: ErrorCode) -> bool {
-    matches!(code, ErrorCode::ConnectionFailed | ErrorCode::Timeout | ErrorCode::Busy | ErrorCode::ShuttingDown)
+    matches!(
+        code,
+        ErrorCode::ConnectionFailed
+            | ErrorCode::Timeout
+            | ErrorCode::Busy
+            | ErrorCode::NodeStarting
+            | ErrorCode::ShuttingDown
+    )
 }
 
 fn to_rpc<E: std::error::Error>(e: ProtocolError) -> RPCError<RaftNodeId, BasicNode, E> {

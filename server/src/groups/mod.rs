@@ -3,8 +3,14 @@
 //! `__consumer_offsets` (one record per committed partition, replayed on
 //! start; the last record of a key wins).
 //!
-//! Offset record: key `group \0 log \0 partition` (decimal), value
-//! `offset u64 LE` followed by the commit metadata (UTF-8).
+//! Offset record: key `group \0 log \0 partition \0 incarnation` (decimal;
+//! records written before incarnations were kept have no incarnation: 0),
+//! value `offset u64 LE` followed by the commit metadata (UTF-8).
+//!
+//! An offset belongs to the incarnation of the log it was committed for:
+//! once a log is deleted and created again, its old offsets are no longer
+//! answered (a group reads the new log from its reset policy, as Kafka
+//! drops a deleted topic's offsets).
 //!
 //! The log does not grow without bound: every `snapshot_every` committed
 //! offsets the whole table is snapshotted (`snapshot.rs`) and the log's
@@ -42,7 +48,7 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub use pyralog_protocol::group::PartitionOffset as Committed;
 
 type OffsetKey = (String, String, u32);
-use self::snapshot::Offsets;
+use self::snapshot::{Offsets, Stored};
 
 /// Every group's membership and committed offsets.
 pub struct Groups {
@@ -62,18 +68,25 @@ fn err(code: ErrorCode, msg: impl Into<String>) -> ProtocolError {
     ProtocolError::new(code, msg)
 }
 
-fn offset_key(group: &str, log: &str, partition: u32) -> Vec<u8> {
-    format!("{group}\0{log}\0{partition}").into_bytes()
+fn offset_key(group: &str, log: &str, partition: u32, incarnation: u64) -> Vec<u8> {
+    format!("{group}\0{log}\0{partition}\0{incarnation}").into_bytes()
 }
 
-fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(OffsetKey, (u64, String))> {
+fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(OffsetKey, Stored)> {
     let key = std::str::from_utf8(key).ok()?;
     let mut parts = key.split('\0');
     let (group, log, partition) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
+    let incarnation = match parts.next() {
+        Some(i) => i.parse().ok()?,
+        None => 0,
+    };
     let offset = u64::from_le_bytes(value.get(..8)?.try_into().ok()?);
     let metadata = String::from_utf8(value[8..].to_vec()).ok()?;
-    Some(((group.to_owned(), log.to_owned(), partition), (offset, metadata)))
+    Some(((group.to_owned(), log.to_owned(), partition), Stored { offset, metadata, incarnation }))
 }
+
+/// The current incarnation of a log, `None` when it does not exist.
+pub type Incarnations<'a> = &'a (dyn Fn(&str) -> Option<u64> + Sync);
 
 async fn waited<T>(rx: Pending<T>, limit_ms: u64) -> Result<T, ProtocolError> {
     match tokio::time::timeout(Duration::from_millis(limit_ms), rx).await {
@@ -175,7 +188,8 @@ impl Groups {
         self.coordinator.lock().leave(group, member_id, now)
     }
 
-    /// Stores offsets durably, then makes them visible to `fetch`.
+    /// Stores offsets durably, each for the log's current incarnation,
+    /// then makes them visible to `fetch`.
     ///
     /// # Errors
     /// As [`Coordinator::check_commit`]; `InvalidRequest` (too many
@@ -186,6 +200,7 @@ impl Groups {
         generation: i32,
         member_id: &str,
         offsets: Vec<Committed>,
+        incarnations: Incarnations<'_>,
     ) -> Result<Vec<Committed>, ProtocolError> {
         if offsets.len() > MAX_OFFSET_COMMIT_PARTITIONS {
             return Err(err(
@@ -211,10 +226,11 @@ impl Groups {
         }
         let mut builder = BatchBuilder::new(offsets.len() * 64);
         let ts = now_ms();
-        for c in &offsets {
+        let incarnation_of: Vec<u64> = offsets.iter().map(|c| incarnations(&c.log).unwrap_or(0)).collect();
+        for (c, incarnation) in offsets.iter().zip(&incarnation_of) {
             let mut value = c.offset.to_le_bytes().to_vec();
             value.extend_from_slice(c.metadata.as_bytes());
-            builder.push(ts, Some(&offset_key(group, &c.log, c.partition)), &value, &[])?;
+            builder.push(ts, Some(&offset_key(group, &c.log, c.partition, *incarnation)), &value, &[])?;
         }
         let mut batch = builder.finish();
         let who = BatchProducer::of(&BatchView::new(&batch)?);
@@ -222,8 +238,9 @@ impl Groups {
         self.offsets_log.append(&mut batch, who, 0, COMMIT_TIMEOUT, crate::partition::Acks::All).await?;
         {
             let mut stored = self.offsets.lock();
-            for c in &offsets {
-                stored.insert((group.to_owned(), c.log.clone(), c.partition), (c.offset, c.metadata.clone()));
+            for (c, incarnation) in offsets.iter().zip(incarnation_of) {
+                let s = Stored { offset: c.offset, metadata: c.metadata.clone(), incarnation };
+                stored.insert((group.to_owned(), c.log.clone(), c.partition), s);
             }
         }
         let since = self.since_snapshot.fetch_add(offsets.len() as u64, Ordering::Relaxed) + offsets.len() as u64;
@@ -248,8 +265,10 @@ impl Groups {
         Ok(())
     }
 
-    /// Committed offsets of a group: of the named partitions, or all.
-    pub fn fetch(&self, group: &str, partitions: &[LogPartitions]) -> Vec<Committed> {
+    /// Committed offsets of a group: of the named partitions, or all; only
+    /// those committed for the logs' current incarnations (or before
+    /// incarnations were kept).
+    pub fn fetch(&self, group: &str, partitions: &[LogPartitions], incarnations: Incarnations<'_>) -> Vec<Committed> {
         let stored = self.offsets.lock();
         let from = (group.to_owned(), String::new(), 0);
         stored
@@ -258,11 +277,12 @@ impl Groups {
             .filter(|((_, log, p), _)| {
                 partitions.is_empty() || partitions.iter().any(|lp| lp.log == *log && lp.partitions.contains(p))
             })
-            .map(|((_, log, p), (offset, metadata))| Committed {
+            .filter(|((_, log, _), s)| s.incarnation == 0 || incarnations(log) == Some(s.incarnation))
+            .map(|((_, log, p), s)| Committed {
                 log: log.clone(),
                 partition: *p,
-                offset: *offset,
-                metadata: metadata.clone(),
+                offset: s.offset,
+                metadata: s.metadata.clone(),
             })
             .collect()
     }

@@ -10,12 +10,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::storage::write_atomically;
 
-/// Version of the snapshot format.
-const VERSION: u32 = 1;
+/// Version of the snapshot format (2 added the logs' incarnations; 1 is
+/// read with incarnation 0, "before incarnations were kept").
+const VERSION: u32 = 2;
 const FILE: &str = "offsets.snapshot";
 
-/// (group, log, partition) -> (offset, metadata).
-pub type Offsets = BTreeMap<(String, String, u32), (u64, String)>;
+/// One committed offset as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub offset: u64,
+    pub metadata: String,
+    /// The incarnation of the log it was committed for (0: committed before
+    /// incarnations were kept, or for a log that did not exist).
+    pub incarnation: u64,
+}
+
+/// (group, log, partition) -> what was committed.
+pub type Offsets = BTreeMap<(String, String, u32), Stored>;
 
 #[derive(Serialize, Deserialize)]
 struct File {
@@ -23,6 +34,9 @@ struct File {
     /// Every offset-log record below this is reflected in `entries`.
     log_offset: u64,
     entries: Vec<(String, String, u32, u64, String)>,
+    /// The incarnation of each entry, in order (absent in version 1).
+    #[serde(default)]
+    incarnations: Vec<u64>,
 }
 
 fn failed(path: &Path, e: impl std::fmt::Display) -> ProtocolError {
@@ -46,10 +60,16 @@ pub fn load(dir: &Path) -> Result<Option<(u64, Offsets)>, ProtocolError> {
         Err(e) => return Err(failed(&p, e)),
     };
     let f: File = serde_json::from_slice(&bytes).map_err(|e| failed(&p, e))?;
-    if f.version != VERSION {
+    if !(1..=VERSION).contains(&f.version) {
         return Err(failed(&p, format!("unknown version {}", f.version)));
     }
-    let offsets = f.entries.into_iter().map(|(g, l, p, o, m)| ((g, l, p), (o, m))).collect();
+    let incarnations = f.incarnations.into_iter().chain(std::iter::repeat(0));
+    let offsets = f
+        .entries
+        .into_iter()
+        .zip(incarnations)
+        .map(|((g, l, p, offset, metadata), incarnation)| ((g, l, p), Stored { offset, metadata, incarnation }))
+        .collect();
     Ok(Some((f.log_offset, offsets)))
 }
 
@@ -60,7 +80,10 @@ pub fn load(dir: &Path) -> Result<Option<(u64, Offsets)>, ProtocolError> {
 pub fn write(dir: &Path, log_offset: u64, offsets: &Offsets) -> Result<(), ProtocolError> {
     let p = path(dir);
     std::fs::create_dir_all(dir).map_err(|e| failed(&p, e))?;
-    let entries = offsets.iter().map(|((g, l, part), (o, m))| (g.clone(), l.clone(), *part, *o, m.clone())).collect();
-    let bytes = serde_json::to_vec(&File { version: VERSION, log_offset, entries }).map_err(|e| failed(&p, e))?;
+    let entries =
+        offsets.iter().map(|((g, l, part), s)| (g.clone(), l.clone(), *part, s.offset, s.metadata.clone())).collect();
+    let incarnations = offsets.values().map(|s| s.incarnation).collect();
+    let file = File { version: VERSION, log_offset, entries, incarnations };
+    let bytes = serde_json::to_vec(&file).map_err(|e| failed(&p, e))?;
     write_atomically(&p, &bytes).map_err(|e| failed(&p, e))
 }

@@ -107,8 +107,10 @@ impl Collector for StateCollector {
 fn group_lag(broker: &Broker) -> Gauges<LagLabels> {
     let mut lag = Gauges::new("group_lag", "Records a consumer group has yet to commit, per partition");
     let Ok(groups) = broker.groups() else { return lag };
+    let state = broker.state();
+    let incarnations = |log: &str| state.logs.get(log).map(|l| l.incarnation);
     for group in groups.names() {
-        for c in groups.fetch(&group, &[]) {
+        for c in groups.fetch(&group, &[], &incarnations) {
             if let Ok(p) = broker.partition(&c.log, c.partition) {
                 let labels = LagLabels { group: group.clone(), log: c.log.clone(), partition: c.partition };
                 lag.push(labels, p.high_watermark().saturating_sub(c.offset));

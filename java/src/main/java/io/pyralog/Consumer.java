@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Reads assigned partitions ({@link #assign}) or a group's share of logs ({@link
  * #subscribe}). Serves one caller at a time: a call made while another runs (another
- * thread, or its own rebalance listener) throws {@code BusyException} instead of waiting.
+ * thread, or its own rebalance listener) throws {@code ConcurrentCallException} instead of waiting.
  * Close it to leave the group.
  */
 public final class Consumer implements AutoCloseable {

@@ -4,7 +4,7 @@ import java.util.Collection;
 
 /**
  * Hears of a subscribed consumer's assignment changes. Runs inside {@link Consumer#poll} on
- * the polling thread; it must not call the consumer (that throws {@code BusyException}). An
+ * the polling thread; it must not call the consumer (that throws {@code ConcurrentCallException}). An
  * exception it throws is rethrown from that poll.
  */
 public interface ConsumerRebalanceListener {

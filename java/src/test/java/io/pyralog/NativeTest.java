@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pyralog.errors.BusyException;
+import io.pyralog.errors.ConcurrentCallException;
 import io.pyralog.errors.ErrorCodes;
 import io.pyralog.internal.Native;
 import java.io.IOException;
@@ -94,7 +94,7 @@ class NativeTest extends ServerTest {
     }
 
     @Test
-    void aListenerCallingItsConsumerGetsBusyNotADeadlock() throws Exception {
+    void aListenerCallingItsConsumerGetsConcurrentCallNotADeadlock() throws Exception {
         String log = unique("jbusy");
         client.createLog(log, 1);
         AtomicReference<RuntimeException> inner = new AtomicReference<>();
@@ -114,7 +114,7 @@ class NativeTest extends ServerTest {
                 c.poll(Duration.ofMillis(200));
             }
         }
-        assertTrue(inner.get() instanceof BusyException, String.valueOf(inner.get()));
+        assertTrue(inner.get() instanceof ConcurrentCallException, String.valueOf(inner.get()));
     }
 
     @Test

@@ -3,7 +3,7 @@ package io.pyralog.errors;
 
 import io.pyralog.PyralogException;
 
-/** A connection or in-flight limit was reached; retry later. (code 104) */
+/** A connection or waiting-room limit of the server was reached; retry later. (code 104) */
 public final class BusyException extends PyralogException {
     private static final long serialVersionUID = 1L;
 

@@ -3,7 +3,7 @@ package io.pyralog.errors;
 
 import io.pyralog.PyralogException;
 
-/** The caller cancelled the wait (a Go context, a cancel token); the operation itself may still complete. (code 905) */
+/** The caller cancelled the wait (a Go context, a cancel token, a consumer's `wakeup`); the operation itself may still complete. (code 905) */
 public final class CancelledException extends PyralogException {
     private static final long serialVersionUID = 1L;
 

@@ -8,7 +8,7 @@ public final class ErrorCodes {
     private ErrorCodes() {}
 
     /** Every code this version knows, in numeric order. */
-    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 107, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 700, 701, 702, 900, 901, 902, 903, 904, 905};
+    public static final int[] ALL = {100, 101, 102, 103, 104, 105, 106, 107, 108, 200, 201, 202, 203, 204, 205, 206, 207, 208, 300, 301, 302, 303, 304, 305, 400, 401, 402, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 600, 601, 602, 603, 700, 701, 702, 900, 901, 902, 903, 904, 905, 906};
 
     /**
      * The exception for {@code code}.
@@ -27,6 +27,7 @@ public final class ErrorCodes {
             case 105 -> new ShuttingDownException(message);
             case 106 -> new StorageErrorException(message);
             case 107 -> new StorageFullException(message);
+            case 108 -> new NodeStartingException(message);
             case 200 -> new LogNotFoundException(message);
             case 201 -> new LogAlreadyExistsException(message);
             case 202 -> new InvalidLogIdException(message);
@@ -69,6 +70,7 @@ public final class ErrorCodes {
             case 903 -> new InvalidArgumentException(message);
             case 904 -> new BufferFullException(message);
             case 905 -> new CancelledException(message);
+            case 906 -> new ConcurrentCallException(message);
             default -> new UnknownException("code " + code + ": " + message);
         };
     }
